@@ -1,0 +1,104 @@
+# c10k-lab: one HTTP "Hello, world!" server per Linux I/O model.
+#
+#   make               build every server, the load generator and the tools into bin/
+#   make test          install missing test tools (when root), build, run every bats suite
+#   make bench         the sweep of every model; CSV, PNG and a report in results/
+#   make sanitize      build with ASan+UBSan into build/asan/ and run the suite there
+#   make tsan          build with ThreadSanitizer into build/tsan/ and run the suite there
+#   make clean         remove bin/, build/ and results/
+#
+# Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
+# commands; SANITIZE=address,undefined or SANITIZE=thread builds instrumented.
+
+CC      ?= cc
+# gnu11, not c11: the servers use Linux and POSIX interfaces (accept4, SOCK_NONBLOCK,
+# pipe2, MSG_NOSIGNAL), which glibc declares only with _GNU_SOURCE. The feature
+# macro lives here, once, so no source file can place it after its includes.
+STD      = -std=gnu11 -D_GNU_SOURCE
+WARN     = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT     ?= -O2 -g
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+  OPT      = -O1 -g -fno-omit-frame-pointer
+  SANFLAGS = -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS  = $(STD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP -Iservers/common -Iclients $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) -pthread $(LDFLAGS)
+LDLIBS      = -lm
+
+BUILD  ?= build
+BINDIR ?= bin
+
+ifeq ($(V),1)
+  Q =
+else
+  Q = @
+endif
+
+MODELS  = blocking threads select poll epoll_lt epoll_et epoll_oneshot
+SERVERS = $(addprefix $(BINDIR)/,$(MODELS))
+COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/common/*.c))
+TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
+CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
+BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
+
+.PHONY: all test bench sanitize tsan fuzz clean
+all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
+
+$(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/loadgen: $(BUILD)/clients/loadgen.o $(BUILD)/clients/hist.o | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/polltime: $(BUILD)/bench/polltime.o | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TOOLS): $(BINDIR)/%: $(BUILD)/tests/tools/%.o | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/common/%.o: servers/common/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BINDIR):
+	@mkdir -p $@
+
+# ---- tests ---------------------------------------------------------------
+# tests/deps installs what the suites need when it may (root + apt-get) and
+# otherwise names the packages; tests/run runs every suite and ends with the
+# line "N passed, N failed".
+test:
+	$(Q)tests/deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BIN=$(abspath $(BINDIR)) tests/run
+
+sanitize:
+	$(Q)tests/deps
+	$(Q)$(MAKE) --no-print-directory all SANITIZE=address,undefined BUILD=build/asan BINDIR=build/asan/bin
+	$(Q)BIN=$(abspath build/asan/bin) tests/run
+
+tsan:
+	$(Q)tests/deps
+	$(Q)$(MAKE) --no-print-directory all SANITIZE=thread BUILD=build/tsan BINDIR=build/tsan/bin
+	$(Q)BIN=$(abspath build/tsan/bin) TSAN=1 tests/run
+
+# ---- bench ---------------------------------------------------------------
+# QUICK=1 runs the same sweeps, smaller; REF=nginx adds a one-worker nginx.
+bench:
+	$(Q)bench/run $(if $(QUICK),--quick) $(if $(REF),--ref $(REF))
+
+clean:
+	rm -rf bin build results
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
