@@ -1,0 +1,90 @@
+/*
+ * conn.h - one client connection, and the handler every model drives.
+ *
+ * The handler knows HTTP and nothing of the I/O model: conn_run() reads, frames,
+ * answers and writes as far as it can without blocking, then says what it waits
+ * for: CONN_READ (input), CONN_WRITE (room in the socket's send buffer) or
+ * CONN_CLOSE. Each model turns that into its own mechanism: a bit in an fd_set,
+ * a pollfd's events, an epoll registration, or just calling again (blocking).
+ *
+ * Back-pressure: while answers are waiting to be written, conn_run() reads
+ * nothing more, so a client that sends but never reads fills its own socket
+ * buffers and then waits; the server's memory for it stays bounded.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include "http.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CONN_IN_SIZE  (16 * 1024)	/* above HTTP_MAX_HEAD, so 431 is reached */
+#define CONN_OUT_SIZE (16 * 1024)	/* answers to about 200 pipelined requests */
+
+enum conn_want { CONN_READ, CONN_WRITE, CONN_CLOSE };
+
+struct conn {
+	int fd;
+	bool blocking;		/* a blocking socket: EAGAIN means SO_RCVTIMEO expired */
+	bool closing;		/* answer what is queued, then close */
+	bool linger;		/* an error was answered: input may be left unread */
+	bool peer_hup;		/* the peer hung up (set by a model that learns it from an event) */
+	struct http_framer framer;
+	unsigned long long body_left;	/* body bytes of the last request still to discard */
+	size_t in_len;		/* bytes waiting in in[] */
+	size_t out_len;		/* bytes queued in out[] */
+	size_t out_sent;	/* of which already written */
+
+	/* For --idle-timeout: models keep connections on a list in order of last activity. */
+	int64_t last_active;	/* now_ms() at the last event */
+	struct conn *prev, *next;
+	int slot;		/* free for the model: an index into its own table */
+
+	char in[CONN_IN_SIZE];
+	char out[CONN_OUT_SIZE];
+};
+
+/* Makes the state for an accepted connection and counts it opened; blocking says
+   how the socket is. With --idle-timeout a blocking socket gets SO_RCVTIMEO and
+   SO_SNDTIMEO. Returns NULL when out of memory (the caller refuses the connection). */
+struct conn *conn_new(int fd, bool blocking);
+
+/* Closes the socket, frees the state, counts the connection closed. */
+void conn_close(struct conn *c);
+
+/* Makes all the progress possible without blocking and says what to wait for.
+   drain=false: read at most once per call; level-triggered readiness will say
+   again when more input waits. drain=true: read until the socket is empty
+   (a read shorter than asked proves it, or EAGAIN; after the peer hung up,
+   until EOF): what an edge-triggered model must do, since no new edge comes
+   for bytes already waiting. */
+enum conn_want conn_run(struct conn *c, bool drain);
+
+/* ---- the idle list: connections in order of last activity, oldest first ---- */
+
+struct conn_list {
+	struct conn *head, *tail;
+};
+
+/* Puts c at the tail (newest end) and stamps it with now. */
+void conn_list_push(struct conn_list *l, struct conn *c, int64_t now);
+
+/* Unlinks c (it must be on l). */
+void conn_list_remove(struct conn_list *l, struct conn *c);
+
+/* Moves c to the tail after activity. A no-op without --idle-timeout. */
+void conn_list_touch(struct conn_list *l, struct conn *c, int64_t now);
+
+/* The oldest connection if it has been idle longer than --idle-timeout, else NULL. */
+struct conn *conn_list_expired(struct conn_list *l, int64_t now);
+
+/* Milliseconds until the oldest connection expires: the timeout to give
+   select/poll/epoll_wait. -1 (wait forever) without --idle-timeout or connections. */
+int conn_list_timeout(const struct conn_list *l, int64_t now);
+
+/* Calls drop(c) for every expired connection, oldest first, counting each a
+   timeout; drop must take c off the list (and close it). */
+void conn_list_expire(struct conn_list *l, int64_t now, void (*drop)(struct conn *));
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * net.c - listening, accepting and refusing.
+ */
+#include "net.h"
+#include "http.h"
+#include "options.h"
+#include "stats.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Held open so that at EMFILE one descriptor can be freed to accept and refuse. */
+static int spare_fd = -1;
+
+long net_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		die("getrlimit(RLIMIT_NOFILE)");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			die("setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)rl.rlim_max);
+	}
+	return (long)rl.rlim_cur;
+}
+
+static void set_opt(int fd, int level, int name, const char *what)
+{
+	int one = 1;
+
+	if (setsockopt(fd, level, name, &one, sizeof one) == -1)
+		die("setsockopt(%s)", what);
+}
+
+int net_listen(bool nonblocking)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	int fd;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)server_opt.port);
+	if (inet_pton(AF_INET, server_opt.addr, &sa.sin_addr) != 1) {
+		errno = EINVAL;
+		die("inet_pton('%s'): not an IPv4 address", server_opt.addr);
+	}
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+	if (fd == -1)
+		die("socket");
+	/* Lets a restarted server bind while old connections sit in TIME_WAIT. */
+	set_opt(fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
+	if (server_opt.nodelay)
+		set_opt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+		die("bind(%s:%d)", server_opt.addr, server_opt.port);
+	if (listen(fd, server_opt.backlog) == -1)
+		die("listen");
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+		die("getsockname");
+
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (spare_fd == -1)
+		die("open(/dev/null) for the spare descriptor");
+
+	printf("listening on %s:%d\n", server_opt.addr, ntohs(sa.sin_port));
+	fflush(stdout);
+	return fd;
+}
+
+void net_refuse(int fd, const char *why)
+{
+	char out[HTTP_MAX_ANSWER];
+	size_t n = http_error(503, why, out);
+
+	/* One try, non-blocking in effect: a fresh socket's send buffer has room. */
+	if (send(fd, out, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		(void)0;	/* the client is gone already; nothing to tell it */
+	close(fd);
+	stat_add(&stats.refused, 1);
+}
+
+/* Out of descriptors: free the spare, accept the waiting connection, refuse it,
+   take the spare back. Without this a level-triggered loop would be woken for
+   the same pending connection again and again: 100% CPU, nothing served. */
+static int refuse_at_emfile(int listen_fd)
+{
+	static int64_t last_note = -1000;
+	int fd;
+
+	close(spare_fd);
+	fd = accept(listen_fd, NULL, NULL);
+	if (fd >= 0)
+		net_refuse(fd, "server out of file descriptors");
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (now_ms() - last_note >= 1000) {	/* one note a second, not one per client */
+		last_note = now_ms();
+		note("accept: out of descriptors; refusing connections with 503%s",
+		     spare_fd == -1 ? " (and could not take the spare back)" : "");
+	}
+	return fd >= 0 ? NET_REFUSED : NET_AGAIN;
+}
+
+int net_accept(int listen_fd, bool nonblocking)
+{
+	/* accept4 sets both flags in the same call that creates the descriptor:
+	   one syscall instead of three (accept, fcntl F_SETFL, fcntl F_SETFD), and
+	   no window in which a fork+exec elsewhere could inherit it. */
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
+
+	if (fd == -1) {
+		switch (errno) {
+		case EMFILE:
+		case ENFILE:
+			return spare_fd >= 0 ? refuse_at_emfile(listen_fd) : NET_AGAIN;
+		case ECONNABORTED:	/* that one connection died in the backlog: take the next */
+		case EPROTO:
+		case EPERM:
+			return NET_REFUSED;
+		case EAGAIN:
+		case EINTR:
+			return NET_AGAIN;
+		default:	/* ENOBUFS, ENOMEM: wait for the next readiness */
+			note("accept4: %s", strerror(errno));
+			return NET_AGAIN;
+		}
+	}
+	if (server_opt.max_conns && (long)atomic_load(&stats.open) >= server_opt.max_conns) {
+		net_refuse(fd, "too many connections (--max-conns)");
+		return NET_REFUSED;
+	}
+	return fd;
+}

@@ -1,0 +1,21 @@
+/*
+ * server.c - what happens before a model's loop starts and after it ends.
+ */
+#include "server.h"
+
+#include <stdio.h>
+
+int server_start(int argc, char **argv, const char *model, const char *summary, bool nonblocking)
+{
+	program_name = model;
+	options_parse(argc, argv, model, summary);
+	net_raise_nofile();
+	signals_install();
+	return net_listen(nonblocking);
+}
+
+int server_finish(void)
+{
+	stats_print(program_name);
+	return 0;
+}

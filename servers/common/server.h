@@ -1,0 +1,21 @@
+/*
+ * server.h - start and stop, the same for every model; and the headers a model needs.
+ */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include "conn.h"
+#include "net.h"
+#include "options.h"
+#include "stats.h"
+#include "util.h"
+
+/* Parses the command line (-h and bad options exit here), raises the descriptor
+   limit, installs the signals, opens the listening socket (non-blocking if asked)
+   and prints "listening on ADDR:PORT". Returns the listening descriptor. */
+int server_start(int argc, char **argv, const char *model, const char *summary, bool nonblocking);
+
+/* Prints the stats line; returns 0, the exit status of a clean stop. */
+int server_finish(void);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * poll.c - one thread, poll(2) readiness loop.
+ *
+ *   bin/poll [-p PORT] ...            (bin/poll -h for every option)
+ *
+ * The model. We keep an array of struct pollfd, one per descriptor, with the
+ * events we want; poll() fills in revents and returns how many are ready, and
+ * we walk the array to find them. No bitmap, so no FD_SETSIZE limit: the array
+ * grows to the descriptor limit.
+ *
+ * Level-triggered: a descriptor stays ready until we act, so one read per
+ * report is enough, and we ask for POLLOUT only while answers wait to be
+ * written (a socket is writable almost always).
+ *
+ * The cost: every call copies the whole array into the kernel, which asks
+ * every descriptor whether it is ready, and copies it back; then we walk it
+ * again. O(connections) per call, however few are ready: 10,000 idle
+ * connections make every request pay for them.
+ *
+ * Closing a connection: the last entry moves into its slot, so removal is
+ * O(1) and the array stays dense (and its moved entry, whose revents came
+ * from this same call, is looked at next).
+ *
+ * Syscalls: poll (SVR3, 1986; Linux 2.1.23), accept4 (Linux 2.6.28).
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+
+static struct pollfd *pfds;	/* pfds[0] is the listening socket */
+static struct conn **conns;	/* conns[i] owns pfds[i] */
+static nfds_t npfds, capacity;
+static struct conn_list idle;	/* for --idle-timeout, oldest first */
+
+static short events_for(enum conn_want want)
+{
+	return want == CONN_WRITE ? POLLOUT : POLLIN;
+}
+
+/* O(1) removal: the last entry fills the hole. */
+static void drop(struct conn *c)
+{
+	nfds_t i = (nfds_t)c->slot, last = npfds - 1;
+
+	pfds[i] = pfds[last];
+	conns[i] = conns[last];
+	conns[i]->slot = (int)i;
+	npfds--;
+	conn_list_remove(&idle, c);
+	conn_close(c);
+}
+
+static void on_accept(int listen_fd, int64_t now)
+{
+	int fd = net_accept(listen_fd, true);
+	struct conn *c;
+
+	if (fd < 0)
+		return;
+	if (npfds == capacity || (c = conn_new(fd, false)) == NULL) {
+		net_refuse(fd, npfds == capacity ? "poll array full" : "out of memory");
+		return;
+	}
+	c->slot = (int)npfds;
+	conns[npfds] = c;
+	pfds[npfds++] = (struct pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
+	conn_list_push(&idle, c, now);
+}
+
+/* Returns true if c is still open (in its slot), false if it was dropped. */
+static bool on_ready(struct conn *c, int64_t now)
+{
+	enum conn_want want = conn_run(c, false);	/* level: one read is enough */
+
+	if (want == CONN_CLOSE) {
+		drop(c);
+		return false;
+	}
+	conn_list_touch(&idle, c, now);
+	pfds[c->slot].events = events_for(want);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	int listen_fd = server_start(argc, argv, "poll",
+				     "One thread; poll(2) readiness loop.", true);
+
+	capacity = (nfds_t)net_raise_nofile();
+	pfds = malloc(capacity * sizeof *pfds);
+	conns = malloc(capacity * sizeof *conns);
+	if (pfds == NULL || conns == NULL)
+		die("malloc(%lu pollfds)", (unsigned long)capacity);
+	pfds[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN, .revents = 0 };
+	conns[0] = NULL;
+	npfds = 1;
+
+	while (!server_stopping) {
+		int n = poll(pfds, npfds, conn_list_timeout(&idle, now_ms()));
+		int64_t now = now_ms();
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;	/* a signal: the loop condition decides */
+			die("poll");
+		}
+		stat_add(&stats.wakeups, 1);
+		stat_add(&stats.events, (unsigned long)n);
+		if (pfds[0].revents) {
+			on_accept(listen_fd, now);	/* new entries join with revents 0 */
+			n--;
+		}
+		for (nfds_t i = 1; i < npfds && n > 0;) {	/* O(connections): the cost of poll */
+			if (pfds[i].revents == 0) {
+				i++;
+				continue;
+			}
+			n--;
+			pfds[i].revents = 0;
+			if (on_ready(conns[i], now))
+				i++;	/* else slot i now holds the last entry: look at it next */
+		}
+		conn_list_expire(&idle, now, drop);
+	}
+	return server_finish();
+}
