@@ -43,6 +43,8 @@ CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
 
 .PHONY: all test bench sanitize tsan fuzz clean
+# Keep the objects: they are intermediates of a chain, which make would delete.
+.SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
 
 $(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) | $(BINDIR)
