@@ -1,0 +1,285 @@
+#!/usr/bin/env bats
+# run: per-model
+#
+# The conformance suite: what every server promises (docs/testing.md, and the
+# contract in DESIGN.md), checked byte for byte against the model named by
+# $MODEL. tests/run runs this file once per model. Every test starts its own
+# server on a free port, and teardown stops it: each test also proves that
+# the server exits 0 with its stats line on SIGTERM.
+#
+# Where the models differ on purpose, the test says so: blocking serves one
+# client at a time (a stalled client stalls everyone, the lesson of that
+# model), and select refuses descriptors past FD_SETSIZE with a 503.
+
+load lib
+
+setup() {
+	start_server "$MODEL"
+}
+
+teardown() {
+	teardown_server
+}
+
+# ---- the answer --------------------------------------------------------------
+
+@test "GET: exact response bytes, connection stays open" {
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" response
+}
+
+@test "HEAD: the same headers, no body" {
+	run -3 tk -x -H -n 1 -s "$HEAD"
+	expect_eq "$RESP_HEAD" "$output" response
+}
+
+@test "POST: answered like GET, its body discarded" {
+	run -0 tk -x -s 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
+	expect_eq "$RESP_CLOSE" "$output" response
+}
+
+# ---- connection management --------------------------------------------------
+
+@test "HTTP/1.1 keep-alive: two requests, one after the other, on one connection" {
+	run -3 tk -x -n 2 -s "$GET" -s "$GET"
+	expect_eq "$RESP$RESP" "$output" responses
+	stop_server
+	expect_eq 1 "$(stat_field accepted)" accepted=
+	expect_eq 2 "$(stat_field requests)" requests=
+}
+
+@test "Connection: close is answered with Connection: close, then closed" {
+	run -0 tk -x -s "$GET_CLOSE"
+	expect_eq "$RESP_CLOSE" "$output" response
+}
+
+@test "HTTP/1.0 closes after the answer" {
+	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
+	expect_eq "$RESP_CLOSE" "$output" response
+}
+
+@test "HTTP/1.0 with Connection: keep-alive is answered so and stays open" {
+	local req='GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'
+	run -3 tk -x -n 2 -s "$req" -s "$req"
+	expect_eq "$RESP_KEEP$RESP_KEEP" "$output" responses
+}
+
+@test "100 pipelined requests in one write: 100 answers, in order" {
+	# GET and HEAD alternate, so an answer out of order breaks the framing;
+	# the last one asks to close, so the answers end exactly there
+	local reqs answers
+	reqs=$(repeat 49 "$GET$HEAD")$GET$GET_CLOSE
+	answers=$(repeat 49 "$RESP$RESP_HEAD")$RESP$RESP_CLOSE
+	run -0 tk -x -t "$(ms 5000)" -s "$reqs"
+	expect_eq "$answers" "$output" "100 answers"
+	stop_server
+	expect_eq 100 "$(stat_field requests)" requests=
+}
+
+@test "a request sent one byte per write is answered" {
+	run -3 tk -x -k 1 -d 1 -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" response
+}
+
+@test "a header block of 8000 bytes is still served" {
+	local pad
+	pad=$(repeat 7900 x)
+	run -3 tk -x -n 1 -s "GET / HTTP/1.1\\r\\nHost: localhost\\r\\nX-Pad: $pad\\r\\n\\r\\n"
+	expect_eq "$RESP" "$output" response
+}
+
+@test "half-close after a full request: still answered, then closed" {
+	run -0 tk -x -w -s "$GET"
+	# the server may or may not have seen the FIN when it wrote the answer
+	[[ $output == "$RESP" || $output == "$RESP_CLOSE" ]] ||
+		expect_eq "$RESP" "$output" response
+}
+
+# ---- bad input: a clear status, then the connection is closed ----------------
+
+@test "malformed request line: 400 and close" {
+	run tk -x -s 'HELLO\r\n\r\n'
+	expect_error 400
+	run tk -x -s 'GET / HTTP/1.1 extra\r\nHost: localhost\r\n\r\n'
+	expect_error 400
+}
+
+@test "malformed header line: 400 and close" {
+	run tk -x -s 'GET / HTTP/1.1\r\nHost localhost\r\n\r\n'
+	expect_error 400
+}
+
+@test "HTTP/1.1 without Host: 400 and close" {
+	run tk -x -s 'GET / HTTP/1.1\r\n\r\n'
+	expect_error 400
+}
+
+@test "header block over 8 KiB: 431 and close" {
+	local pad
+	pad=$(repeat 9000 x)
+	run tk -x -s "GET / HTTP/1.1\\r\\nHost: localhost\\r\\nX-Pad: $pad\\r\\n\\r\\n"
+	expect_error 431
+}
+
+@test "header block over 8 KiB that never ends: 431 and close" {
+	# no blank line at all: the server must not wait for one forever
+	local pad
+	pad=$(repeat 9000 x)
+	run tk -x -s "GET / HTTP/1.1\\r\\nHost: localhost\\r\\nX-Pad: $pad"
+	expect_error 431
+}
+
+@test "PUT and DELETE: 405 with Allow: GET, HEAD, POST, and close" {
+	local method
+	for method in PUT DELETE; do
+		run tk -x -s "$method / HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\n\\r\\n"
+		expect_error 405
+		[[ $output == *'\r\nAllow: GET, HEAD, POST\r\n'* ]] ||
+			expect_eq "an Allow header" "$output" "$method answer"
+	done
+}
+
+@test "unknown method token: 501 and close" {
+	run tk -x -s 'BREW / HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	expect_error 501
+}
+
+@test "Transfer-Encoding (chunked body): 501 and close" {
+	run tk -x -s 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'
+	expect_error 501
+}
+
+@test "errors are counted in errors=, not in requests=" {
+	run tk -x -s 'HELLO\r\n\r\n'
+	expect_error 400
+	run -3 tk -x -n 1 -s "$GET"
+	stop_server
+	expect_eq 1 "$(stat_field requests)" requests=
+	expect_eq 1 "$(stat_field errors)" errors=
+}
+
+# ---- bodies are framed by Content-Length and discarded ---------------------
+
+# A POST whose body is itself a request (the body counted after decoding the
+# escapes, as tcpkit sends it).
+post_with_body() {
+	local body='GET /body HTTP/1.1\r\nHost: x\r\n\r\n' len
+	len=$(printf '%b' "$body" | wc -c)
+	printf '%s' "POST / HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: $len\\r\\n\\r\\n$body"
+}
+
+@test "POST with a body, then a pipelined GET: two 200s" {
+	# the body looks like a request: a server that does not skip it answers 3
+	run -0 tk -x -s "$(post_with_body)$GET_CLOSE"
+	expect_eq "$RESP$RESP_CLOSE" "$output" responses
+	stop_server
+	expect_eq 2 "$(stat_field requests)" requests=
+}
+
+@test "a POST body arriving in pieces, then a pipelined GET: two 200s" {
+	run -0 tk -x -k 7 -d 2 -s "$(post_with_body)$GET_CLOSE"
+	expect_eq "$RESP$RESP_CLOSE" "$output" responses
+}
+
+# ---- misbehaving clients -------------------------------------------------------
+
+@test "resets mid-request do not hurt the server or leak a descriptor" {
+	local before
+	before=$(fd_count "$SERVER_PID")
+	run -0 tk -r 0 -s "$GET"                 # connect, reset
+	run -0 tk -r 10 -s "$GET"                # half a request line, reset
+	run -0 tk -r 1000 -s "$GET"              # a whole request, reset unread
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer after the resets"
+	run wait_fd_count "$SERVER_PID" "$before"
+	expect_eq "$before" "$output" "server descriptors"
+}
+
+@test "a stalled half-request: others still served (blocking: they wait)" {
+	tk_bg -t "$(ms 4000)" -s 'GET / HTTP/1.1\r\nHo'
+	sleep 0.3
+	run tk -x -n 1 -g 0 -t "$(ms 1000)" -s "$GET"
+	if [ "$MODEL" = blocking ]; then
+		# the lesson: one client at a time, so the second waits its turn
+		expect_eq "" "$output" "second client's answer while the first stalls"
+		stop_background
+		run -3 tk -x -n 1 -t "$(ms 2000)" -s "$GET"
+	fi
+	expect_eq "$RESP" "$output" "second client's answer"
+}
+
+# ---- scale -----------------------------------------------------------------------
+
+@test "1,000 concurrent connections are all answered (select: 503 past FD_SETSIZE)" {
+	local n=1000 req=$GET
+	case $MODEL in
+	select)   n=1100 ;;             # some past FD_SETSIZE (1024)
+	blocking) req=$GET_CLOSE ;;     # served one after another
+	esac
+	run tk -C "$n" -t "$(ms 20000)" -s "$req"
+	echo "$output"
+	expect_eq 0 "$(field none "$output")" "connections without an answer"
+	expect_eq 0 "$(field other "$output")" "answers neither 200 nor 503"
+	if [ "$MODEL" = select ]; then
+		(( $(field 200 "$output") >= 1000 )) ||
+			expect_eq "at least 1000" "$(field 200 "$output")" "200 answers"
+		(( $(field 503 "$output") > 0 )) ||
+			expect_eq "some" "$(field 503 "$output")" "503 refusals"
+	else
+		expect_eq "$n" "$(field 200 "$output")" "200 answers"
+	fi
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer afterwards"
+}
+
+@test "no descriptor leak after ~500 connections opened and closed" {
+	local before round req=$GET
+	[ "$MODEL" = blocking ] && req=$GET_CLOSE   # keep-alive would hold it
+	before=$(fd_count "$SERVER_PID")
+	for round in 1 2 3 4; do
+		run -0 tk -I 40 -S 0                  # connect, close at once
+		run -0 tk -C 40 -s "$GET_CLOSE"       # the server closes
+		run -0 tk -C 40 -s "$req"             # the client closes
+		run -0 tk -r 5 -s "$GET"              # a reset
+	done
+	run wait_fd_count "$SERVER_PID" "$before"
+	expect_eq "$before" "$output" "server descriptors"
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer afterwards"
+}
+
+# ---- counters and command line ---------------------------------------------------
+
+@test "stats: accepted= and requests= count what was sent" {
+	run -3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
+	run -0 tk -x -s "$(repeat 4 "$GET")$GET_CLOSE"
+	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
+	stop_server
+	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$STATS")" model=
+	expect_eq 3 "$(stat_field accepted)" accepted=
+	expect_eq 9 "$(stat_field requests)" requests=
+	expect_eq 0 "$(stat_field errors)" errors=
+}
+
+@test "SIGINT stops the server like SIGTERM" {
+	local pid=$SERVER_PID rc
+	SERVER_PID=
+	kill -INT "$pid"
+	wait_exit "$pid" && rc=0 || rc=$?
+	expect_eq 0 "$rc" "exit status after SIGINT"
+	grep -q "^stats model=$MODEL " "$SERVER_ERR"
+}
+
+@test "-h prints usage on stdout and exits 0" {
+	run --separate-stderr timeout 5 "$BIN/$MODEL" -h
+	expect_eq 0 "$status" "exit status"
+	[[ $output == *[Uu]sage* ]] || expect_eq "a usage text" "$output" stdout
+	expect_eq "" "$stderr" stderr
+}
+
+@test "a bad option exits 2 with usage on stderr" {
+	run --separate-stderr timeout 5 "$BIN/$MODEL" --no-such-option
+	expect_eq 2 "$status" "exit status"
+	[[ $stderr == *[Uu]sage* ]] || expect_eq "a usage text" "$stderr" stderr
+	expect_eq "" "$output" stdout
+}
