@@ -760,8 +760,10 @@ static int parse_responses(struct worker *w, struct conn *c, const char *p, size
 	return done;
 }
 
-/* What a connection does after `done` responses: close, send more, or wait. */
-static void after_responses(struct worker *w, struct conn *c, uint32_t done)
+/* What a connection does after `done` responses: close, send more, or wait.
+ * Past the deadline it sends nothing more, so that the server's count can
+ * exceed ours only by the requests in flight at the deadline. */
+static void after_responses(struct worker *w, struct conn *c, uint32_t done, uint64_t now)
 {
 	if (c->draining) {
 		if (cfg.mode == MODE_CLOSE && c->keep == false)
@@ -774,8 +776,8 @@ static void after_responses(struct worker *w, struct conn *c, uint32_t done)
 		}
 		return;
 	}
-	if (cfg.mode == MODE_CLOSED)
-		send_requests(w, c, claim(done), now_ns());
+	if (cfg.mode == MODE_CLOSED && now <= w->deadline)
+		send_requests(w, c, claim(done), now);
 	else if (cfg.mode == MODE_OPEN && done)
 		ready_push(w, c);
 }
@@ -806,7 +808,7 @@ static void on_readable(struct worker *w, struct conn *c)
 			w->bytes += n;
 		int done = parse_responses(w, c, w->buf, n, now);
 		if (done >= 0)
-			after_responses(w, c, (uint32_t)done);
+			after_responses(w, c, (uint32_t)done, now);
 		break;
 	case IO_RETRY:
 		break;
