@@ -76,6 +76,12 @@ teardown() {
 	expect_eq 100 "$(stat_field requests)" requests=
 }
 
+@test "10 pipelined requests arriving in 7-byte pieces: 10 answers" {
+	# request boundaries fall inside writes: a parser must keep the rest
+	run -0 tk -x -k 7 -d 1 -s "$(repeat 9 "$GET")$GET_CLOSE"
+	expect_eq "$(repeat 9 "$RESP")$RESP_CLOSE" "$output" "10 answers"
+}
+
 @test "a request sent one byte per write is answered" {
 	run -3 tk -x -k 1 -d 1 -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" response
@@ -129,14 +135,26 @@ teardown() {
 	expect_error 431
 }
 
-@test "PUT and DELETE: 405 with Allow: GET, HEAD, POST, and close" {
+@test "PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT: 405 with Allow, and close" {
 	local method
-	for method in PUT DELETE; do
+	for method in PUT DELETE PATCH OPTIONS TRACE CONNECT; do
 		run tk -x -s "$method / HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\n\\r\\n"
 		expect_error 405
 		[[ $output == *'\r\nAllow: GET, HEAD, POST\r\n'* ]] ||
 			expect_eq "an Allow header" "$output" "$method answer"
 	done
+}
+
+@test "header names and the close token are case-insensitive" {
+	run -0 tk -x -s 'GET / HTTP/1.1\r\nhost: localhost\r\nconnection: Close\r\n\r\n'
+	expect_eq "$RESP_CLOSE" "$output" response
+}
+
+@test "a Content-Length that is not a number: 400 and close" {
+	run tk -x -s 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n'
+	expect_error 400
+	run tk -x -s 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n'
+	expect_error 400
 }
 
 @test "unknown method token: 501 and close" {
@@ -246,6 +264,35 @@ post_with_body() {
 	expect_eq "$before" "$output" "server descriptors"
 	run -3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
+}
+
+@test "--max-conns 3: of 5 connections at once, 3 served, 2 refused with 503" {
+	stop_server
+	start_server "$MODEL" --max-conns 3
+	if [ "$MODEL" = blocking ]; then
+		# one connection open at a time: the limit is never reached
+		run -0 tk -C 5 -t "$(ms 5000)" -s "$GET_CLOSE"
+		expect_eq "conns=5 200=5 503=0 other=0 none=0" "$output" counts
+		return
+	fi
+	# keep-alive: the first three stay open while the last two arrive
+	run tk -C 5 -t "$(ms 5000)" -s "$GET"
+	expect_eq "conns=5 200=3 503=2 other=0 none=0" "$output" counts
+	stop_server
+	expect_eq 2 "$(stat_field refused)" refused=
+	expect_eq 3 "$(stat_field peak)" peak=
+}
+
+@test "--idle-timeout 1: idle connections are closed and counted" {
+	stop_server
+	start_server "$MODEL" --idle-timeout 1
+	# blocking reaches the second one only after the first timed out
+	run -0 tk -I 2 -S "$(secs 5)"
+	expect_eq "conns=2 established=2 closed_by_server=2" "${lines[1]}" counts
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer afterwards"
+	stop_server
+	expect_eq 2 "$(stat_field timeouts)" timeouts=
 }
 
 # ---- counters and command line ---------------------------------------------------

@@ -61,8 +61,11 @@ start_server() {
 	local model=$1 line="" deadline
 	shift
 	SERVER_MODEL=$model
-	SERVER_OUT=$BATS_TEST_TMPDIR/server.out
-	SERVER_ERR=$BATS_TEST_TMPDIR/server.err
+	# new files for each start: a restarted server must not be taken for
+	# the previous one, whose "listening on" line is still in the old file
+	SERVER_STARTS=$(( ${SERVER_STARTS:-0} + 1 ))
+	SERVER_OUT=$BATS_TEST_TMPDIR/server.$SERVER_STARTS.out
+	SERVER_ERR=$BATS_TEST_TMPDIR/server.$SERVER_STARTS.err
 	if [ ! -x "$BIN/$model" ]; then
 		echo "start_server: $BIN/$model is not built" >&2
 		return 1

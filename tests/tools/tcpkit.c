@@ -114,8 +114,9 @@ static void usage(FILE *to)
 	"  -C N      open N connections at once, send DATA on each, print\n"
 	"            \"conns=N 200=N 503=N other=N none=N\"; all stay open until\n"
 	"            every one is answered or -t passes\n"
-	"  -I N      open N idle connections, hold them -S seconds, print\n"
-	"            \"conns=N established=N closed_by_server=N\"\n"
+	"  -I N      open N idle connections, print \"established=N\" once\n"
+	"            connected, hold them -S seconds (or until the server closed\n"
+	"            them all), print \"conns=N established=N closed_by_server=N\"\n"
 	"  -S SECS   how long -I holds its connections (1)\n"
 	"  -h        this help\n"
 	"\n"
@@ -677,9 +678,10 @@ static int run_idle(const struct options *o)
 	printf("established=%d\n", established);
 	fflush(stdout);     /* a test waiting in the background can go on */
 
-	/* phase 2: hold them; note each one the server closes (idle timeout) */
+	/* phase 2: hold them; note each one the server closes (idle timeout),
+	 * and stop early once it has closed them all */
 	deadline = now_ms() + o->hold_s * 1000L;
-	for (long left; (left = deadline - now_ms()) > 0; ) {
+	for (long left; closed < established && (left = deadline - now_ms()) > 0; ) {
 		int ready = poll(pfd, (nfds_t)n, (int)left);
 
 		if (ready < 0 && errno != EINTR)
