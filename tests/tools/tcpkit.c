@@ -496,6 +496,8 @@ static int run_single(const struct options *o)
 	}
 	close(fd);
 	print_single(o, &r, end);
+	free(r.got.data);
+	free(r.statuses.data);
 	return end == END_EOF ? EXIT_CLOSED
 	     : end == END_RESET ? EXIT_RESET : EXIT_OPEN;
 }
@@ -773,11 +775,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o;
+	int status;
 
 	parse_options(argc, argv, &o);
 	if (o.conns > 0)
-		return run_concurrent(&o);
-	if (o.idle > 0)
-		return run_idle(&o);
-	return run_single(&o);
+		status = run_concurrent(&o);
+	else if (o.idle > 0)
+		status = run_idle(&o);
+	else
+		status = run_single(&o);
+	/* freed so that a sanitizer build of tcpkit reports no leak */
+	for (int i = 0; i < o.nsteps; i++)
+		free(o.steps[i].data);
+	return status;
 }
