@@ -1,0 +1,10 @@
+# Server CPU per request vs idle descriptors: the cost of the wait itself.
+load plots."/common.gp"
+set title "Server CPU time per request while idle connections are held"
+set xlabel "idle connections held (log scale)"
+set ylabel "server CPU per request, µs (user + system; log scale)"
+set logscale xy
+eval "set xtics ".xt
+plot for [m in models] dir."/idle.csv" \
+        using (ok(m) ? xidle(column("idle")) : NaN):"cpu_us_per_req_med":"cpu_us_per_req_min":"cpu_us_per_req_max" \
+        with yerrorlines lt idx(m) title m

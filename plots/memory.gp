@@ -1,0 +1,30 @@
+# Memory vs connections: a thread per connection pays a stack and a kernel
+# task for each one, idle or not; an event loop pays its per-connection state
+# only. Left: peak resident set; right: threads, which the RSS undercounts
+# (a thread's kernel stack and task are not in the process's RSS).
+load plots."/common.gp"
+unset key
+set multiplot title "Server memory and threads vs connections held (50 active + idle)"
+set logscale xy
+set autoscale xfix
+set format x "%.0s%c"
+set format y "%.0s%c"
+set xlabel "connections held (log scale)"
+set size 0.42, 0.90
+set origin 0.0, 0.06
+set lmargin 11
+set rmargin 2
+set ylabel "peak RSS (VmHWM), MiB (log scale)"
+plot for [m in models] dir."/idle.csv" \
+        using (ok(m) ? column("idle") + column("conns") : NaN):(column("rss_kb_med") / 1024.0):(column("rss_kb_min") / 1024.0):(column("rss_kb_max") / 1024.0) \
+        with yerrorlines lt idx(m) title m
+set size 0.58, 0.90
+set origin 0.42, 0.06
+set rmargin 20
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3
+set ylabel "server threads, most seen (log scale)"
+set yrange [0.8:*]
+plot for [m in models] dir."/idle.csv" \
+        using (ok(m) ? column("idle") + column("conns") : NaN):"threads_med" \
+        with linespoints lt idx(m) title m
+unset multiplot

@@ -1,0 +1,36 @@
+# Socket options. Left: the listen backlog under a burst of concurrent
+# connects; a full accept queue drops SYNs and the client retries after 1 s.
+# Right: TCP_NODELAY and TCP_CORK against latency (median, whisker to p99), one request at a time and
+# eight pipelined (where Nagle's algorithm can hold a small response back).
+load plots."/common.gp"
+unset label 99
+set terminal push
+unset key
+set multiplot
+set style fill solid 0.85 border lc rgb "#333333"
+set boxwidth 0.36
+set logscale y
+set grid noxtics nomxtics
+set offsets 0.5, 0.5, 0, 0
+set size 0.5, 0.94
+set origin 0.0, 0.04
+set tmargin 3
+set title "listen backlog, 100 clients connecting at once"
+set ylabel "connect time, ms (log scale)"
+set xlabel "model, and listen backlog" offset 0,-0.8
+set yrange [0.01:*]
+set key inside left top
+b = dir."/backlog.dat"
+plot b using ($0 - 0.19):(column("connect_p99_med") / 1000.0):xtic(sprintf("%s\n%s", strcol("model"), strcol("backlog"))) with boxes lc rgb "#1f77b4" title "p99", \
+     b using ($0 + 0.19):(column("connect_max_med") / 1000.0) with boxes lc rgb "#d62728" title "max"
+set origin 0.5, 0.04
+set title "TCP_NODELAY, TCP_CORK: epoll_lt, 10 keep-alive clients"
+set ylabel "median latency (bar) and p99 (whisker), µs (log scale)"
+set xlabel "server socket option"
+set yrange [*:*]
+o = dir."/nodelay.dat"
+plot o using ($0 - 0.19):"p50_pipe1":xtic(1) with boxes lc rgb "#2ca02c" title "one request at a time", \
+     o using ($0 - 0.19):"p50_pipe1":"p50_pipe1":"p99_pipe1" with yerrorbars lc rgb "#000000" pt 7 ps 0.4 notitle, \
+     o using ($0 + 0.19):"p50_pipe8" with boxes lc rgb "#9467bd" title "8 pipelined requests", \
+     o using ($0 + 0.19):"p50_pipe8":"p50_pipe8":"p99_pipe8" with yerrorbars lc rgb "#000000" pt 7 ps 0.4 title "whisker: up to p99"
+unset multiplot
