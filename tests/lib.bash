@@ -96,8 +96,8 @@ start_server() {
 }
 
 # stop_server: SIGTERM, then waits (5 s, scaled) for the exit. Fails if the
-# server is gone already (it crashed), hangs, exits non-zero, or prints no
-# stats line; its stderr is shown then (a sanitizer report lands there).
+# server is gone already (it crashed), hangs, exits non-zero, prints no stats
+# line, or printed a sanitizer report; its stderr is shown then.
 stop_server() {
 	local pid=$SERVER_PID rc
 	SERVER_PID=
@@ -109,7 +109,9 @@ stop_server() {
 	fi
 	wait_exit "$pid" && rc=0 || rc=$?
 	STATS=$(grep '^stats model=' "$SERVER_ERR" | tail -n 1)
-	if (( rc != 0 )) || [ -z "$STATS" ]; then
+	# UBSan reports and goes on (exit 0) unless told otherwise: look too
+	if (( rc != 0 )) || [ -z "$STATS" ] ||
+	   grep -qE 'runtime error:|Sanitizer' "$SERVER_ERR"; then
 		echo "stop_server: $SERVER_MODEL exited with status $rc; stderr:" >&2
 		cat "$SERVER_ERR" >&2
 		return 1
