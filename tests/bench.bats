@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+#
+# make bench in its smallest form: bench/run with four models, two idle
+# counts, one run per point and 0.3 s runs, into a temporary directory. The
+# tests then check what a teacher relies on: every sweep's CSV with its header
+# and one row per point, the points a model cannot serve kept with a reason,
+# real PNG files from gnuplot, the manifest, the report, and no process left
+# behind. bin/polltime is checked for the shape of TLPI's Table 63-9: poll's
+# cost grows with N, epoll's does not.
+#
+# Needs $BIN/loadgen, the servers and $BIN/polltime (make), and gnuplot.
+
+load lib
+
+MODELS="blocking select poll epoll_lt"
+
+setup_file() {
+	export OUT="$BATS_FILE_TMPDIR/results"
+	[ -x "$BIN/loadgen" ] && [ -x "$BIN/polltime" ] || return 0
+	# Its own session, so the test can look for anything it left running.
+	timeout 110 setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$BATS_FILE_TMPDIR/sid" \
+		"$BATS_TEST_DIRNAME/../bench/run" --bin "$BIN" --out "$OUT" --quick --repeats 1 --duration 0.3 \
+		--models "$MODELS" --idle "0 1000" > "$BATS_FILE_TMPDIR/bench.log" 2>&1
+	echo $? > "$BATS_FILE_TMPDIR/status"
+}
+
+setup() {
+	[ -x "$BIN/loadgen" ] || skip "no $BIN/loadgen (make)"
+	[ -x "$BIN/polltime" ] || skip "no $BIN/polltime (make)"
+}
+
+# header FILE: the first line of FILE.
+header() { head -1 "$1"; }
+
+# col FILE NAME ROW_FILTER: the values of column NAME in the rows where the
+# awk condition ROW_FILTER (over columns by name, c["x"]) holds.
+col() {
+	awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ for (k in c) v[k] = $c[k] } '"$3"' { print $c[name] }' "$1"
+}
+
+@test "bench/run finishes in its smallest form and says done" {
+	run cat "$BATS_FILE_TMPDIR/status"
+	[ "$output" = 0 ] || { cat "$BATS_FILE_TMPDIR/bench.log"; false; }
+	grep -q '^done: ' "$BATS_FILE_TMPDIR/bench.log"
+	# the plan, then one progress line per point, each with an ETA
+	grep -q 'estimate' "$BATS_FILE_TMPDIR/bench.log"
+	[ "$(grep -c '^\[ *[0-9]*/[0-9]*\] .*ETA' "$BATS_FILE_TMPDIR/bench.log")" -ge 20 ]
+}
+
+@test "every sweep CSV has its header, with min, median and max of each metric" {
+	for sweep in idle active close sockopt; do
+		h=$(header "$OUT/$sweep.csv")
+		[[ $h == model,idle,conns,mode,pipeline,option,status,reason,runs,req_per_s_min,req_per_s_med,req_per_s_max,* ]] ||
+			{ echo "$sweep.csv: $h"; false; }
+		for m in lat_p50_us lat_p99_us lat_p999_us cpu_us_per_req wakeups_per_req events_per_wakeup rss_kb threads; do
+			[[ ,$h, == *,${m}_min,${m}_med,${m}_max,* ]] || { echo "$sweep.csv lacks $m: $h"; false; }
+		done
+	done
+	expect_eq "mechanism,nfds,calls,seconds,ns_per_call,rep" "$(header "$OUT/polltime.csv")"
+	[[ $(header "$OUT/runs.csv") == sweep,model,idle,conns,mode,pipeline,option,rep,status,reason,* ]]
+}
+
+@test "the idle sweep has one row per model and idle count, none dropped" {
+	expect_eq 8 "$(tail -n +2 "$OUT/idle.csv" | wc -l)" "idle rows"
+	for m in $MODELS; do
+		expect_eq "0 1000" "$(col "$OUT/idle.csv" idle "v[\"model\"] == \"$m\"" | tr '\n' ' ' | sed 's/ $//')" "$m idle counts"
+	done
+}
+
+@test "points a model cannot serve are recorded with their reason" {
+	# blocking: one connection at a time, so 50 clients already fail
+	expect_eq failed "$(col "$OUT/idle.csv" status 'v["model"] == "blocking" && v["idle"] == 0')"
+	run col "$OUT/idle.csv" reason 'v["model"] == "blocking" && v["idle"] == 0'
+	[[ $output == *"one connection at a time"* ]]
+	# select: 1000 idle + 50 active descriptors go past FD_SETSIZE
+	expect_eq failed "$(col "$OUT/idle.csv" status 'v["model"] == "select" && v["idle"] == 1000')"
+	run col "$OUT/idle.csv" reason 'v["model"] == "select" && v["idle"] == 1000'
+	[[ $output == *FD_SETSIZE* ]]
+	# and never a failure without a reason
+	expect_eq "" "$(col "$OUT/idle.csv" model 'v["status"] != "ok" && v["reason"] == ""')" "failures without a reason"
+}
+
+@test "epoll_lt serves every idle point, with real figures" {
+	for n in 0 1000; do
+		expect_eq ok "$(col "$OUT/idle.csv" status "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")" "epoll_lt idle=$n"
+		rps=$(col "$OUT/idle.csv" req_per_s_med "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")
+		awk -v r="$rps" 'BEGIN { exit !(r > 100) }' || { echo "req/s $rps"; false; }
+		for m in lat_p99_us_med cpu_us_per_req_med events_per_wakeup_med rss_kb_med threads_med; do
+			v=$(col "$OUT/idle.csv" "$m" "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")
+			awk -v x="$v" 'BEGIN { exit !(x + 0 > 0) }' || { echo "$m = '$v' at idle=$n"; false; }
+		done
+	done
+}
+
+@test "gnuplot produced real PNG files, and SVG beside them" {
+	for g in idle-throughput idle-p99 idle-cpu idle-events memory polltime active keepalive sockopt; do
+		[ -s "$OUT/$g.png" ] || { echo "no $g.png"; false; }
+		expect_eq "89504e470d0a1a0a" "$(head -c 8 "$OUT/$g.png" | od -An -tx1 | tr -d ' \n')" "$g.png magic"
+		[ "$(stat -c %s "$OUT/$g.png")" -gt 10000 ] || { echo "$g.png is suspiciously small"; false; }
+		grep -q '<svg' "$OUT/$g.svg" || { echo "$g.svg is not SVG"; false; }
+	done
+}
+
+@test "the manifest describes the machine and the run" {
+	for f in date 'git commit' kernel 'cpu model' 'cpus online' pinning memory governor descriptors \
+		'port range' somaxconn compiler gnuplot mode mitigations; do
+		grep -q "^$f:" "$OUT/manifest.txt" || { echo "manifest lacks '$f'"; cat "$OUT/manifest.txt"; false; }
+	done
+}
+
+@test "report.md shows the graphs and the tables" {
+	grep -q '!\[.*\](idle-throughput.png)' "$OUT/report.md"
+	grep -q '!\[.*\](polltime.png)' "$OUT/report.md"
+	grep -q '^| model \\ idle N | 0 | 1000 |' "$OUT/report.md"
+	grep -q 'cannot serve' "$OUT/report.md"
+}
+
+@test "the bench leaves no process behind" {
+	sid=$(cat "$BATS_FILE_TMPDIR/sid")
+	run ps -o pid=,args= -s "$sid"
+	expect_eq "" "$output" "processes left in the bench's session"
+}
+
+@test "polltime: CSV shape, and select skips N past FD_SETSIZE with a reason" {
+	run --separate-stderr "$BIN/polltime" --header -n 10,100,10000 -c 2000
+	[ "$status" -eq 0 ]
+	expect_eq "mechanism,nfds,calls,seconds,ns_per_call" "${lines[0]}"
+	expect_eq 9 "${#lines[@]}" "header + select at 10 and 100 + poll and epoll at three sizes"
+	for line in "${lines[@]:1}"; do
+		[[ $line =~ ^(select|poll|epoll),[0-9]+,2000,[0-9.]+,[0-9.]+$ ]] || { echo "bad row: $line"; false; }
+	done
+	[[ $stderr == *"skip select nfds=10000"*FD_SETSIZE* ]]
+}
+
+# fastest MECH N: the lowest ns per call of three short polltime runs.
+fastest() {
+	for _ in 1 2 3; do "$BIN/polltime" -m "$1" -n "$2" -c 20000 -T 0.1; done |
+		awk -F, 'NR == 1 || $5 < min { min = $5 } END { print min }'
+}
+
+@test "polltime: poll's cost at N = 10000 is at least 50x its cost at N = 10; epoll's at most 2x" {
+	p10=$(fastest poll 10) p10k=$(fastest poll 10000)
+	e10=$(fastest epoll 10) e10k=$(fastest epoll 10000)
+	echo "poll: $p10 ns at 10, $p10k ns at 10000; epoll: $e10 ns at 10, $e10k ns at 10000"
+	awk -v a="$p10" -v b="$p10k" 'BEGIN { exit !(b >= 50 * a) }'
+	awk -v a="$e10" -v b="$e10k" 'BEGIN { exit !(b <= 2 * a) }'
+}
