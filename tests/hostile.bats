@@ -1,0 +1,355 @@
+#!/usr/bin/env bats
+# run: per-model
+#
+# The hostile-input suite: what real networks send, and the limits that keep a
+# server standing (issue 5; docs/hostile.md lists every case and what each
+# model does with it). tests/run runs this file once per model, with MODEL set.
+#
+# Each test starts its own server with the options it needs, and teardown
+# stops it, so each also proves the server still exits 0 with its stats line
+# afterwards (under the sanitizers: without a report). Where a model cannot
+# survive a case by design, the test says so and skips: blocking serves one
+# client at a time, so it cannot hold idle or stalled clients beside others.
+#
+# Tools: tcpkit (exact bytes, resets, half-closes, idle connections), flood
+# (pipelined requests that are never read), loadgen (the 10,000-connection
+# test). Times go through secs/ms, which the sanitizer runs scale up.
+
+load lib
+
+teardown() {
+	teardown_server
+	if [ -n "${CGROUP:-}" ]; then
+		rmdir "$CGROUP" 2>/dev/null || true
+	fi
+}
+
+# ---- helpers -----------------------------------------------------------------
+
+# Clock ticks (1/100 s) of CPU the process has used, user + system.
+cpu_ticks() {
+	local rest
+	rest=$(cat "/proc/$1/stat") || return 1
+	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
+	set -- $rest
+	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
+}
+
+# Resident memory of the process, in KiB.
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# wait_for_fds N: waits until the server holds N descriptors (its connections
+# are accepted), failing after 5 s (scaled).
+wait_for_fds() {
+	run wait_fd_count "$SERVER_PID" "$1" 5
+	expect_eq "$1" "$output" "server descriptors"
+}
+
+# flood ARGS: bin/flood against the server under test, under a timeout.
+flood() {
+	timeout "$(secs 60)" "$BIN/flood" "$@" "$PORT"
+}
+
+# wait_for_line FILE: waits (10 s, scaled) until FILE has a line, prints it.
+wait_for_line() {
+	local tries=$(( $(secs 10) * 50 ))
+	until [ "$(wc -l <"$1")" -gt 0 ]; do
+		(( tries-- > 0 )) || { echo "no line in $1 after $(secs 10) s" >&2; return 1; }
+		sleep 0.02
+	done
+	head -n 1 "$1"
+}
+
+needs_concurrency() {
+	if [ "$MODEL" = blocking ]; then
+		skip "blocking serves one client at a time: $1"
+	fi
+}
+
+# ---- bounded input -------------------------------------------------------------
+
+@test "endless empty lines before a request: 431 and close, never buffered" {
+	# RFC 9112 asks servers to skip a stray CRLF before a request; 10,000 of
+	# them is a client that sends without ever completing a request.
+	start_server "$MODEL"
+	run tk -x -s "$(repeat 10000 '\r\n')"
+	expect_error 431
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer afterwards"
+	stop_server
+	expect_eq 1 "$(stat_field errors)" errors=
+}
+
+@test "some empty lines before a request are skipped, and it is served" {
+	start_server "$MODEL"
+	run -3 tk -x -n 1 -s "$(repeat 100 '\r\n')$GET"
+	expect_eq "$RESP" "$output" "answer"
+}
+
+# ---- faults --------------------------------------------------------------------
+
+@test "10,000 pipelined requests never read: reading stops, memory stays bounded" {
+	local conns=10 base_rss rss line
+	[ "$MODEL" = blocking ] && conns=1   # it serves one; the rest would wait unseen
+	start_server "$MODEL"
+	base_rss=$(rss_kb "$SERVER_PID")
+	(
+		close_inherited_fds
+		exec timeout "$(secs 60)" "$BIN/flood" -c "$conns" -n 10000 -t "$(ms 20000)" \
+			-S "$(secs 1)" "$PORT" >"$BATS_TEST_TMPDIR/flood" 2>&1
+	) &
+	local flood_pid=$!
+	line=$(wait_for_line "$BATS_TEST_TMPDIR/flood")
+	echo "$line"
+	# stalled: the client's writes stopped fitting, so the server stopped
+	# reading (a server that read on would have to keep the answers somewhere)
+	expect_eq "$conns" "$(field stalled "$line")" "flooding connections that stalled"
+	expect_eq 0 "$(field closed "$line")" "flooding connections the server closed"
+	(( $(field sent "$line") >= 10000 * conns ))
+	rss=$(rss_kb "$SERVER_PID")
+	echo "server RSS: $base_rss KiB before, $rss KiB while flooded"
+	# 32 KiB of buffers per connection (and a 64 KiB stack in threads); a server
+	# that kept what it read would hold several MiB per connection by now
+	(( rss - base_rss < 8 * 1024 )) ||
+		expect_eq "under 8192 KiB" "$(( rss - base_rss )) KiB" "RSS growth"
+	if [ "$MODEL" != blocking ]; then
+		run -3 tk -x -n 1 -s "$GET"
+		expect_eq "$RESP" "$output" "another client's answer during the flood"
+	fi
+	wait "$flood_pid"
+}
+
+@test "a reset in mid-response, with answers still queued: survived, nothing leaked" {
+	local before
+	start_server "$MODEL"
+	before=$(fd_count "$SERVER_PID")
+	# each reads 1000 bytes of its answers, then resets with the rest unread
+	run -0 flood -c 5 -n 2000 -b 200 -m 1000
+	echo "$output"
+	run wait_fd_count "$SERVER_PID" "$before"
+	expect_eq "$before" "$output" "server descriptors"
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer afterwards"
+}
+
+@test "a half-close in mid-request: closed without an answer, nothing leaked" {
+	local before
+	start_server "$MODEL"
+	before=$(fd_count "$SERVER_PID")
+	run -0 tk -x -w -s 'GET / HTTP/1.1\r\nHo'
+	expect_eq "" "$output" "answer to half a request"
+	run wait_fd_count "$SERVER_PID" "$before"
+	expect_eq "$before" "$output" "server descriptors"
+	stop_server
+	expect_eq 0 "$(stat_field requests)" requests=
+}
+
+@test "1,000 pipelined requests, then a half-close: all answered, then closed" {
+	start_server "$MODEL"
+	run -0 tk -c -w -t "$(ms 10000)" -s "$(repeat 1000 "$GET")"
+	[[ $output == "responses=1000 closed=yes "* ]] ||
+		expect_eq "responses=1000 closed=yes ..." "$output" "tcpkit"
+	stop_server
+	expect_eq 1000 "$(stat_field requests)" requests=
+}
+
+@test "SIGTERM under load: a clean stop, with the stats line" {
+	local pid load_pid
+	start_server "$MODEL"
+	(
+		close_inherited_fds
+		exec timeout "$(secs 30)" "$BIN/loadgen" -c 20 --idle 50 -d 20 --tolerate \
+			"http://127.0.0.1:$PORT/" >/dev/null 2>&1
+	) &
+	load_pid=$!
+	sleep 1
+	pid=$SERVER_PID
+	stop_server                        # fails unless exit 0 with the stats line
+	kill "$load_pid" 2>/dev/null || true
+	wait "$load_pid" || true
+	(( $(stat_field accepted) >= 1 ))
+	if [ "$MODEL" != blocking ]; then
+		(( $(stat_field requests) > 0 ))
+	fi
+}
+
+# ---- the idle timeout --------------------------------------------------------------
+
+@test "--idle-timeout: a client that vanishes mid-request is closed and counted" {
+	local start elapsed
+	start_server "$MODEL" --idle-timeout 1
+	start=$(date +%s%N)
+	# half a request, then silence: tcpkit waits up to 5 s for the server to close
+	run -0 tk -x -t "$(ms 5000)" -s 'GET / HTTP/1.1\r\nHo'
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo "closed after $elapsed ms"
+	(( elapsed >= 900 && elapsed < $(ms 3500) ))
+	stop_server
+	expect_eq 1 "$(stat_field timeouts)" timeouts=
+}
+
+@test "--idle-timeout: a client that stops reading mid-response is closed" {
+	start_server "$MODEL" --idle-timeout 1
+	# -b 8000: go on trying to write long after stalling, so the close is seen
+	run -0 flood -c 1 -n 10000 -b "$(ms 8000)" -t "$(ms 10000)"
+	echo "$output"
+	expect_eq 1 "$(field closed "$output")" "flooding connections closed by the server"
+	stop_server
+	expect_eq 1 "$(stat_field timeouts)" timeouts=
+}
+
+@test "--idle-timeout: activity keeps a connection; a kept-alive one is closed when idle" {
+	start_server "$MODEL" --idle-timeout 1
+	# one byte every 100 ms: 1.8 s in all, never idle for a second
+	run -0 tk -x -k 1 -d 100 -t "$(ms 6000)" -s 'GET / HTTP/1.0\r\n\r\n'
+	[[ $output == 'HTTP/1.1 200 OK\r\n'* ]] || expect_eq "a 200 answer" "$output" answer
+	# answered, kept alive, then idle: closed within the timeout and a bit
+	run -0 tk -c -n 1 -g "$(ms 3000)" -s "$GET"
+	expect_eq "responses=1 closed=yes status=200" "$output" "tcpkit"
+	stop_server
+	expect_eq 1 "$(stat_field timeouts)" timeouts=
+}
+
+@test "without --idle-timeout an idle connection stays open" {
+	start_server "$MODEL"
+	run -0 tk -I 1 -S 2
+	expect_eq 0 "$(field closed_by_server "$output")" "idle connections closed by the server"
+	stop_server
+	expect_eq 0 "$(stat_field timeouts)" timeouts=
+}
+
+# ---- limits ------------------------------------------------------------------------
+
+@test "--max-conns: 503 past the limit, counted in refused=, served again below it" {
+	needs_concurrency "it never has more than one connection open"
+	local base
+	start_server "$MODEL" --max-conns 5
+	base=$(fd_count "$SERVER_PID")
+	tk_bg -I 5 -S "$(secs 3)"
+	wait_for_fds $(( base + 5 ))
+	run tk -C 3 -s "$GET"
+	echo "$output"
+	expect_eq "conns=3 200=0 503=3 other=0 none=0" "$output" "answers past the limit"
+	stop_background
+	wait_for_fds "$base"
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer below the limit"
+	stop_server
+	expect_eq 3 "$(stat_field refused)" refused=
+}
+
+@test "EMFILE: 503 from the spare descriptor, no spin, served again afterwards" {
+	local base hold=5 full t0 t1 soft
+	[ "$MODEL" = blocking ] && hold=0    # it holds no connection while it accepts
+	start_server "$MODEL"
+	base=$(fd_count "$SERVER_PID")
+	soft=$(prlimit --pid "$SERVER_PID" --nofile --output SOFT --noheadings)
+	# the soft limit: as many as are open now, plus room for $hold connections
+	prlimit --pid "$SERVER_PID" --nofile=$(( base + hold )):
+	# One request first: a server asleep in accept4() took its descriptor when it
+	# went to sleep, under the old limit; this wakes it, and it is served.
+	run -0 tk -x -s "$GET_CLOSE"
+	expect_eq "$RESP_CLOSE" "$output" "answer to the first request"
+	full=$(( base + hold ))
+	case $MODEL in
+	blocking|threads)
+		# A blocking accept4() fails with EMFILE at once, even with nobody
+		# waiting; the server then gives up the spare and sleeps in accept().
+		full=$(( full - 1 )) ;;
+	esac
+	if (( hold > 0 )); then
+		tk_bg -I "$hold" -S "$(secs 4)"
+	fi
+	wait_for_fds "$full"
+	t0=$(cpu_ticks "$SERVER_PID")
+	# without the spare descriptor these would wait in the backlog, and a
+	# level-triggered loop would be woken for them again and again
+	run tk -C 20 -t "$(ms 1500)" -s "$GET"
+	sleep 1
+	t1=$(cpu_ticks "$SERVER_PID")
+	echo "$output; server CPU over the test: $(( t1 - t0 )) ticks"
+	expect_eq "conns=20 200=0 503=20 other=0 none=0" "$output" "answers at EMFILE"
+	(( t1 - t0 < 30 * TIME_SCALE )) ||
+		expect_eq "under $(( 30 * TIME_SCALE )) ticks" "$(( t1 - t0 )) ticks" "server CPU at EMFILE"
+	# descriptors come free: the idle clients leave (blocking: the limit goes
+	# back up). The next client may find the server asleep in accept() without
+	# its spare: it must be served, not refused.
+	if (( hold > 0 )); then
+		stop_background
+		wait_for_fds "$(( full - hold ))"
+	else
+		prlimit --pid "$SERVER_PID" --nofile="$soft":
+	fi
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer once descriptors are free"
+	prlimit --pid "$SERVER_PID" --nofile="$soft":   # room for a sanitizer's report
+	stop_server
+	expect_eq 20 "$(stat_field refused)" refused=
+}
+
+@test "select: a descriptor past FD_SETSIZE gets 503, counted in refused=" {
+	[ "$MODEL" = select ] || skip "only select has a fixed-size descriptor set"
+	local base hold
+	start_server "$MODEL"
+	base=$(fd_count "$SERVER_PID")
+	hold=$(( 1024 - base ))              # fills every descriptor below FD_SETSIZE
+	tk_bg -I "$hold" -S "$(secs 4)"
+	wait_for_fds 1024
+	run tk -C 5 -s "$GET"
+	expect_eq "conns=5 200=0 503=5 other=0 none=0" "$output" "answers past FD_SETSIZE"
+	stop_background
+	wait_for_fds "$base"
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer afterwards"
+	stop_server
+	expect_eq 5 "$(stat_field refused)" refused=
+}
+
+@test "threads: when no thread can be created, 503, counted in refused=" {
+	[ "$MODEL" = threads ] || skip "only threads creates a thread per connection"
+	local tasks base
+	CGROUP=/sys/fs/cgroup/pids/c10k-hostile-$$
+	mkdir "$CGROUP" 2>/dev/null || skip "needs a pids cgroup (root, cgroup v1 pids controller)"
+	start_server "$MODEL"
+	base=$(fd_count "$SERVER_PID")
+	tasks=$(ls "/proc/$SERVER_PID/task" | wc -l)
+	# room for 3 connection threads; pthread_create fails with EAGAIN after that
+	echo $(( tasks + 3 )) >"$CGROUP/pids.max"
+	echo "$SERVER_PID" >"$CGROUP/cgroup.procs"
+	tk_bg -I 3 -S "$(secs 3)"
+	wait_for_fds $(( base + 3 ))
+	run tk -C 4 -s "$GET"
+	expect_eq "conns=4 200=0 503=4 other=0 none=0" "$output" "answers out of threads"
+	stop_background
+	wait_for_fds "$base"
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer once threads are free"
+	stop_server
+	expect_eq 4 "$(stat_field refused)" refused=
+}
+
+# ---- scale ---------------------------------------------------------------------------
+
+@test "10,000 connections (9,950 idle, 50 active): no error, no descriptor left behind" {
+	case $MODEL in
+	blocking) skip "blocking: one idle client stalls every other" ;;
+	threads)  skip "threads: not an event model (10,000 threads is the next lesson)" ;;
+	select)   skip "select: limited to FD_SETSIZE (1024) descriptors" ;;
+	esac
+	[ -x "$BIN/loadgen" ] || skip "no $BIN/loadgen"
+	local base
+	ulimit -n 20000 2>/dev/null || { ulimit -Hn 65536 && ulimit -n 20000; } ||
+		skip "cannot raise the descriptor limit to 20,000"
+	start_server "$MODEL"
+	base=$(fd_count "$SERVER_PID")
+	run timeout "$(secs 60)" "$BIN/loadgen" -c 50 -d 2 --idle 9950 --timeout "$(ms 10000)" \
+		--format csv --header "http://127.0.0.1:$PORT/"
+	echo "$output"
+	expect_eq 0 "$status" "loadgen exit status (non-zero: errors or short connections)"
+	run wait_fd_count "$SERVER_PID" "$base" 10
+	expect_eq "$base" "$output" "server descriptors afterwards"
+	stop_server
+	(( $(stat_field peak) >= 10000 )) || expect_eq ">= 10000" "$(stat_field peak)" peak=
+}
