@@ -213,7 +213,7 @@ size_t http_frame(struct http_framer *f, const char *buf, size_t len, struct htt
 			}
 			size_t used = f->scanned;
 
-			if (used - f->start > HTTP_MAX_HEAD)	/* complete, but too long */
+			if (used > HTTP_MAX_HEAD)	/* complete, but too long */
 				too_long(req);
 			else
 				parse_head(buf + f->start, used - f->start, req);
@@ -222,7 +222,9 @@ size_t http_frame(struct http_framer *f, const char *buf, size_t len, struct htt
 		}
 		f->line = f->scanned;
 	}
-	if (f->scanned - f->start > HTTP_MAX_HEAD) {	/* incomplete, and too long already */
+	/* Counted from buf[0], skipped empty lines included: else a client sending
+	   nothing but CRLFs would be skipped forever and fill its buffer. */
+	if (f->scanned > HTTP_MAX_HEAD) {	/* incomplete, and too long already */
 		too_long(req);
 		memset(f, 0, sizeof *f);
 		return len;

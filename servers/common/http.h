@@ -35,7 +35,8 @@ struct http_framer {
    bytes it has not seen; buf must hold what the last call was given, and more.
    Returns the number of bytes the head took (empty lines before it included)
    and fills *req, whose status may be an error; returns 0 when more bytes are
-   needed. A head over HTTP_MAX_HEAD is an error: status 431, returns len. */
+   needed. A head over HTTP_MAX_HEAD (the empty lines before it count) is an
+   error: status 431, returns len. So 0 is returned only while len <= HTTP_MAX_HEAD. */
 size_t http_frame(struct http_framer *f, const char *buf, size_t len, struct http_request *req);
 
 /* Writes the answer to req into out (room: at least HTTP_MAX_ANSWER bytes).
