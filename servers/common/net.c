@@ -92,19 +92,27 @@ void net_refuse(int fd, const char *why)
 	stat_add(&stats.refused, 1);
 }
 
-/* Out of descriptors: free the spare, accept the waiting connection, refuse it,
-   take the spare back. Without this a level-triggered loop would be woken for
-   the same pending connection again and again: 100% CPU, nothing served. */
-static int refuse_at_emfile(int listen_fd)
+/* Out of descriptors: free the spare, accept the waiting connection, take the
+   spare back, and refuse the connection. Without this a level-triggered loop
+   would be woken for the same pending connection again and again: 100% CPU,
+   nothing served. A blocking listener sleeps in this accept() until a client
+   comes (accept4 says EMFILE before it waits, not after); by then a connection
+   may have closed and freed a descriptor: then the spare comes back and the
+   client is served after all, not refused. */
+static int refuse_at_emfile(int listen_fd, int flags)
 {
 	static int64_t last_note = -1000;
 	int fd;
 
 	close(spare_fd);
-	fd = accept(listen_fd, NULL, NULL);
+	fd = accept4(listen_fd, NULL, NULL, flags);
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && spare_fd >= 0)
+		return fd;		/* room again: serve it */
 	if (fd >= 0)
 		net_refuse(fd, "server out of file descriptors");
-	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (spare_fd == -1)		/* the refused one's descriptor is free now */
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (now_ms() - last_note >= 1000) {	/* one note a second, not one per client */
 		last_note = now_ms();
 		note("accept: out of descriptors; refusing connections with 503%s",
@@ -118,13 +126,19 @@ int net_accept(int listen_fd, bool nonblocking)
 	/* accept4 sets both flags in the same call that creates the descriptor:
 	   one syscall instead of three (accept, fcntl F_SETFL, fcntl F_SETFD), and
 	   no window in which a fork+exec elsewhere could inherit it. */
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
+	int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+	int fd = accept4(listen_fd, NULL, NULL, flags);
 
 	if (fd == -1) {
 		switch (errno) {
 		case EMFILE:
 		case ENFILE:
-			return spare_fd >= 0 ? refuse_at_emfile(listen_fd) : NET_AGAIN;
+			if (spare_fd == -1)
+				return NET_AGAIN;
+			fd = refuse_at_emfile(listen_fd, flags);
+			if (fd < 0)
+				return fd;	/* NET_REFUSED or NET_AGAIN */
+			break;		/* a descriptor came free meanwhile: serve it */
 		case ECONNABORTED:	/* that one connection died in the backlog: take the next */
 		case EPROTO:
 		case EPERM:
