@@ -29,6 +29,8 @@
 #include <poll.h>
 #include <stdlib.h>
 
+#define ACCEPT_BATCH 64		/* connections accepted per report of the listening socket */
+
 static struct pollfd *pfds;	/* pfds[0] is the listening socket */
 static struct conn **conns;	/* conns[i] owns pfds[i] */
 static nfds_t npfds, capacity;
@@ -52,21 +54,29 @@ static void drop(struct conn *c)
 	conn_close(c);
 }
 
+/* Level-triggered, one connection would be enough per report; but every poll()
+   costs O(connections), so accepting one per call would make opening n
+   connections cost O(n^2): 10,000 clients would wait many seconds in the
+   backlog. So take up to ACCEPT_BATCH of those waiting per report. */
 static void on_accept(int listen_fd, int64_t now)
 {
-	int fd = net_accept(listen_fd, true);
-	struct conn *c;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = net_accept(listen_fd, true);
+		struct conn *c;
 
-	if (fd < 0)
-		return;
-	if (npfds == capacity || (c = conn_new(fd, false)) == NULL) {
-		net_refuse(fd, npfds == capacity ? "poll array full" : "out of memory");
-		return;
+		if (fd == NET_AGAIN)
+			return;
+		if (fd < 0)
+			continue;	/* one was refused: take the next */
+		if (npfds == capacity || (c = conn_new(fd, false)) == NULL) {
+			net_refuse(fd, npfds == capacity ? "poll array full" : "out of memory");
+			continue;
+		}
+		c->slot = (int)npfds;
+		conns[npfds] = c;
+		pfds[npfds++] = (struct pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
+		conn_list_push(&idle, c, now);
 	}
-	c->slot = (int)npfds;
-	conns[npfds] = c;
-	pfds[npfds++] = (struct pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
-	conn_list_push(&idle, c, now);
 }
 
 /* Returns true if c is still open (in its slot), false if it was dropped. */
