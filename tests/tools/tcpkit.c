@@ -541,6 +541,10 @@ static void conn_step(struct pollfd *p, struct conn *c, const struct buf *req,
 	if (c->state == SENDING) {
 		n = send(p->fd, req->data + c->sent, req->len - c->sent,
 			 MSG_NOSIGNAL);
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			c->state = READING;  /* closed early: it may have said why (503) */
+			return;
+		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			*failed_errno = errno;
 			c->state = DONE;
