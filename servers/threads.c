@@ -87,5 +87,6 @@ int main(int argc, char **argv)
 			net_refuse(fd, "out of threads");
 		}
 	}
+	pthread_attr_destroy(&attr);	/* frees what pthread_attr_setsigmask_np allocated */
 	return server_finish();
 }
