@@ -5,6 +5,8 @@
 #   make bench         the sweep of every model; CSV, PNG and a report in results/
 #   make sanitize      build with ASan+UBSan into build/asan/ and run the suite there
 #   make tsan          build with ThreadSanitizer into build/tsan/ and run the suite there
+#   make fuzz          fuzz the request framing with libFuzzer (clang) for FUZZ_SECONDS (60)
+#   make valgrind      a short client session per model under valgrind memcheck
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -42,7 +44,7 @@ TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
 
-.PHONY: all test bench sanitize tsan fuzz clean
+.PHONY: all test bench sanitize tsan fuzz valgrind clean
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -104,3 +106,24 @@ clean:
 	rm -rf bin build results
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- hostile input: fuzzing and leaks (issue 5) ---------------------------
+# bin/http_replay runs the fuzz target over its seed corpus and every input
+# that ever crashed, without libFuzzer, in every build (tests/fuzz.bats).
+# `make fuzz` builds the target with clang's libFuzzer and fuzzes for
+# FUZZ_SECONDS; `make valgrind` runs a short session under memcheck per model.
+FUZZ_SECONDS ?= 60
+
+all: $(BINDIR)/http_replay
+
+$(BINDIR)/http_replay: $(BUILD)/tests/fuzz/http_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/common/http.o | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz:
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
+valgrind:
+	$(Q)tests/deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
