@@ -16,6 +16,7 @@
 
 #include "http.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ struct conn {
 	int64_t last_active;	/* now_ms() at the last event */
 	struct conn *prev, *next;
 	int slot;		/* free for the model: an index into its own table */
+	atomic_bool handed_off;	/* a model passing it between threads: see epoll_oneshot.c */
 
 	char in[CONN_IN_SIZE];
 	char out[CONN_OUT_SIZE];
