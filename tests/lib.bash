@@ -6,9 +6,14 @@
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
 #   fd_count PID               open descriptors of PID
 #   wait_fd_count PID N [S]    waits up to S seconds for PID to hold N descriptors
+#   wait_exit PID              waits for a signalled child; its exit status
 #   tk ARGS                    "$BIN/tcpkit" ARGS $PORT, under a timeout
-#   tk_bg ARGS                 the same in the background; killed in teardown
-#   expect_eq WANT GOT [WHAT]  equality, printing both (escaped) when not
+#   tk_bg ARGS                 the same in the background; stop_background ends it
+#   expect_eq WANT GOT [WHAT]  equality, printing both when not
+#   expect_closed              tcpkit said the server closed (FIN or RST)
+#   expect_error CODE          an HTTP CODE answer with Connection: close, closed
+#   repeat N TEXT              TEXT N times (pipelines and their answers)
+#   ms N, secs N               a timeout, scaled by TIME_SCALE
 #
 # A suite's teardown calls teardown_server, which stops a server the test left
 # running with stop_server: so every test also checks that the server exits 0
