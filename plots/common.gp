@@ -39,10 +39,15 @@ xidle(n) = n == 0 ? x0 : n
 # Cannot-serve markers of different models at one x are spread a little apart.
 spread(m) = 1 + 0.035 * (idx(m) - 4)
 
+# Labels at 1, 2 and 5 of every decade, for log y axes: eval "set ytics ".TICS125
+TICS125 = '("0.01" 0.01, "0.02" 0.02, "0.05" 0.05, "0.1" 0.1, "0.2" 0.2, "0.5" 0.5, "1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10k" 10000, "20k" 20000, "50k" 50000, "100k" 100000)'
+
 set grid xtics ytics mxtics mytics lc rgb "#dddddd" lw 1
 set key outside right top vertical Left reverse samplen 2.5 spacing 1.3
 set border lw 1.2
-# a margin inside the frame, so the end points (idle = 0 among them) do not sit on it
-set offsets graph 0.04, graph 0.04, graph 0.06, 0
+# Ranges end at the data (not at the next power of ten, which leaves half a
+# log axis empty), with a margin inside the frame so no point sits on it.
+set autoscale fix
+set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.02
 set bmargin 6
 if (cannot ne "") { set label 99 cannot at screen 0.01, 0.03 left font ",10" tc rgb "#444444" }

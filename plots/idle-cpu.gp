@@ -5,6 +5,7 @@ set xlabel "idle connections held (log scale)"
 set ylabel "server CPU per request, µs (user + system; log scale)"
 set logscale xy
 eval "set xtics ".xt
+eval "set ytics ".TICS125
 plot for [m in models] dir."/idle.csv" \
         using (ok(m) ? xidle(column("idle")) : NaN):"cpu_us_per_req_med":"cpu_us_per_req_min":"cpu_us_per_req_max" \
         with yerrorlines lt idx(m) title m

@@ -18,8 +18,9 @@ set tmargin 3
 set title "listen backlog, 100 clients connecting at once"
 set ylabel "connect time, ms (log scale)"
 set xlabel "model, and listen backlog" offset 0,-0.8
-set yrange [0.01:*]
-set key inside left top
+set yrange [0.01:5000]
+eval "set ytics ".TICS125
+set key inside right top opaque
 b = dir."/backlog.dat"
 plot b using ($0 - 0.19):(column("connect_p99_med") / 1000.0):xtic(sprintf("%s\n%s", strcol("model"), strcol("backlog"))) with boxes lc rgb "#1f77b4" title "p99", \
      b using ($0 + 0.19):(column("connect_max_med") / 1000.0) with boxes lc rgb "#d62728" title "max"
@@ -27,7 +28,8 @@ set origin 0.5, 0.04
 set title "TCP_NODELAY, TCP_CORK: epoll_lt, 10 keep-alive clients"
 set ylabel "median latency (bar) and p99 (whisker), µs (log scale)"
 set xlabel "server socket option"
-set yrange [*:*]
+set yrange [10:*]
+set key inside left top opaque
 o = dir."/nodelay.dat"
 plot o using ($0 - 0.19):"p50_pipe1":xtic(1) with boxes lc rgb "#2ca02c" title "one request at a time", \
      o using ($0 - 0.19):"p50_pipe1":"p50_pipe1":"p99_pipe1" with yerrorbars lc rgb "#000000" pt 7 ps 0.4 notitle, \
