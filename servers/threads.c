@@ -30,20 +30,14 @@
 #include "server.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <string.h>
 
 #define STACK_SIZE (64 * 1024)	/* the handler needs little: buffers live in struct conn */
 
 static void *serve(void *arg)
 {
-	int fd = (int)(intptr_t)arg;
-	struct conn *c = conn_new(fd, true);
+	struct conn *c = arg;
 
-	if (c == NULL) {
-		net_refuse(fd, "out of memory");
-		return NULL;
-	}
 	while (conn_run(c, false) != CONN_CLOSE)
 		;
 	conn_close(c);
@@ -74,6 +68,7 @@ int main(int argc, char **argv)
 	thread_attr_init(&attr);
 	while (!server_stopping) {
 		int fd = net_accept(listen_fd, false);	/* sleeps until a client connects */
+		struct conn *c;
 		pthread_t tid;
 		int err;
 
@@ -81,10 +76,17 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		stat_add(&stats.events, 1);
-		err = pthread_create(&tid, &attr, serve, (void *)(intptr_t)fd);
+		/* Made here, not in the new thread: conn_new() counts it open, and
+		   --max-conns must see it before the next accept, not when (or if)
+		   the new thread gets to run. */
+		if ((c = conn_new(fd, true)) == NULL) {
+			net_refuse(fd, "out of memory");
+			continue;
+		}
+		err = pthread_create(&tid, &attr, serve, c);
 		if (err != 0) {		/* EAGAIN: out of threads or memory for a stack */
 			note("pthread_create: %s; refusing the connection", strerror(err));
-			net_refuse(fd, "out of threads");
+			conn_refuse(c, "out of threads");
 		}
 	}
 	pthread_attr_destroy(&attr);	/* frees what pthread_attr_setsigmask_np allocated */

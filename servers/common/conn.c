@@ -6,6 +6,7 @@
  * for us, or no room, until readiness says otherwise) and IO_ERROR.
  */
 #include "conn.h"
+#include "net.h"
 #include "options.h"
 #include "stats.h"
 #include "util.h"
@@ -71,6 +72,13 @@ void conn_close(struct conn *c)
 	/* close() also removes the descriptor from every epoll set it is in,
 	   because no other descriptor refers to the same open socket. */
 	close(c->fd);
+	free(c);
+	stats_conn_closed();
+}
+
+void conn_refuse(struct conn *c, const char *why)
+{
+	net_refuse(c->fd, why);
 	free(c);
 	stats_conn_closed();
 }

@@ -55,6 +55,10 @@ struct conn *conn_new(int fd, bool blocking);
 /* Closes the socket, frees the state, counts the connection closed. */
 void conn_close(struct conn *c);
 
+/* For a connection that cannot be served after all (threads: no thread for it):
+   answers 503 with the reason, closes, frees, counts it refused and closed. */
+void conn_refuse(struct conn *c, const char *why);
+
 /* Makes all the progress possible without blocking and says what to wait for.
    drain=false: read at most once per call; level-triggered readiness will say
    again when more input waits. drain=true: read until the socket is empty
