@@ -12,4 +12,4 @@ plot for [m in models] dir."/active.csv" \
      for [m in models] dir."/active.csv" \
         using (bad(m) ? column("conns") * spread(m) : NaN):(0) \
         with points lt idx(m) pt 2 ps 2.2 lw 3 notitle, \
-     NaN with points lc rgb "#444444" pt 2 ps 2 lw 3 title "× cannot serve"
+     NaN with points lc rgb "#444444" pt 2 ps 2 lw 3 title (cannot ne "" ? "× cannot serve" : "")

@@ -14,4 +14,4 @@ plot for [m in models] dir."/idle.csv" \
      for [m in models] dir."/idle.csv" \
         using (bad(m) ? xidle(column("idle")) * spread(m) : NaN):(0) \
         with points lt idx(m) pt 2 ps 2.2 lw 3 notitle, \
-     NaN with points lc rgb "#444444" pt 2 ps 2 lw 3 title "× cannot serve"
+     NaN with points lc rgb "#444444" pt 2 ps 2 lw 3 title (cannot ne "" ? "× cannot serve" : "")
