@@ -5,6 +5,7 @@
 #   models  the models to draw, space-separated, in the order of the legend
 #   x0      where idle = 0 is drawn on a log axis (a decade left of the first N)
 #   xt      the x tic labels of the idle sweep, as a gnuplot tic list
+#   xts     the same, only 0 and the powers of ten (for narrow panels)
 #   cannot  one line naming the points a model could not serve ("" if none)
 if (fmt eq "svg") {
     set terminal svg size 960,600 dynamic font "Sans,13" background rgb "white"

@@ -6,7 +6,7 @@ set terminal push
 unset key
 set multiplot layout 1,2 title "Readiness calls, from the servers' stats line (50 active clients, idle connections held)"
 set logscale x
-eval "set xtics ".xt
+eval "set xtics ".xts   # the short list: these panels are narrow
 set xlabel "idle connections held (log scale)"
 set ylabel "events (ready descriptors) per wakeup"
 set yrange [0:*]
@@ -20,6 +20,7 @@ plot for [m in models] dir."/idle.csv" \
 set ylabel "wakeups per request (log scale)"
 set logscale y
 set yrange [*:*]
+eval "set ytics ".TICS125
 set key outside right top vertical Left reverse samplen 2.5 spacing 1.3
 set rmargin 20
 set size 0.60, 0.92

@@ -18,7 +18,7 @@ setup_file() {
 	export OUT="$BATS_FILE_TMPDIR/results"
 	[ -x "$BIN/loadgen" ] && [ -x "$BIN/polltime" ] || return 0
 	# Its own session, so the test can look for anything it left running.
-	timeout 110 setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$BATS_FILE_TMPDIR/sid" \
+	timeout "$(secs 110)" setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$BATS_FILE_TMPDIR/sid" \
 		"$BATS_TEST_DIRNAME/../bench/run" --bin "$BIN" --out "$OUT" --quick --repeats 1 --duration 0.3 \
 		--models "$MODELS" --idle "0 1000" > "$BATS_FILE_TMPDIR/bench.log" 2>&1
 	echo $? > "$BATS_FILE_TMPDIR/status"
