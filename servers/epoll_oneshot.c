@@ -3,8 +3,9 @@
  *
  *   bin/epoll_oneshot [-t THREADS] [-p PORT] ...   (bin/epoll_oneshot -h for every option)
  *
- * The model. -t worker threads (default: one per CPU) all sleep in epoll_wait()
- * on the same epoll descriptor, and whichever wakes serves what it was given.
+ * The model. -t worker threads (default: one per CPU it may run on) all sleep
+ * in epoll_wait() on the same epoll descriptor, and whichever wakes serves what
+ * it was given.
  * The danger: two threads could be handed the same connection at once (data
  * arrives while the first is still working), and would read and write over each
  * other. EPOLLONESHOT prevents it: once a descriptor is reported it is disabled

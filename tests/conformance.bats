@@ -332,6 +332,29 @@ post_with_body() {
 	grep -q "^stats model=$MODEL " "$SERVER_ERR"
 }
 
+# pinned_threads ARGS...: restarts the server on CPU 0 alone with ARGS, has
+# one request answered, and sets THREADS to its thread count (from
+# /proc/PID/status, a moment later, so every worker has started).
+pinned_threads() {
+	stop_server
+	SERVER_WRAP="taskset -c 0" start_server "$MODEL" "$@"
+	run -0 tk -x -s "$GET_CLOSE"
+	expect_eq "$RESP_CLOSE" "$output" response
+	sleep 0.2
+	THREADS=$(awk '/^Threads:/ { print $2 }' "/proc/$SERVER_PID/status")
+}
+
+@test "-t: epoll_oneshot runs one worker per CPU it may run on, or -t N" {
+	[ "$MODEL" = epoll_oneshot ] || skip "$MODEL has no worker threads (-t is ignored)"
+	command -v taskset >/dev/null || skip "no taskset (util-linux)"
+	local default one
+	pinned_threads; default=$THREADS
+	pinned_threads -t 1; one=$THREADS
+	expect_eq "$one" "$default" "threads under taskset -c 0, default -t vs -t 1"
+	pinned_threads -t 3
+	expect_eq $(( one + 2 )) "$THREADS" "threads with -t 3"
+}
+
 @test "-h prints usage on stdout and exits 0" {
 	run --separate-stderr timeout 5 "$BIN/$MODEL" -h
 	expect_eq 0 "$status" "exit status"

@@ -1,6 +1,7 @@
 # tests/lib.bash: what every bats suite shares. Load it with `load lib`.
 #
 #   start_server MODEL [ARGS]  runs "$BIN/MODEL" -p 0 ARGS; sets PORT, SERVER_PID
+#                              (under $SERVER_WRAP when set, e.g. "taskset -c 0")
 #   stop_server                SIGTERM, wait; sets STATS; fails unless exit 0
 #   stat_field NAME            a counter from STATS ("requests" -> 12)
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
@@ -77,7 +78,8 @@ start_server() {
 	fi
 	(
 		close_inherited_fds
-		exec "$BIN/$model" -p 0 "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null
+		# shellcheck disable=SC2086 # SERVER_WRAP is a command and its words
+		exec ${SERVER_WRAP:-} "$BIN/$model" -p 0 "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null
 	) &
 	SERVER_PID=$!
 	deadline=$(( SECONDS + $(secs 5) ))

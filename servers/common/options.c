@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,8 @@ static void usage(FILE *out, const char *model, const char *summary)
 		"  -a ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
 		"  -p PORT             port (default 8080; 0 takes any free port)\n"
 		"  -b BACKLOG          listen(2) backlog (default %d; capped by net.core.somaxconn)\n"
-		"  -t THREADS          worker threads; only epoll_oneshot uses it (default: CPUs),\n"
+		"  -t THREADS          worker threads; only epoll_oneshot uses it (default: one per\n"
+		"                      CPU it may run on, so 1 under taskset -c 0),\n"
 		"                      the other models accept and ignore it\n"
 		"  --nodelay           set TCP_NODELAY: no Nagle delay on small writes\n"
 		"  --cork              set TCP_CORK around each flush of a connection's output\n"
@@ -41,6 +43,21 @@ static void usage(FILE *out, const char *model, const char *summary)
 		"of counters to stderr ('stats model=%s accepted=N requests=N ...') and exits 0.\n"
 		"Example: %s -p 8080 &  curl -i http://127.0.0.1:8080/\n",
 		model, (int)strlen(model), "", summary, SOMAXCONN, model, model);
+}
+
+/* The CPUs this process may run on, as nproc(1) counts them: under
+   `taskset -c 0` that is one, however many the machine has. More workers than
+   that only take turns on the same CPU, and a connection held by a worker that
+   was preempted waits a whole time slice (milliseconds) for its answer. */
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+	long online;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	online = sysconf(_SC_NPROCESSORS_ONLN);
+	return online > 0 ? (int)online : 1;
 }
 
 /* Parses a whole decimal number within [min, max], or returns false. */
@@ -71,9 +88,7 @@ void options_parse(int argc, char **argv, const char *model, const char *summary
 	long v = 0;
 	int c;
 
-	server_opt.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (server_opt.threads < 1)
-		server_opt.threads = 1;
+	server_opt.threads = usable_cpus();
 
 	while ((c = getopt_long(argc, argv, "a:p:b:t:qh", longopts, NULL)) != -1) {
 		bool ok = true;
