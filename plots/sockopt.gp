@@ -28,9 +28,12 @@ set origin 0.5, 0.04
 set title "TCP_NODELAY, TCP_CORK: epoll_lt, 10 keep-alive clients"
 set ylabel "median latency (bar) and p99 (whisker), µs (log scale)"
 set xlabel "server socket option"
-set yrange [10:*]
 set key inside left top opaque
 o = dir."/nodelay.dat"
+# room above the tallest whisker for the key: autoscale stops at the bars
+stats o using "p99_pipe1" name "P1" nooutput
+stats o using "p99_pipe8" name "P8" nooutput
+set yrange [10:4 * (P1_max > P8_max ? P1_max : P8_max)]
 plot o using ($0 - 0.19):"p50_pipe1":xtic(1) with boxes lc rgb "#2ca02c" title "one request at a time", \
      o using ($0 - 0.19):"p50_pipe1":"p50_pipe1":"p99_pipe1" with yerrorbars lc rgb "#000000" pt 7 ps 0.4 notitle, \
      o using ($0 + 0.19):"p50_pipe8" with boxes lc rgb "#9467bd" title "8 pipelined requests", \
