@@ -363,6 +363,7 @@ needs_concurrency() {
 			>"$BATS_TEST_TMPDIR/idle.csv" 2>"$BATS_TEST_TMPDIR/idle.err"
 	) &
 	holder=$!
+	BG_PIDS="${BG_PIDS:-} $holder"      # so teardown stops it if an assertion fails first
 	run wait_fd_count "$SERVER_PID" $(( base + 9950 )) 30
 	expect_eq $(( base + 9950 )) "$output" "server descriptors with the idle connections held"
 	run timeout "$(secs 60)" "$BIN/loadgen" -c 50 -d 2 --timeout "$(ms 5000)" \
