@@ -24,7 +24,7 @@ ifneq ($(SANITIZE),)
   OPT      = -O1 -g -fno-omit-frame-pointer
   SANFLAGS = -fsanitize=$(SANITIZE)
 endif
-ALL_CFLAGS  = $(STD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP -Iservers/common -Iclients $(CFLAGS)
+ALL_CFLAGS  = $(STD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP -Ilib -Iservers/common -Iclients $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) -pthread $(LDFLAGS)
 LDLIBS      = -lm
 
@@ -37,7 +37,10 @@ else
   Q = @
 endif
 
-MODELS  = blocking threads select poll epoll_lt epoll_et epoll_oneshot
+# The models: the first word of each line of servers/MODELS (the one list).
+MODELS  = $(shell sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' servers/MODELS)
+# lib/: die, the clock, the descriptor limit; linked into every program.
+LIB     = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c))
 SERVERS = $(addprefix $(BINDIR)/,$(MODELS))
 COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/common/*.c))
 TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
@@ -49,19 +52,19 @@ BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
 
-$(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) | $(BINDIR)
+$(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINDIR)/loadgen: $(BUILD)/clients/loadgen.o $(BUILD)/clients/hist.o | $(BINDIR)
+$(BINDIR)/loadgen: $(BUILD)/clients/loadgen.o $(BUILD)/clients/hist.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINDIR)/polltime: $(BUILD)/bench/polltime.o | $(BINDIR)
+$(BINDIR)/polltime: $(BUILD)/bench/polltime.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(TOOLS): $(BINDIR)/%: $(BUILD)/tests/tools/%.o | $(BINDIR)
+$(TOOLS): $(BINDIR)/%: $(BUILD)/tests/tools/%.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -116,7 +119,7 @@ FUZZ_SECONDS ?= 60
 
 all: $(BINDIR)/http_replay
 
-$(BINDIR)/http_replay: $(BUILD)/tests/fuzz/http_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/common/http.o | $(BINDIR)
+$(BINDIR)/http_replay: $(BUILD)/tests/fuzz/http_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/common/http.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 	int listen_fd = server_start(argc, argv, "poll",
 				     "One thread; poll(2) readiness loop.", true);
 
-	capacity = (nfds_t)net_raise_nofile();
+	capacity = (nfds_t)raise_nofile(0);
 	pfds = malloc(capacity * sizeof *pfds);
 	conns = malloc(capacity * sizeof *conns);
 	if (pfds == NULL || conns == NULL)

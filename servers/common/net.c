@@ -14,26 +14,11 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /* Held open so that at EMFILE one descriptor can be freed to accept and refuse. */
 static int spare_fd = -1;
-
-long net_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("getrlimit(RLIMIT_NOFILE)");
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			die("setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)rl.rlim_max);
-	}
-	return (long)rl.rlim_cur;
-}
 
 static void set_opt(int fd, int level, int name, const char *what)
 {

@@ -28,7 +28,4 @@ int net_accept(int listen_fd, bool nonblocking);
    closes it, counts it refused. */
 void net_refuse(int fd, const char *why);
 
-/* Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
-long net_raise_nofile(void);
-
 #endif

@@ -9,7 +9,7 @@ int server_start(int argc, char **argv, const char *model, const char *summary, 
 {
 	program_name = model;
 	options_parse(argc, argv, model, summary);
-	net_raise_nofile();
+	raise_nofile(0);
 	signals_install();
 	return net_listen(nonblocking);
 }

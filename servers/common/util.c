@@ -1,5 +1,5 @@
 /*
- * util.c - fatal errors, notes, the clock and the stop signals.
+ * util.c - notes and the stop signals.
  */
 #include "util.h"
 #include "options.h"
@@ -12,38 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-const char *program_name = "server";
 volatile sig_atomic_t server_stopping;
-
-static void vreport(int err, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", program_name);
-	vfprintf(stderr, fmt, ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
-}
-
-void die(const char *fmt, ...)
-{
-	int err = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(err, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void die_en(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(err, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
 
 void note(const char *fmt, ...)
 {
@@ -52,16 +21,8 @@ void note(const char *fmt, ...)
 	if (server_opt.quiet)
 		return;
 	va_start(ap, fmt);
-	vreport(0, fmt, ap);
+	vmessage(0, fmt, ap);
 	va_end(ap);
-}
-
-int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void on_stop_signal(int sig)

@@ -21,6 +21,8 @@
  * On SIGTERM or SIGINT it prints "stats model=badserver" to stderr and exits
  * 0, as the suites' stop_server expects of every server.
  */
+#include "toolkit.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,12 +38,6 @@ static const char *mode;
 
 static const char OK[] =
 	"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, world!";
-
-static void die(const char *what)
-{
-	fprintf(stderr, "badserver: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void send_all(int fd, const char *p, size_t n)
 {
@@ -117,6 +113,8 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	int port = 0;
+
+	program_name = "badserver";
 	if (argc == 4 && strcmp(argv[1], "-p") == 0) {
 		port = atoi(argv[2]);
 		mode = argv[3];
@@ -156,10 +154,8 @@ int main(int argc, char **argv)
 		}
 		pthread_t t;
 		int rc = pthread_create(&t, NULL, serve, (void *)(long)fd);
-		if (rc != 0) {
-			errno = rc;
-			die("pthread_create");
-		}
+		if (rc != 0)
+			die_en(rc, "pthread_create");
 		pthread_detach(t);
 	}
 }

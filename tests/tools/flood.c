@@ -28,6 +28,8 @@
  * Syscalls worth knowing here: a write() to a non-blocking socket whose send
  * buffer is full fails with EAGAIN; poll() says POLLOUT when room appears.
  */
+#include "toolkit.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -50,21 +52,6 @@ struct client {
 	unsigned long sent;	/* whole requests written */
 	bool stalled, closed;
 };
-
-static void die(const char *syscall)
-{
-	fprintf(stderr, "flood: %s: %s\n", syscall, strerror(errno));
-	exit(1);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		die("clock_gettime");
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static int connect_to(int port)
 {
@@ -185,6 +172,8 @@ int main(int argc, char **argv)
 	long conns = 1, want = 10000, stall_ms = 500, time_ms = 10000, hold_s = 0, read_bytes = 0;
 	int opt, stalled = 0, closed = 0;
 	unsigned long sent = 0;
+
+	program_name = "flood";
 
 	while ((opt = getopt(argc, argv, "c:n:b:t:S:m:h")) != -1) {
 		switch (opt) {

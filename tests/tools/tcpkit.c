@@ -38,6 +38,8 @@
  * Built by the Makefile like every C file in tests/tools (gnu11; _GNU_SOURCE for
  * memmem). Linux 2.6.17+ (POLLRDHUP).
  */
+#include "toolkit.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +52,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,22 +124,6 @@ static void usage(FILE *to)
 	"Exit: 0 server closed (-C: all answered, -I: all established), 1 syscall\n"
 	"failed, 2 usage, 3 still open, 4 reset by server, 5 -C/-I: some missing.\n",
 	MAX_STEPS);
-}
-
-/* A failed syscall ends the run; the message names it, as strace would. */
-static void die(const char *syscall)
-{
-	fprintf(stderr, "tcpkit: %s: %s\n", syscall, strerror(errno));
-	exit(EXIT_ERROR);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		die("clock_gettime");
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static void sleep_ms(long ms)
@@ -331,22 +316,14 @@ static int connect_local(int port, bool nonblocking)
 	return fd;
 }
 
-/* Many connections need many descriptors: raise the soft limit to the hard
+/* Many connections need many descriptors: the soft limit goes up to the hard
  * one rather than fail at the 1,025th socket on a default ulimit of 1024. */
 static void raise_fd_limit(int need)
 {
-	struct rlimit rl;
+	long have = raise_nofile(need + 16);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("getrlimit");
-	if (rl.rlim_cur >= (rlim_t)need + 16)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("setrlimit");
-	if (rl.rlim_cur < (rlim_t)need + 16)
-		fprintf(stderr, "tcpkit: only %lu descriptors allowed, %d needed\n",
-			(unsigned long)rl.rlim_cur, need + 16);
+	if (have < need + 16)
+		fprintf(stderr, "tcpkit: only %ld descriptors allowed, %d needed\n", have, need + 16);
 }
 
 /* SO_LINGER with a zero timeout: close() now sends RST, not FIN. */
@@ -781,6 +758,8 @@ int main(int argc, char **argv)
 	struct options o;
 	int status;
 
+	program_name = "tcpkit";
+	die_status = EXIT_ERROR;
 	parse_options(argc, argv, &o);
 	if (o.conns > 0)
 		status = run_concurrent(&o);
