@@ -7,6 +7,7 @@
 #   make tsan          build with ThreadSanitizer into build/tsan/ and run the suite there
 #   make fuzz          fuzz the request framing with libFuzzer (clang) for FUZZ_SECONDS (60)
 #   make valgrind      a short client session per model under valgrind memcheck
+#   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -47,7 +48,7 @@ TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean
+.PHONY: all test bench sanitize tsan fuzz valgrind clean pitfalls
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -107,6 +108,8 @@ bench:
 
 clean:
 	rm -rf bin build results
+
+include pitfalls/pitfalls.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
