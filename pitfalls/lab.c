@@ -114,15 +114,21 @@ uint16_t lab_port(int fd)
 	return ntohs(sa.sin_port);
 }
 
-int lab_connect(uint16_t port)
+void lab_connect_fd(int fd, uint16_t port)
 {
 	struct sockaddr_in sa = loopback(port);
+
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+		die("connect(127.0.0.1:%u)", port);
+}
+
+int lab_connect(uint16_t port)
+{
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd == -1)
 		die("socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
-		die("connect(127.0.0.1:%u)", port);
+	lab_connect_fd(fd, port);
 	return fd;
 }
 

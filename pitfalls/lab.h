@@ -52,6 +52,9 @@ int lab_listen(uint16_t port, int flags, bool reuseport);
 /* The port a bound socket got. */
 uint16_t lab_port(int fd);
 
+/* Connects the blocking socket fd to 127.0.0.1:port. Dies on error. */
+void lab_connect_fd(int fd, uint16_t port);
+
 /* A blocking client socket connected to 127.0.0.1:port. Dies on error. */
 int lab_connect(uint16_t port);
 
