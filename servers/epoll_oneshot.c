@@ -97,9 +97,8 @@ static bool arm(int fd, void *ptr, int op, enum conn_want want)
 static void idle_take(struct conn *c)
 {
 	pthread_mutex_lock(&idle_lock);
-	if (c->slot == 1)	/* slot 1: on the list (the reaper may have taken it off) */
+	if (c->on_list)		/* the reaper may have taken it off already */
 		conn_list_remove(&idle, c);
-	c->slot = 0;
 	pthread_mutex_unlock(&idle_lock);
 }
 
@@ -107,7 +106,6 @@ static void idle_put(struct conn *c)
 {
 	pthread_mutex_lock(&idle_lock);
 	conn_list_push(&idle, c, now_ms());
-	c->slot = 1;
 	pthread_mutex_unlock(&idle_lock);
 }
 
@@ -203,7 +201,6 @@ static void wait_for_stop(const sigset_t *stop)
 		pthread_mutex_lock(&idle_lock);
 		while ((c = conn_list_expired(&idle, now_ms())) != NULL) {
 			conn_list_remove(&idle, c);
-			c->slot = 0;
 			shutdown(c->fd, SHUT_RDWR);	/* its worker sees the hang-up and closes it */
 			stat_add(&stats.timeouts, 1);
 		}

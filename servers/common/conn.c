@@ -36,7 +36,6 @@ struct conn *conn_new(int fd, enum net_mode mode)
 	memset(c, 0, offsetof(struct conn, in));
 	c->fd = fd;
 	c->blocking = mode == NET_BLOCKING;
-	c->slot = -1;
 	stats_conn_opened();
 	if (c->blocking && server_opt.idle_timeout) {
 		/* A blocking model has no event loop to keep time: the kernel does it.
@@ -243,6 +242,7 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now)
 {
 	c->last_active = now;
+	c->on_list = true;
 	c->next = NULL;
 	c->prev = l->tail;
 	if (l->tail)
@@ -263,6 +263,7 @@ void conn_list_remove(struct conn_list *l, struct conn *c)
 	else
 		l->tail = c->prev;
 	c->prev = c->next = NULL;
+	c->on_list = false;
 }
 
 void conn_list_touch(struct conn_list *l, struct conn *c, int64_t now)

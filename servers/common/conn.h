@@ -48,7 +48,7 @@ struct conn {
 	/* For --idle-timeout: models keep connections on a list in order of last activity. */
 	int64_t last_active;	/* now_ms() at the last event */
 	struct conn *prev, *next;
-	int slot;		/* free for the model: an index into its own table */
+	bool on_list;		/* on a conn_list now (kept by conn_list_push and _remove) */
 	atomic_bool handed_off;	/* a model passing it between threads: see epoll_oneshot.c */
 
 	char in[CONN_IN_SIZE];
@@ -81,7 +81,7 @@ struct conn_list {
 /* Puts c at the tail (newest end) and stamps it with now. */
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now);
 
-/* Unlinks c (it must be on l). */
+/* Unlinks c (it must be on l: see c->on_list). */
 void conn_list_remove(struct conn_list *l, struct conn *c);
 
 /* Moves c to the tail after activity. A no-op without --idle-timeout. */
