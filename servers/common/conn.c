@@ -205,6 +205,16 @@ static bool conn_answer(struct conn *c)
 
 /* ---------------------------------------------------------------- the handler */
 
+/* After a read that got bytes: read again now, or wait for readiness? */
+static bool read_again(const struct conn *c, enum conn_reading reading, bool short_read)
+{
+	if (reading == CONN_READ_ONCE)
+		return false;		/* level-triggered: the next report says if more waits */
+	if (c->peer_hup)
+		return true;		/* after the FIN: on to EOF, no edge will come for it */
+	return !short_read;		/* the short-read rule: less than asked means empty */
+}
+
 enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 {
 	bool may_read = true;
@@ -230,10 +240,7 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 		case IO_RETRY: return CONN_READ;
 		case IO_ERROR: return CONN_CLOSE;
 		}
-		/* The short-read rule: a stream socket that gave less than we asked for
-		   is empty now, so an edge-triggered loop may stop without the extra
-		   read() that would only say EAGAIN. After a hang-up, read on to EOF. */
-		may_read = reading == CONN_DRAIN && (!short_read || c->peer_hup);
+		may_read = read_again(c, reading, short_read);
 	}
 }
 

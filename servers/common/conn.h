@@ -29,7 +29,7 @@ enum conn_want { CONN_READ, CONN_WRITE, CONN_CLOSE };
 /* How far conn_run() reads, the one thing the trigger mode decides.
    CONN_READ_ONCE: at most one read per call; level-triggered readiness says
    again while input waits. CONN_DRAIN: read until the socket is empty (a read
-   shorter than asked proves it, or EAGAIN; after the peer hung up, until EOF):
+   shorter than asked proves it, or EAGAIN; once c->peer_hup is set, until EOF):
    what edge-triggered needs, since no new edge comes for bytes already waiting. */
 enum conn_reading { CONN_READ_ONCE, CONN_DRAIN };
 
@@ -38,7 +38,8 @@ struct conn {
 	bool blocking;		/* a blocking socket: EAGAIN means SO_RCVTIMEO expired */
 	bool closing;		/* answer what is queued, then close */
 	bool linger;		/* an error was answered: input may be left unread */
-	bool peer_hup;		/* the peer hung up (set by a model that learns it from an event) */
+	bool peer_hup;		/* the peer sent FIN (set by a model that learns it from an event):
+				   CONN_DRAIN then reads on to EOF */
 	struct http_framer framer;
 	unsigned long long body_left;	/* body bytes of the last request still to discard */
 	size_t in_len;		/* bytes waiting in in[] */
