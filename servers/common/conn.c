@@ -244,6 +244,18 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 	}
 }
 
+/* ---------------------------------------------------------------- hand-off */
+
+void conn_hand_off(struct conn *c)
+{
+	atomic_store_explicit(&c->handed_off, true, memory_order_release);
+}
+
+void conn_take_over(struct conn *c)
+{
+	(void)atomic_load_explicit(&c->handed_off, memory_order_acquire);
+}
+
 /* ---------------------------------------------------------------- idle list */
 
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now)

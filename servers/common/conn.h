@@ -50,7 +50,7 @@ struct conn {
 	int64_t last_active;	/* now_ms() at the last event */
 	struct conn *prev, *next;
 	bool on_list;		/* on a conn_list now (kept by conn_list_push and _remove) */
-	atomic_bool handed_off;	/* a model passing it between threads: see epoll_oneshot.c */
+	atomic_bool handed_off;	/* for conn_hand_off() and conn_take_over() */
 
 	char in[CONN_IN_SIZE];
 	char out[CONN_OUT_SIZE];
@@ -72,6 +72,19 @@ void conn_refuse(struct conn *c, const char *why);
 /* Makes all the progress possible without blocking, reading once or draining
    as asked, and says what to wait for next. */
 enum conn_want conn_run(struct conn *c, enum conn_reading reading);
+
+/* ---- handing a connection to another thread (epoll_oneshot) ----
+   The kernel orders the hand-off: what one thread wrote before re-arming the
+   descriptor with epoll_ctl() is visible to the thread that epoll_wait() gives
+   it to next. C11's memory model and ThreadSanitizer know nothing of syscalls,
+   so these two state the same order in C: a release store and an acquire load
+   of c->handed_off (plain moves on x86). They change nothing the kernel does. */
+
+/* Before re-arming c: publishes everything this thread wrote to it. */
+void conn_hand_off(struct conn *c);
+
+/* After epoll_wait() gave c to this thread: sees what its last owner wrote. */
+void conn_take_over(struct conn *c);
 
 /* ---- the idle list: connections in order of last activity, oldest first ---- */
 
