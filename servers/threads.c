@@ -18,6 +18,7 @@
  * Signals: a worker must never take SIGINT/SIGTERM, or the main thread would
  * sleep on in accept(); each thread starts with them blocked
  * (pthread_attr_setsigmask_np, glibc 2.32), so no window exists where it could.
+ * SIGUSR1 may land in any thread: its handler prints the stats line itself.
  *
  * With --idle-timeout, SO_RCVTIMEO/SO_SNDTIMEO let the kernel time out a read
  * or write that waits too long.
