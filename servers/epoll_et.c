@@ -110,7 +110,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "epoll_et",
-				     "One thread; epoll(7) edge-triggered readiness loop, drained to EAGAIN.", NET_NONBLOCKING);
+				     "One thread; epoll(7) edge-triggered readiness loop; reads until a short read.", NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
