@@ -127,6 +127,28 @@ teardown() {
 	expect_error 400
 }
 
+@test "two Host headers: 400 and close (RFC 9112 section 3.2)" {
+	run tk -x -s 'GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n'
+	expect_error 400
+}
+
+@test "a control character in a header value: 400 and close, nothing else answered" {
+	# "close" then a NUL: a reader that stops at the NUL sees "close", one that
+	# does not sees something else; neither may answer the GET behind it
+	run tk -x -s "GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\0x\\r\\n\\r\\n$GET"
+	expect_error 400
+	[[ $output != *'200 OK'* ]] || { echo "answered a request after the bad one: $output" >&2; false; }
+	run tk -x -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Bell: ring\x07\r\n\r\n'
+	expect_error 400
+	run tk -x -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Cr: a\rb\r\n\r\n'
+	expect_error 400
+}
+
+@test "a horizontal tab and obs-text in a header value are allowed" {
+	run -3 tk -x -n 1 -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Tab: a\tb\xe9\r\n\r\n'
+	expect_eq "$RESP" "$output" response
+}
+
 @test "header block over 8 KiB: 431 and close" {
 	local pad
 	pad=$(repeat 9000 x)
