@@ -2,7 +2,7 @@
 # run: per-model
 #
 # The conformance suite: what every server promises (docs/testing.md, and the
-# contract in DESIGN.md), checked byte for byte against the model named by
+# contract in docs/contract.md), checked byte for byte against the model named by
 # $MODEL. tests/run runs this file once per model. Every test starts its own
 # server on a free port, and teardown stops it: each test also proves that
 # the server exits 0 with its stats line on SIGTERM.

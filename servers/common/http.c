@@ -3,7 +3,8 @@
  *
  * The parser is strict where leniency hides a bug or invites request smuggling
  * (folded header lines, conflicting Content-Length, a Transfer-Encoding we do
- * not implement, HTTP/1.1 without Host) and plain elsewhere: a bare LF ends a
+ * not implement, HTTP/1.1 without Host or with two, a control character in a
+ * header value) and plain elsewhere: a bare LF ends a
  * line as well as CRLF, and empty lines before a request are skipped (RFC 9112
  * section 2.2 asks servers to be robust to a stray CRLF after a body).
  */
