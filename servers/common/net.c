@@ -28,7 +28,13 @@ static void set_opt(int fd, int level, int name, const char *what)
 		die("setsockopt(%s)", what);
 }
 
-int net_listen(bool nonblocking)
+/* The kernel's flag for our mode, for socket() and accept4(). */
+static int sock_flags(enum net_mode mode)
+{
+	return SOCK_CLOEXEC | (mode == NET_NONBLOCKING ? SOCK_NONBLOCK : 0);
+}
+
+int net_listen(enum net_mode mode)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof sa;
@@ -42,7 +48,7 @@ int net_listen(bool nonblocking)
 		die("inet_pton('%s'): not an IPv4 address", server_opt.addr);
 	}
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+	fd = socket(AF_INET, SOCK_STREAM | sock_flags(mode), 0);
 	if (fd == -1)
 		die("socket");
 	/* Lets a restarted server bind while old connections sit in TIME_WAIT. */
@@ -106,12 +112,12 @@ static int refuse_at_emfile(int listen_fd, int flags)
 	return fd >= 0 ? NET_REFUSED : NET_AGAIN;
 }
 
-int net_accept(int listen_fd, bool nonblocking)
+int net_accept(int listen_fd, enum net_mode mode)
 {
 	/* accept4 sets both flags in the same call that creates the descriptor:
 	   one syscall instead of three (accept, fcntl F_SETFL, fcntl F_SETFD), and
 	   no window in which a fork+exec elsewhere could inherit it. */
-	int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+	int flags = sock_flags(mode);
 	int fd = accept4(listen_fd, NULL, NULL, flags);
 
 	if (fd == -1) {
