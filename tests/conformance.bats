@@ -303,6 +303,26 @@ post_with_body() {
 	expect_eq "$RESP" "$output" "answer afterwards"
 }
 
+@test "idle connections cost no CPU: one answered and kept alive, one mid-request" {
+	# A loop that asks for what it does not want (POLLOUT or EPOLLOUT on a
+	# socket that is almost always writable, level-triggered) is woken at once,
+	# again and again: 100% of a CPU for a connection that does nothing.
+	local base conns=2 t0 t1
+	base=$(fd_count "$SERVER_PID")
+	tk_bg -n 1 -g "$(ms 4000)" -t "$(ms 5000)" -x -s "$GET"
+	if [ "$MODEL" = blocking ]; then
+		conns=1                      # it holds one connection at a time
+	else
+		tk_bg -t "$(ms 5000)" -s 'GET / HTTP/1.1\r\nHo'
+	fi
+	run -0 wait_fd_count "$SERVER_PID" $(( base + conns ))
+	t0=$(cpu_ticks "$SERVER_PID")
+	sleep 1                              # the window in which CPU is measured
+	t1=$(cpu_ticks "$SERVER_PID")
+	echo "server CPU over 1 s with its connections idle: $(( t1 - t0 )) ticks of 100"
+	(( t1 - t0 < 20 )) || expect_eq "under 20 ticks" "$(( t1 - t0 )) ticks" "CPU while idle"
+}
+
 @test "--max-conns 3: of 5 connections at once, 3 served, 2 refused with 503" {
 	stop_server
 	start_server "$MODEL" --max-conns 3

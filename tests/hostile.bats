@@ -26,15 +26,6 @@ teardown() {
 
 # ---- helpers -----------------------------------------------------------------
 
-# Clock ticks (1/100 s) of CPU the process has used, user + system.
-cpu_ticks() {
-	local rest
-	rest=$(cat "/proc/$1/stat") || return 1
-	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
-	set -- $rest
-	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
-}
-
 # The number of threads of a process.
 task_count() {
 	ls "/proc/$1/task" | wc -l
