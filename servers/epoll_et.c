@@ -87,13 +87,18 @@ static void on_accept(int listen_fd, int64_t now)
 	}
 }
 
+/* Drain: no edge comes for bytes already waiting. But a read that returns less
+   than asked proves the socket empty, and it is safe to stop there: bytes that
+   arrive after that read raise a new edge. Except after the FIN: nothing
+   arrives after it, so no edge would ever report the EOF behind the last
+   bytes; with peer_hup set, conn_run() reads on until read() returns 0. */
 static void on_ready(struct conn *c, uint32_t events, int64_t now)
 {
 	enum conn_want want;
 
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->peer_hup = true;	/* the short-read rule no longer holds: read to EOF */
-	want = conn_run(c, CONN_DRAIN);	/* drain: no edge comes for bytes already waiting */
+		c->peer_hup = true;	/* the short-read rule no longer holds */
+	want = conn_run(c, CONN_DRAIN);	/* edge: read until the socket is empty */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
