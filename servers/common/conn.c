@@ -77,9 +77,13 @@ void conn_close(struct conn *c)
 
 void conn_refuse(struct conn *c, const char *why)
 {
-	net_refuse(c->fd, why);
+	net_refuse(c->fd, why);	/* counts it refused */
 	free(c);
 	stats_conn_closed();
+	/* conn_new() counted it accepted, but it was never served: take that back,
+	   so accepted= and refused= stay disjoint, as in the models that refuse
+	   before they make the state. */
+	atomic_fetch_sub_explicit(&stats.accepted, 1, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- I/O */

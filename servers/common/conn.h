@@ -66,7 +66,8 @@ struct conn *conn_new(int fd, enum net_mode mode);
 void conn_close(struct conn *c);
 
 /* For a connection that cannot be served after all (threads: no thread for it):
-   answers 503 with the reason, closes, frees, counts it refused and closed. */
+   answers 503 with the reason, closes, frees, counts it refused and closed, and
+   no longer accepted. */
 void conn_refuse(struct conn *c, const char *why);
 
 /* Makes all the progress possible without blocking, reading once or draining
