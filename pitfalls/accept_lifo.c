@@ -33,8 +33,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define WORKERS	4
-#define CONNS	100		/* per way of waiting */
+#define WORKERS 4
+#define CONNS	100 /* per way of waiting */
 
 static const char help[] =
 	"Four threads accept from one port, one connection at a time: through one\n"
@@ -49,11 +49,11 @@ static const char *way_names[WAYS] = { "shared epoll set", "blocking accept", "S
 struct worker {
 	pthread_t thread;
 	_Atomic pid_t tid;
-	int listener, epfd;	/* epfd -1: blocking accept */
+	int listener, epfd; /* epfd -1: blocking accept */
 	atomic_int accepted;
 };
 
-static atomic_int accepted;	/* by all workers */
+static atomic_int accepted; /* by all workers */
 
 /* Accepts until the queue is empty (the set is edge-triggered), or once. */
 static void take(struct worker *w)
@@ -103,7 +103,8 @@ static uint16_t set_up(struct worker *w, enum way way)
 	int shared = way == EPOLL_SHARED ? watch(-1, one) : -1;
 
 	for (int i = 0; i < WORKERS; i++) {
-		w[i].listener = way == REUSEPORT && i > 0 ? lab_listen(port, SOCK_NONBLOCK, true) : one;
+		w[i].listener =
+			way == REUSEPORT && i > 0 ? lab_listen(port, SOCK_NONBLOCK, true) : one;
 		w[i].epfd = way == REUSEPORT ? watch(-1, w[i].listener) : shared;
 	}
 	return port;
@@ -122,7 +123,11 @@ static void one_connection(uint16_t port, const pid_t *tids, int want)
 	close(fd);
 }
 
-struct result { int count[WORKERS]; int most; double jain; };
+struct result {
+	int count[WORKERS];
+	int most;
+	double jain;
+};
 
 static void summarise(struct result *r)
 {
@@ -167,7 +172,7 @@ static struct result measure(enum way way)
 	start_workers(w, tids);
 	for (int c = 1; c <= CONNS; c++)
 		one_connection(port, tids, c);
-	for (int i = 0; i < WORKERS; i++) {	/* cancel: accept, epoll_wait are cancellation points */
+	for (int i = 0; i < WORKERS; i++) { /* cancel: accept, epoll_wait are cancellation points */
 		pthread_cancel(w[i].thread);
 		pthread_join(w[i].thread, NULL);
 		r.count[i] = atomic_load(&w[i].accepted);
@@ -197,11 +202,13 @@ int main(int argc, char **argv)
 		lab_say("observed", "%-17s per worker %3d %3d %3d %3d, Jain's index %.2f",
 			way_names[way], r[way].count[0], r[way].count[1], r[way].count[2],
 			r[way].count[3], r[way].jain);
-	lab_say("expected", "shared epoll set: one worker takes most (index near %.2f); "
-		"the others near 1", 1.0 / WORKERS);
+	lab_say("expected",
+		"shared epoll set: one worker takes most (index near %.2f); "
+		"the others near 1",
+		1.0 / WORKERS);
 	lab_say("why", "epoll_wait queues waiters at the head (LIFO), accept at the tail (FIFO)");
 	return lab_verdict(r[EPOLL_SHARED].most >= CONNS / 2 && r[REUSEPORT].jain >= 0.8 &&
-			   r[BLOCKING_ACCEPT].jain >= 0.8,
+				   r[BLOCKING_ACCEPT].jain >= 0.8,
 			   "shared epoll set: busiest worker %d of %d (index %.2f); "
 			   "SO_REUSEPORT index %.2f; blocking accept %.2f",
 			   r[EPOLL_SHARED].most, CONNS, r[EPOLL_SHARED].jain, r[REUSEPORT].jain,

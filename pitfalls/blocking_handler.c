@@ -37,12 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FAST_CLIENTS	3
-#define SLOW_MS		200	/* the blocking call */
-#define SLOW_GAP_MS	300	/* the slow client's pause between its requests */
-#define FAST_EVERY_MS	5	/* each fast client's pace: 200 requests a second */
-#define RUN_MS		1000
-#define MAX_SAMPLES	30000
+#define FAST_CLIENTS  3
+#define SLOW_MS	      200 /* the blocking call */
+#define SLOW_GAP_MS   300 /* the slow client's pause between its requests */
+#define FAST_EVERY_MS 5	  /* each fast client's pace: 200 requests a second */
+#define RUN_MS	      1000
+#define MAX_SAMPLES   30000
 
 static const char help[] =
 	"A single-threaded epoll loop serves three fast clients (a request each every\n"
@@ -79,7 +79,7 @@ static void on_readable(int epfd, int fd)
 	}
 	buf[n] = '\0';
 	if (strstr(buf, "/slow") != NULL)
-		block_for(SLOW_MS);	/* the bug: the loop waits, and all with it */
+		block_for(SLOW_MS); /* the bug: the loop waits, and all with it */
 	if (write(fd, answer, sizeof answer - 1) != (ssize_t)sizeof answer - 1)
 		die("write");
 }
@@ -126,7 +126,7 @@ struct client {
 	pthread_t thread;
 	uint16_t port;
 	bool slow;
-	uint64_t *lat_us;	/* fast clients record their latencies here */
+	uint64_t *lat_us; /* fast clients record their latencies here */
 	int count;
 };
 
@@ -190,7 +190,10 @@ static void *client_run(void *arg)
 
 /* ---- the experiment ------------------------------------------------------ */
 
-struct result { int requests; uint64_t p50, p99, max; };
+struct result {
+	int requests;
+	uint64_t p50, p99, max;
+};
 
 static int by_value(const void *a, const void *b)
 {
@@ -224,19 +227,20 @@ static struct result run(bool with_slow, uint64_t *samples)
 	if ((err = pthread_create(&server, NULL, serve, &listener)) != 0)
 		die_en(err, "pthread_create");
 	for (int i = 0; i < clients; i++) {
-		c[i] = (struct client){ .port = lab_port(listener), .slow = i == FAST_CLIENTS,
+		c[i] = (struct client){ .port = lab_port(listener),
+					.slow = i == FAST_CLIENTS,
 					.lat_us = samples + i * (MAX_SAMPLES / FAST_CLIENTS) };
 		if ((err = pthread_create(&c[i].thread, NULL, client_run, &c[i])) != 0)
 			die_en(err, "pthread_create");
 	}
-	block_for(RUN_MS);	/* the measurement interval */
-	atomic_store(&stop_clients, true);	/* the server answers their last requests */
+	block_for(RUN_MS);		   /* the measurement interval */
+	atomic_store(&stop_clients, true); /* the server answers their last requests */
 	for (int i = 0; i < clients; i++)
 		pthread_join(c[i].thread, NULL);
 	atomic_store(&stop_server, true);
 	pthread_join(server, NULL);
 	close(listener);
-	for (int i = 0; i < FAST_CLIENTS; i++) {	/* gather the fast samples */
+	for (int i = 0; i < FAST_CLIENTS; i++) { /* gather the fast samples */
 		memmove(samples + n, c[i].lat_us, (size_t)c[i].count * sizeof *samples);
 		n += c[i].count;
 	}
@@ -253,11 +257,15 @@ int main(int argc, char **argv)
 	blocked = run(true, samples);
 
 	lab_title("blocking in an event loop");
-	lab_say("did", "%d fast clients, a request each every %d ms for %d ms; again beside one "
-		"that blocks the loop %d ms", FAST_CLIENTS, FAST_EVERY_MS, RUN_MS, SLOW_MS);
-	lab_say("observed", "alone:       %6d fast requests, p50 %6.1f ms, p99 %6.1f ms, max %6.1f ms",
+	lab_say("did",
+		"%d fast clients, a request each every %d ms for %d ms; again beside one "
+		"that blocks the loop %d ms",
+		FAST_CLIENTS, FAST_EVERY_MS, RUN_MS, SLOW_MS);
+	lab_say("observed",
+		"alone:       %6d fast requests, p50 %6.1f ms, p99 %6.1f ms, max %6.1f ms",
 		alone.requests, alone.p50 / 1e3, alone.p99 / 1e3, alone.max / 1e3);
-	lab_say("observed", "beside slow: %6d fast requests, p50 %6.1f ms, p99 %6.1f ms, max %6.1f ms",
+	lab_say("observed",
+		"beside slow: %6d fast requests, p50 %6.1f ms, p99 %6.1f ms, max %6.1f ms",
 		blocked.requests, blocked.p50 / 1e3, blocked.p99 / 1e3, blocked.max / 1e3);
 	lab_say("expected", "beside the slow one, the fast clients' p99 near %d ms", SLOW_MS);
 	lab_say("why", "one thread runs every handler in turn: while one blocks, none runs");

@@ -29,7 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define POLLS	3		/* epoll_wait calls after the close */
+#define POLLS 3 /* epoll_wait calls after the close */
 
 static const char help[] =
 	"Registers a socket with epoll, dup()s it, closes the original: epoll goes on\n"
@@ -38,7 +38,9 @@ static const char help[] =
 
 enum order { CLOSE_ONLY, DEL_THEN_CLOSE };
 
-struct run { int reports, reported_fd, del_errno, del_dup_errno; };
+struct run {
+	int reports, reported_fd, del_errno, del_dup_errno;
+};
 
 static struct run try_order(enum order order)
 {
@@ -53,7 +55,7 @@ static struct run try_order(enum order order)
 	if (dup_fd == -1)
 		die("dup");
 	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;	/* level-triggered: reported while data waits */
+	ev.events = EPOLLIN; /* level-triggered: reported while data waits */
 	ev.data.fd = srv;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, srv, &ev) == -1)
 		die("epoll_ctl(ADD)");
@@ -92,9 +94,11 @@ int main(int argc, char **argv)
 		bug.del_dup_errno ? strerrorname_np(bug.del_dup_errno) : "succeeded");
 	lab_say("observed", "DEL, then close: %d reports", fixed.reports);
 	lab_say("expected", "reports for a closed number, DEL failing with EBADF; none after DEL");
-	lab_say("why", "epoll registers the open socket; close() ends it only with the last reference");
+	lab_say("why",
+		"epoll registers the open socket; close() ends it only with the last reference");
 	return lab_verdict(bug.reports == POLLS && bug.del_errno == EBADF && fixed.reports == 0,
 			   "%d reports for closed fd %d, DEL gave %s; DEL before close: %d reports",
 			   bug.reports, bug.reported_fd,
-			   bug.del_errno ? strerrorname_np(bug.del_errno) : "success", fixed.reports);
+			   bug.del_errno ? strerrorname_np(bug.del_errno) : "success",
+			   fixed.reports);
 }

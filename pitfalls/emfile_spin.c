@@ -35,8 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LIMIT	64		/* the descriptor limit the experiment runs under */
-#define RUN_MS	1000
+#define LIMIT  64 /* the descriptor limit the experiment runs under */
+#define RUN_MS 1000
 
 static const char help[] =
 	"A level-triggered accept loop at the descriptor limit: accept fails with\n"
@@ -45,7 +45,10 @@ static const char help[] =
 
 enum at_emfile { RETRY, USE_SPARE };
 
-struct run { long wakeups, emfiles, accepted; double cpu_share; };
+struct run {
+	long wakeups, emfiles, accepted;
+	double cpu_share;
+};
 
 static int spare = -1;
 
@@ -94,7 +97,7 @@ static bool refuse_with_spare(int listener)
 	close(spare);
 	fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 	if (fd != -1)
-		close(fd);	/* a server would write a 503 first */
+		close(fd); /* a server would write a 503 first */
 	spare = open_null();
 	return fd != -1;
 }
@@ -140,7 +143,7 @@ int main(int argc, char **argv)
 	if (client == -1 || epfd == -1 || spare == -1)
 		die("socket, epoll_create1 or open");
 	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;	/* level-triggered */
+	ev.events = EPOLLIN; /* level-triggered */
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, listener, &ev) == -1)
 		die("epoll_ctl");
 	fill_descriptors();
@@ -151,7 +154,8 @@ int main(int argc, char **argv)
 	release_descriptors();
 
 	lab_title("the EMFILE spin");
-	lab_say("did", "RLIMIT_NOFILE %d, %d descriptors filled, 1 connection queued, %d ms per loop",
+	lab_say("did",
+		"RLIMIT_NOFILE %d, %d descriptors filled, 1 connection queued, %d ms per loop",
 		LIMIT, filled, RUN_MS);
 	lab_say("observed", "retry: %ld wake-ups, %ld EMFILE, %ld accepted, CPU %.0f%%",
 		spin.wakeups, spin.emfiles, spin.accepted, 100 * spin.cpu_share);
@@ -159,9 +163,9 @@ int main(int argc, char **argv)
 		fixed.wakeups, fixed.emfiles, fixed.accepted, 100 * fixed.cpu_share);
 	lab_say("expected", "retry: thousands of wake-ups, most of a CPU; spare: 1, near 0%%");
 	lab_say("why", "EMFILE leaves the connection queued, so the listener stays readable");
-	return lab_verdict(spin.wakeups >= 1000 && spin.accepted == 0 &&
-			   fixed.wakeups <= 5 && fixed.accepted == 1 &&
-			   spin.cpu_share > 20 * fixed.cpu_share,
+	return lab_verdict(spin.wakeups >= 1000 && spin.accepted == 0 && fixed.wakeups <= 5 &&
+				   fixed.accepted == 1 && spin.cpu_share > 20 * fixed.cpu_share,
 			   "retry: %ld wake-ups/s, CPU %.0f%%; spare: %ld wake-up, CPU %.1f%%",
-			   spin.wakeups, 100 * spin.cpu_share, fixed.wakeups, 100 * fixed.cpu_share);
+			   spin.wakeups, 100 * spin.cpu_share, fixed.wakeups,
+			   100 * fixed.cpu_share);
 }

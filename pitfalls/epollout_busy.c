@@ -29,8 +29,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define RUN_MS		1000
-#define ANSWER_SIZE	64
+#define RUN_MS	    1000
+#define ANSWER_SIZE 64
 
 static const char help[] =
 	"Level-triggered epoll that always asks for EPOLLOUT on an idle connection:\n"
@@ -39,7 +39,10 @@ static const char help[] =
 
 enum want_out { ALWAYS, WHILE_OUTPUT_WAITS };
 
-struct run { long wakeups, writes; double cpu_share; };
+struct run {
+	long wakeups, writes;
+	double cpu_share;
+};
 
 static void watch(int epfd, int op, int fd, uint32_t events)
 {
@@ -96,16 +99,19 @@ int main(int argc, char **argv)
 	close(srv), close(cli);
 
 	lab_title("the EPOLLOUT busy loop");
-	lab_say("did", "one idle connection, one %d-byte answer to send, level-triggered, %d ms each",
+	lab_say("did",
+		"one idle connection, one %d-byte answer to send, level-triggered, %d ms each",
 		ANSWER_SIZE, RUN_MS);
-	lab_say("observed", "EPOLLOUT always:  %ld wake-ups, %ld write, CPU %.0f%%",
-		busy.wakeups, busy.writes, 100 * busy.cpu_share);
-	lab_say("observed", "EPOLLOUT on need: %ld wake-up,  %ld write, CPU %.1f%%",
-		fixed.wakeups, fixed.writes, 100 * fixed.cpu_share);
+	lab_say("observed", "EPOLLOUT always:  %ld wake-ups, %ld write, CPU %.0f%%", busy.wakeups,
+		busy.writes, 100 * busy.cpu_share);
+	lab_say("observed", "EPOLLOUT on need: %ld wake-up,  %ld write, CPU %.1f%%", fixed.wakeups,
+		fixed.writes, 100 * fixed.cpu_share);
 	lab_say("expected", "always: a wake-up per call, most of a CPU; on need: 1, near 0%%");
-	lab_say("why", "a socket with room in its send buffer is writable: level-triggered says so");
+	lab_say("why",
+		"a socket with room in its send buffer is writable: level-triggered says so");
 	return lab_verdict(busy.wakeups >= 1000 && fixed.wakeups <= 2 && fixed.writes == 1 &&
-			   busy.cpu_share > 20 * fixed.cpu_share,
+				   busy.cpu_share > 20 * fixed.cpu_share,
 			   "always: %ld wake-ups/s, CPU %.0f%%; on need: %ld wake-up, CPU %.1f%%",
-			   busy.wakeups, 100 * busy.cpu_share, fixed.wakeups, 100 * fixed.cpu_share);
+			   busy.wakeups, 100 * busy.cpu_share, fixed.wakeups,
+			   100 * fixed.cpu_share);
 }

@@ -34,9 +34,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define READ_SIZE	512	/* what the server takes per read() */
-#define REQUEST_SIZE	1500	/* what the client sends: three reads' worth */
-#define STALL_MS	300	/* how long we watch for a report that never comes */
+#define READ_SIZE    512  /* what the server takes per read() */
+#define REQUEST_SIZE 1500 /* what the client sends: three reads' worth */
+#define STALL_MS     300  /* how long we watch for a report that never comes */
 
 static const char help[] =
 	"Edge-triggered epoll with one read per report: a 1,500-byte request read\n"
@@ -58,7 +58,7 @@ static void make_request(char *req)
 
 static void send_all(int fd, const char *buf, size_t len)
 {
-	if (write(fd, buf, len) != (ssize_t)len)	/* small: fits the socket buffer */
+	if (write(fd, buf, len) != (ssize_t)len) /* small: fits the socket buffer */
 		die("write");
 }
 
@@ -153,16 +153,19 @@ int main(int argc, char **argv)
 	lab_title("edge-triggered without draining");
 	lab_say("did", "sent one %d-byte request; the ET server reads %d bytes per report",
 		REQUEST_SIZE, READ_SIZE);
-	lab_say("observed", "read once: %d report, %zu bytes read, then %d reports in %d ms"
-		" while %d bytes waited", first, got_first, stalled, STALL_MS, left);
+	lab_say("observed",
+		"read once: %d report, %zu bytes read, then %d reports in %d ms"
+		" while %d bytes waited",
+		first, got_first, stalled, STALL_MS, left);
 	lab_say("observed", "the client sent a second request: %d report, %zu more bytes read",
 		later, got - got_first);
 	lab_say("observed", "read to EAGAIN: %d report, %zu of %d bytes read, request complete",
 		fixed, got_fixed, REQUEST_SIZE);
 	lab_say("expected", "a stall (no report, bytes left) until new bytes; draining reads all");
 	lab_say("why", "EPOLLET reports a change of state, not a state: unread bytes are not news");
-	return lab_verdict(first == 1 && stalled == 0 && left == REQUEST_SIZE - READ_SIZE &&
-			   later == 1 && fixed == 1 && got_fixed == REQUEST_SIZE,
-			   "read once: stalled %d ms with %d bytes unread; drained: %zu bytes in %d report",
-			   STALL_MS, left, got_fixed, fixed);
+	return lab_verdict(
+		first == 1 && stalled == 0 && left == REQUEST_SIZE - READ_SIZE && later == 1 &&
+			fixed == 1 && got_fixed == REQUEST_SIZE,
+		"read once: stalled %d ms with %d bytes unread; drained: %zu bytes in %d report",
+		STALL_MS, left, got_fixed, fixed);
 }

@@ -39,7 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HIGH_FD	1030		/* 6 past the last bit of an fd_set */
+#define HIGH_FD 1030 /* 6 past the last bit of an fd_set */
 
 static const char help[] =
 	"FD_SET on descriptor 1030, in a child process built with _FORTIFY_SOURCE:\n"
@@ -58,7 +58,7 @@ static _Noreturn void child_sets_high_fd(int fd)
 	fd_set set;
 
 	FD_ZERO(&set);
-	FD_SET(fd, &set);	/* the bug: with fortify, abort() happens here */
+	FD_SET(fd, &set); /* the bug: with fortify, abort() happens here */
 	/* reached only without the check: report whether the bit landed */
 	printf("FD_SET(%d) returned\n", fd);
 	_exit(FD_ISSET(fd, &set) ? 3 : 4);
@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 
 	lab_start(argc, argv, help);
 #if !defined(__USE_FORTIFY_LEVEL) || __USE_FORTIFY_LEVEL < 1
-	lab_skip("built without _FORTIFY_SOURCE: FD_SET(%d) would corrupt memory unchecked", HIGH_FD);
+	lab_skip("built without _FORTIFY_SOURCE: FD_SET(%d) would corrupt memory unchecked",
+		 HIGH_FD);
 #endif
 	if (raise_nofile(HIGH_FD + 1) <= HIGH_FD)
 		lab_skip("the descriptor limit is below %d (ulimit -n)", HIGH_FD + 1);
@@ -128,19 +129,21 @@ int main(int argc, char **argv)
 		 strstr(msg, "Sanitizer") != NULL;
 
 	lab_title("select past FD_SETSIZE");
-	lab_say("did", "FD_SET on a socket at fd %d, beyond a %d-bit fd_set, in a child built with _FORTIFY_SOURCE=%d",
+	lab_say("did",
+		"FD_SET on a socket at fd %d, beyond a %d-bit fd_set, in a child built with _FORTIFY_SOURCE=%d",
 		fd, FD_SETSIZE, __USE_FORTIFY_LEVEL);
 	if (sig != 0)
 		lab_say("observed", "the child was killed by signal %d (%s)", sig, strsignal(sig));
 	else
 		lab_say("observed", "the child exited with status %d", WEXITSTATUS(status));
 	lab_say("observed", "its stderr: %s", first_line(msg));
-	lab_say("observed", "the clean way: fits_fd_set(%d) = %s, so the socket is refused",
-		fd, fits_fd_set(fd) ? "true" : "false");
-	lab_say("expected", "SIGABRT from glibc's check (or a sanitizer's report), not a silent write");
+	lab_say("observed", "the clean way: fits_fd_set(%d) = %s, so the socket is refused", fd,
+		fits_fd_set(fd) ? "true" : "false");
+	lab_say("expected",
+		"SIGABRT from glibc's check (or a sanitizer's report), not a silent write");
 	lab_say("why", "FD_SET is a bit operation with no bound; fortify adds __fdelt_chk()");
 	close(fd);
 	return lab_verdict(caught && !fits_fd_set(fd),
-			   "FD_SET(%d) killed the child with %s; the clean way refused fd %d",
-			   fd, sig != 0 ? strsignal(sig) : "nothing", fd);
+			   "FD_SET(%d) killed the child with %s; the clean way refused fd %d", fd,
+			   sig != 0 ? strsignal(sig) : "nothing", fd);
 }

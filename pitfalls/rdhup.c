@@ -31,7 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define WATCH_MS	300	/* how long we wait for a report after the answer */
+#define WATCH_MS 300 /* how long we wait for a report after the answer */
 
 static const char help[] =
 	"A client writes its request and shuts down its side at once. An\n"
@@ -40,7 +40,11 @@ static const char help[] =
 
 static const char request[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
-struct run { int reports, eof_seen; uint32_t first_events; ssize_t first_read; };
+struct run {
+	int reports, eof_seen;
+	uint32_t first_events;
+	ssize_t first_read;
+};
 
 static int watch_et(int fd, uint32_t extra)
 {
@@ -67,8 +71,8 @@ static void on_event(int fd, uint32_t events, struct run *r)
 	if (n == 0)
 		r->eof_seen = 1;
 	if (n > 0 && (size_t)n < sizeof buf && !(events & EPOLLRDHUP))
-		return;		/* short read: the socket is empty, or so we assume */
-	while (n > 0)		/* the peer hung up: read on to the end of file */
+		return; /* short read: the socket is empty, or so we assume */
+	while (n > 0)	/* the peer hung up: read on to the end of file */
 		n = read(fd, buf, sizeof buf);
 	if (n == 0)
 		r->eof_seen = 1;
@@ -107,8 +111,10 @@ int main(int argc, char **argv)
 	fixed = serve(EPOLLRDHUP);
 
 	lab_title("EPOLLRDHUP and the short-read exception");
-	lab_say("did", "the client wrote a %zu-byte request and shutdown(SHUT_WR); the ET server "
-		"reads 4096 and trusts short reads", sizeof request - 1);
+	lab_say("did",
+		"the client wrote a %zu-byte request and shutdown(SHUT_WR); the ET server "
+		"reads 4096 and trusts short reads",
+		sizeof request - 1);
 	lab_say("observed", "no EPOLLRDHUP: %d report (%s), read %zd, end of file %s in %d ms more",
 		bug.reports, bug.first_events & EPOLLRDHUP ? "RDHUP" : "IN", bug.first_read,
 		bug.eof_seen ? "seen" : "never seen", WATCH_MS);
@@ -117,8 +123,8 @@ int main(int argc, char **argv)
 		fixed.first_read, fixed.eof_seen ? "seen" : "never seen");
 	lab_say("expected", "without it the close goes unnoticed; with it, read on to 0 at once");
 	lab_say("why", "data and FIN came before one edge; a short read returns only the data");
-	return lab_verdict(bug.reports == 1 && !bug.eof_seen &&
-			   fixed.reports == 1 && fixed.eof_seen,
-			   "without EPOLLRDHUP the close went unseen for %d ms; with it, seen in 1 report",
-			   WATCH_MS);
+	return lab_verdict(
+		bug.reports == 1 && !bug.eof_seen && fixed.reports == 1 && fixed.eof_seen,
+		"without EPOLLRDHUP the close went unseen for %d ms; with it, seen in 1 report",
+		WATCH_MS);
 }

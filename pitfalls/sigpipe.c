@@ -31,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define WRITES	3
+#define WRITES 3
 
 static const char help[] =
 	"Writes to a connection the peer has reset, in three child processes: the\n"
@@ -65,7 +65,7 @@ static _Noreturn void child_writes(int fd, enum guard guard)
    once the RST has arrived (POLLERR or POLLHUP on it). */
 static int reset_connection(void)
 {
-	struct linger lg = { 1, 0 };	/* close() sends RST, not FIN */
+	struct linger lg = { 1, 0 }; /* close() sends RST, not FIN */
 	struct pollfd p;
 	int srv, cli;
 
@@ -74,7 +74,7 @@ static int reset_connection(void)
 		die("setsockopt(SO_LINGER)");
 	close(cli);
 	p.fd = srv;
-	p.events = 0;	/* POLLERR and POLLHUP are reported regardless */
+	p.events = 0; /* POLLERR and POLLHUP are reported regardless */
 	if (poll(&p, 1, 2000) != 1)
 		die("no RST within 2 s");
 	return srv;
@@ -118,8 +118,8 @@ int main(int argc, char **argv)
 		status[g] = run((enum guard)g);
 		describe((enum guard)g, status[g]);
 		if (g != NO_GUARD)
-			survived = survived && WIFEXITED(status[g]) &&
-				   WEXITSTATUS(status[g]) == EPIPE;
+			survived =
+				survived && WIFEXITED(status[g]) && WEXITSTATUS(status[g]) == EPIPE;
 	}
 	killed = WIFSIGNALED(status[NO_GUARD]) && WTERMSIG(status[NO_GUARD]) == SIGPIPE;
 	lab_say("expected", "the unguarded writer killed by SIGPIPE; the guarded two get EPIPE");

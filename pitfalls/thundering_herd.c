@@ -39,8 +39,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define WORKERS	4
-#define CONNS	40		/* per way of waiting */
+#define WORKERS 4
+#define CONNS	40 /* per way of waiting */
 
 static const char help[] =
 	"Four threads wait for one listening socket, five ways; one connection at a\n"
@@ -51,15 +51,15 @@ static const char help[] =
 enum way { BLOCKING_ACCEPT, EPOLL_PER_THREAD, EPOLL_EXCLUSIVE, EPOLL_SHARED, REUSEPORT, WAYS };
 
 static const char *way_names[WAYS] = {
-	"blocking accept", "epoll set per thread", "EPOLLEXCLUSIVE",
+	"blocking accept",     "epoll set per thread", "EPOLLEXCLUSIVE",
 	"shared LT epoll set", "SO_REUSEPORT",
 };
 
 struct worker {
 	pthread_t thread;
 	_Atomic pid_t tid;
-	int listener, epfd;	/* epfd -1: blocking accept */
-	atomic_long returns, empty;	/* back in user space; accept found nothing */
+	int listener, epfd;	    /* epfd -1: blocking accept */
+	atomic_long returns, empty; /* back in user space; accept found nothing */
 };
 
 static atomic_int accepted;
@@ -68,10 +68,10 @@ static void take_one(struct worker *w)
 {
 	int fd = accept4(w->listener, NULL, NULL, SOCK_CLOEXEC);
 
-	if (w->epfd == -1)	/* blocking accept: this was the wait */
+	if (w->epfd == -1) /* blocking accept: this was the wait */
 		atomic_fetch_add(&w->returns, 1);
 	if (fd == -1) {
-		atomic_fetch_add(&w->empty, 1);	/* EAGAIN: another thread took it */
+		atomic_fetch_add(&w->empty, 1); /* EAGAIN: another thread took it */
 		return;
 	}
 	close(fd);
@@ -125,8 +125,8 @@ static uint16_t set_up(struct worker *w, enum way way)
 	uint16_t port = lab_port(one);
 
 	for (int i = 0; i < WORKERS; i++) {
-		w[i].listener = way != REUSEPORT || i == 0 ? one
-				: lab_listen(port, SOCK_NONBLOCK, true);
+		w[i].listener =
+			way != REUSEPORT || i == 0 ? one : lab_listen(port, SOCK_NONBLOCK, true);
 		w[i].epfd = way == BLOCKING_ACCEPT ? -1 : shared != -1 ? shared : new_epoll();
 		if (way == EPOLL_PER_THREAD || way == REUSEPORT)
 			watch(w[i].epfd, w[i].listener, EPOLLIN);
@@ -160,7 +160,9 @@ static void one_connection(uint16_t port, const pid_t *tids, int want)
 	close(fd);
 }
 
-struct result { double wakeups, returns, empty; };
+struct result {
+	double wakeups, returns, empty;
+};
 
 static struct result measure(enum way way)
 {
@@ -188,7 +190,7 @@ static struct result measure(enum way way)
 	for (int c = 1; c <= CONNS; c++)
 		one_connection(port, tids, c);
 	r.wakeups = (double)(total_sleeps(tids) - before) / CONNS;
-	for (int i = 0; i < WORKERS; i++) {	/* before the cancel, which wakes them */
+	for (int i = 0; i < WORKERS; i++) { /* before the cancel, which wakes them */
 		r.returns += (double)atomic_load(&w[i].returns) / CONNS;
 		r.empty += (double)atomic_load(&w[i].empty) / CONNS;
 	}
@@ -217,17 +219,21 @@ int main(int argc, char **argv)
 	lab_say("did", "%d threads wait for one listener; %d connections, one at a time, per way",
 		WORKERS, CONNS);
 	for (int way = 0; way < WAYS; way++)
-		lab_say("observed", "%-21s %4.2f wake-ups per connection (%4.2f returned, %4.2f found none)",
+		lab_say("observed",
+			"%-21s %4.2f wake-ups per connection (%4.2f returned, %4.2f found none)",
 			way_names[way], r[way].wakeups, r[way].returns, r[way].empty);
-	lab_say("expected", "epoll set per thread: all %d; blocking accept, EPOLLEXCLUSIVE, "
-		"SO_REUSEPORT: about 1", WORKERS);
+	lab_say("expected",
+		"epoll set per thread: all %d; blocking accept, EPOLLEXCLUSIVE, "
+		"SO_REUSEPORT: about 1",
+		WORKERS);
 	lab_say("why", "each epoll set on the socket's wait queue is woken; accept and "
-		"EPOLLEXCLUSIVE wake one");
+		       "EPOLLEXCLUSIVE wake one");
 	return lab_verdict(r[EPOLL_PER_THREAD].wakeups >= 0.75 * WORKERS &&
-			   r[BLOCKING_ACCEPT].wakeups <= 1.5 && r[EPOLL_EXCLUSIVE].wakeups <= 1.5 &&
-			   r[REUSEPORT].wakeups <= 1.5,
+				   r[BLOCKING_ACCEPT].wakeups <= 1.5 &&
+				   r[EPOLL_EXCLUSIVE].wakeups <= 1.5 && r[REUSEPORT].wakeups <= 1.5,
 			   "wake-ups per connection: per-thread sets %.2f, accept %.2f, "
 			   "EPOLLEXCLUSIVE %.2f, shared %.2f, SO_REUSEPORT %.2f",
 			   r[EPOLL_PER_THREAD].wakeups, r[BLOCKING_ACCEPT].wakeups,
-			   r[EPOLL_EXCLUSIVE].wakeups, r[EPOLL_SHARED].wakeups, r[REUSEPORT].wakeups);
+			   r[EPOLL_EXCLUSIVE].wakeups, r[EPOLL_SHARED].wakeups,
+			   r[REUSEPORT].wakeups);
 }
