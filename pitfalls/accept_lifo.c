@@ -35,6 +35,9 @@
 
 #define WORKERS 4
 #define CONNS	100 /* per way of waiting */
+/* "Spread": Jain's index at least this. One worker taking all gives 0.25; the
+   SO_REUSEPORT hash of consecutive client ports gave 0.86 to 0.97 here. */
+#define SPREAD 0.6
 
 static const char help[] =
 	"Four threads accept from one port, one connection at a time: through one\n"
@@ -207,8 +210,8 @@ int main(int argc, char **argv)
 		"the others near 1",
 		1.0 / WORKERS);
 	lab_say("why", "epoll_wait queues waiters at the head (LIFO), accept at the tail (FIFO)");
-	return lab_verdict(r[EPOLL_SHARED].most >= CONNS / 2 && r[REUSEPORT].jain >= 0.8 &&
-				   r[BLOCKING_ACCEPT].jain >= 0.8,
+	return lab_verdict(r[EPOLL_SHARED].most >= CONNS / 2 && r[REUSEPORT].jain >= SPREAD &&
+				   r[BLOCKING_ACCEPT].jain >= SPREAD,
 			   "shared epoll set: busiest worker %d of %d (index %.2f); "
 			   "SO_REUSEPORT index %.2f; blocking accept %.2f",
 			   r[EPOLL_SHARED].most, CONNS, r[EPOLL_SHARED].jain, r[REUSEPORT].jain,
