@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run: once
 #
 # The grader (`make grade SRC=FILE`, tests/grade): it must pass a copy of any
 # shipped model and fail the classic bugs, naming the behaviour that broke.
