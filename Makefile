@@ -56,7 +56,8 @@ $(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINDIR)/loadgen: $(BUILD)/clients/loadgen.o $(BUILD)/clients/hist.o $(LIB) | $(BINDIR)
+# loadgen: every clients/*.c (loadgen.h lists the modules).
+$(BINDIR)/loadgen: $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/*.c)) $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
