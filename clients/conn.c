@@ -126,7 +126,8 @@ static void conn_retire(struct worker *w, struct conn *c)
 /* After a closed connection: reconnect, back off, wait for a ticket, or retire. */
 void conn_recycle(struct worker *w, struct conn *c, bool backoff)
 {
-	if (c->idle || w->stopping || !tickets_left()) {
+	/* open loop: tickets already claimed wait in the backlog for a connection */
+	if (c->idle || w->stopping || (!tickets_left() && w->backlog == 0)) {
 		conn_retire(w, c);
 	} else if (backoff) {
 		c->state = S_BACKOFF;
@@ -151,15 +152,16 @@ void conn_fail(struct worker *w, struct conn *c, enum err why)
 		conn_recycle(w, c, connecting);
 }
 
-/* A connect that took `ns`: in the connect histogram (active connections
-   only), and counted apart when slow. A timed-out one is recorded at its
-   timeout: leaving it out would make a server that drops SYNs look fast. */
-void conn_record_connect(struct worker *w, struct conn *c, uint64_t ns)
+/* A connect that took `ns`, or timed out after it: in the connect histogram
+   (active connections only), and counted apart when slow. A timed-out one is
+   recorded at its timeout: leaving it out would make a server that drops
+   SYNs (a full accept queue) look faster than one that takes them. */
+void conn_record_connect(struct worker *w, struct conn *c, uint64_t ns, bool timed_out)
 {
 	if (c->idle)
 		return;
 	hist_record(w->conn_lat, ns);
-	if (ns > SLOW_CONNECT_NS)
+	if (timed_out || ns > SLOW_CONNECT_NS)
 		w->connects_over_1s++;
 }
 
@@ -280,7 +282,7 @@ static void on_connected(struct worker *w, struct conn *c)
 		w->established++;
 	}
 	count_open();
-	conn_record_connect(w, c, now - c->t_connect);
+	conn_record_connect(w, c, now - c->t_connect, false);
 	if (cfg.use == CONN_PER_REQUEST) {      /* the ticket was taken already */
 		if (c->sent[0] == 0)
 			c->sent[0] = now;

@@ -44,9 +44,9 @@ void conn_recycle(struct worker *w, struct conn *c, bool backoff);
    -n when the connect itself failed). */
 void conn_fail(struct worker *w, struct conn *c, enum err why);
 
-/* Records a connect that took ns (active connections only); one over 1 s is
-   also counted in connects_over_1s. */
-void conn_record_connect(struct worker *w, struct conn *c, uint64_t ns);
+/* Records a connect that took ns, or timed out after ns (active connections
+   only); a timed-out one or one over 1 s is also counted in connects_over_1s. */
+void conn_record_connect(struct worker *w, struct conn *c, uint64_t ns, bool timed_out);
 
 /* Sends k requests on c (k <= room left in the pipeline), their latency
    counted from t; k == 0 does nothing. */

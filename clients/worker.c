@@ -106,7 +106,7 @@ static void sweep(struct worker *w, uint64_t now)
 	for (int i = 0; i < w->nidle + w->nactive; i++) {
 		struct conn *c = &w->conns[i];
 		if (c->state == S_CONNECTING && now > c->deadline) {
-			conn_record_connect(w, c, timeout_ns());
+			conn_record_connect(w, c, timeout_ns(), true);
 			conn_fail(w, c, ERR_CONNECT_TIMEOUT);
 		} else if (c->state == S_OPEN && (c->inflight > 0 || c->draining) &&
 			   now > c->deadline) {
