@@ -13,6 +13,14 @@
  * from another terminal hangs until nc quits. A slow or idle client stalls
  * everyone, and the benchmark cannot run this model with idle connections at all.
  *
+ *   client A ==== conn fd ====> the one thread: read() -> answer -> write(),
+ *                                 again and again until A closes; asleep in
+ *                                 read() while A sends nothing
+ *   client B --+
+ *   client C --+--> listen fd: accept backlog [ B | C | D ]
+ *   client D --+     (the kernel completed their handshakes; they wait for
+ *                     accept(), which comes only when A is done)
+ *
  * What the kernel does meanwhile: connections beyond the one being served
  * complete their TCP handshake anyway and queue in the accept backlog (-b,
  * capped by net.core.somaxconn); when it is full, new SYNs are dropped and
@@ -31,13 +39,13 @@
    waits for anything but the next read, which is simply the next call. */
 static void serve(int fd)
 {
-	struct conn *c = conn_new(fd, true);
+	struct conn *c = conn_new(fd, NET_BLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
 		return;
 	}
-	while (conn_run(c, false) != CONN_CLOSE)
+	while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE)
 		;
 	conn_close(c);
 }
@@ -45,10 +53,10 @@ static void serve(int fd)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "blocking",
-				     "Iterative: one client at a time, blocking I/O. One idle client stalls all.", false);
+				     "Iterative: one client at a time, blocking I/O. One idle client stalls all.", NET_BLOCKING);
 
 	while (!server_stopping) {
-		int fd = net_accept(listen_fd, false);	/* sleeps until a client connects */
+		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
 
 		stat_add(&stats.wakeups, 1);
 		if (fd >= 0) {

@@ -8,6 +8,15 @@
  * arguments with the answer, and it sleeps until at least one is ready. Then we
  * scan every descriptor up to maxfd to find which.
  *
+ *   our master sets                            the kernel, each call
+ *   want_read  bit: 0 1 2 3 4 5 6 ...
+ *              set: . . . L x . x    --copied in-->  tests every fd 0..maxfd
+ *   want_write set: . . . . . x .                    (L: listen fd, x: conns)
+ *        | copied into rd, wr each turn              sleeps until one is ready
+ *   rd, wr     set: . . . . x . .    <--copied out-- only the ready bits left
+ *   then FD_ISSET(fd) for fd 0..maxfd: the same O(maxfd) scan, in user space.
+ *   The bitmap has FD_SETSIZE (1024) bits: there is no bit for fd 1024.
+ *
  * Level-triggered, like poll(): a descriptor stays ready until we act on it,
  * so one read per report is enough, and we ask for writability only while
  * answers wait to be written (a socket is writable almost always).
@@ -58,7 +67,7 @@ static void drop(struct conn *c)
 
 static void on_accept(int listen_fd, int64_t now)
 {
-	int fd = net_accept(listen_fd, true);
+	int fd = net_accept(listen_fd, NET_NONBLOCKING);
 	struct conn *c;
 
 	if (fd < 0)
@@ -67,7 +76,7 @@ static void on_accept(int listen_fd, int64_t now)
 		net_refuse(fd, "descriptor beyond select()'s FD_SETSIZE");
 		return;
 	}
-	if ((c = conn_new(fd, false)) == NULL) {
+	if ((c = conn_new(fd, NET_NONBLOCKING)) == NULL) {
 		net_refuse(fd, "out of memory");
 		return;
 	}
@@ -78,7 +87,7 @@ static void on_accept(int listen_fd, int64_t now)
 
 static void on_ready(struct conn *c, int64_t now)
 {
-	enum conn_want want = conn_run(c, false);	/* level: one read is enough */
+	enum conn_want want = conn_run(c, CONN_READ_ONCE);	/* level: one read is enough */
 
 	if (want == CONN_CLOSE) {
 		drop(c);
@@ -103,7 +112,7 @@ static struct timeval *timeout(struct timeval *tv)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "select",
-				     "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only).", true);
+				     "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only).", NET_NONBLOCKING);
 
 	if (listen_fd >= FD_SETSIZE)
 		die("listening descriptor %d beyond FD_SETSIZE", listen_fd);
