@@ -60,14 +60,14 @@
 #include <sys/select.h>
 #include <unistd.h>
 
-#define DEFAULT_CALLS 100000L           /* what Table 63-9 reports */
+#define DEFAULT_CALLS 100000L /* what Table 63-9 reports */
 #define MAX_SIZES     16
 
 static const long default_sizes[] = { 10, 100, 1000, 10000 };
 
 struct fdset {
-	long n;                         /* number of watched descriptors */
-	int *fd;                        /* eventfds: fd[0] == 3 ... fd[n-1] */
+	long n;	 /* number of watched descriptors */
+	int *fd; /* eventfds: fd[0] == 3 ... fd[n-1] */
 };
 
 static void usage(FILE *out, int status) __attribute__((noreturn));
@@ -119,8 +119,8 @@ static void expect_one(int got, const char *syscall)
 	if (got == -1)
 		die("%s", syscall);
 	if (got != 1) {
-		fprintf(stderr, "%s: %s returned %d ready descriptors, expected 1\n",
-			program_name, syscall, got);
+		fprintf(stderr, "%s: %s returned %d ready descriptors, expected 1\n", program_name,
+			syscall, got);
 		exit(1);
 	}
 }
@@ -140,8 +140,8 @@ static double time_select(const struct fdset *s, long calls)
 	for (long i = -calls / 10; i < calls; i++) {
 		if (i == 0)
 			t0 = now_s();
-		rset = master;          /* select overwrites its sets: copy each time */
-		zero.tv_sec = 0;        /* Linux also overwrites the timeout */
+		rset = master;	 /* select overwrites its sets: copy each time */
+		zero.tv_sec = 0; /* Linux also overwrites the timeout */
 		zero.tv_usec = 0;
 		expect_one(select(maxfd + 1, &rset, NULL, NULL, &zero), "select");
 	}
@@ -179,7 +179,7 @@ static double time_epoll(const struct fdset *s, long calls)
 		die("epoll_create1");
 	for (long i = 0; i < s->n; i++) {
 		memset(&ev, 0, sizeof ev);
-		ev.events = EPOLLIN;            /* level-triggered: reported every call */
+		ev.events = EPOLLIN; /* level-triggered: reported every call */
 		ev.data.fd = s->fd[i];
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd[i], &ev) == -1)
 			die("epoll_ctl(EPOLL_CTL_ADD)");
@@ -202,26 +202,31 @@ typedef double (*timer_fn)(const struct fdset *s, long calls);
  * fewer calls are made if all of them would take longer than the budget. */
 static void measure(const char *mech, long n, long calls, double budget)
 {
-	timer_fn timer = strcmp(mech, "select") == 0 ? time_select :
-			 strcmp(mech, "poll") == 0 ? time_poll : time_epoll;
+	timer_fn timer = strcmp(mech, "select") == 0 ? time_select
+			 : strcmp(mech, "poll") == 0 ? time_poll
+						     : time_epoll;
 	struct fdset s;
 	double secs;
 
 	if (timer == time_select && n > FD_SETSIZE) {
-		fprintf(stderr, "skip select nfds=%ld: more descriptors than FD_SETSIZE (%d)\n",
-			n, FD_SETSIZE);
+		fprintf(stderr, "skip select nfds=%ld: more descriptors than FD_SETSIZE (%d)\n", n,
+			FD_SETSIZE);
 		return;
 	}
 	if (raise_nofile(n + 32) < n + 32) {
-		fprintf(stderr, "skip %s nfds=%ld: needs %ld descriptors, RLIMIT_NOFILE is lower "
-			"(raise it with ulimit -n, as root)\n", mech, n, n + 32);
+		fprintf(stderr,
+			"skip %s nfds=%ld: needs %ld descriptors, RLIMIT_NOFILE is lower "
+			"(raise it with ulimit -n, as root)\n",
+			mech, n, n + 32);
 		return;
 	}
 	fdset_open(&s, n);
 	/* the highest descriptor opened, not n + 3: inherited ones push it up */
 	if (timer == time_select && s.fd[n - 1] >= FD_SETSIZE) {
-		fprintf(stderr, "skip select nfds=%ld: descriptors up to %d, select handles "
-			"< FD_SETSIZE (%d)\n", n, s.fd[n - 1], FD_SETSIZE);
+		fprintf(stderr,
+			"skip select nfds=%ld: descriptors up to %d, select handles "
+			"< FD_SETSIZE (%d)\n",
+			n, s.fd[n - 1], FD_SETSIZE);
 		fdset_close(&s);
 		return;
 	}
@@ -272,15 +277,17 @@ int main(int argc, char **argv)
 			mech = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			nsizes = parse_sizes(argv[++i], sizes);
-		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc && (calls = atol(argv[++i])) >= 1)
+		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc &&
+			 (calls = atol(argv[++i])) >= 1)
 			continue;
-		else if (strcmp(argv[i], "-T") == 0 && i + 1 < argc && (budget = atof(argv[++i])) > 0)
+		else if (strcmp(argv[i], "-T") == 0 && i + 1 < argc &&
+			 (budget = atof(argv[++i])) > 0)
 			continue;
 		else
 			usage(stderr, 2);
 	}
-	if (strcmp(mech, "all") != 0 && strcmp(mech, "select") != 0 &&
-	    strcmp(mech, "poll") != 0 && strcmp(mech, "epoll") != 0)
+	if (strcmp(mech, "all") != 0 && strcmp(mech, "select") != 0 && strcmp(mech, "poll") != 0 &&
+	    strcmp(mech, "epoll") != 0)
 		usage(stderr, 2);
 	if (header)
 		printf("mechanism,nfds,calls,seconds,ns_per_call\n");

@@ -19,12 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CONNECT_WINDOW    64               /* connects in progress per thread */
-#define RETRY_NS          (100 * MS)       /* back-off after a failed connect */
-#define SLOW_CONNECT_NS   SEC              /* counted in connects_over_1s */
+#define CONNECT_WINDOW	64	   /* connects in progress per thread */
+#define RETRY_NS	(100 * MS) /* back-off after a failed connect */
+#define SLOW_CONNECT_NS SEC	   /* counted in connects_over_1s */
 
-static atomic_uint_fast64_t claimed;    /* -n tickets handed out, all threads */
-static atomic_int open_now, open_peak;  /* established active connections */
+static atomic_uint_fast64_t claimed;   /* -n tickets handed out, all threads */
+static atomic_int open_now, open_peak; /* established active connections */
 
 /* ======================================================================== */
 /* Tickets: what makes -n stop at exactly N.                                */
@@ -101,7 +101,7 @@ void ready_drop_head(struct worker *w)
 void conn_close(struct worker *w, struct conn *c)
 {
 	if (c->fd >= 0) {
-		close(c->fd);           /* also removes it from the epoll set */
+		close(c->fd); /* also removes it from the epoll set */
 		c->fd = -1;
 		if (c->state == S_CONNECTING)
 			w->connecting--;
@@ -147,7 +147,7 @@ void conn_fail(struct worker *w, struct conn *c, enum err why)
 	w->err[why]++;
 	conn_close(w, c);
 	if (connecting && cfg.max_requests)
-		conn_retire(w, c);      /* -n: a refused connect would retry forever */
+		conn_retire(w, c); /* -n: a refused connect would retry forever */
 	else
 		conn_recycle(w, c, connecting);
 }
@@ -171,7 +171,7 @@ static void conn_start(struct worker *w, struct conn *c)
 	c->deadline = c->t_connect + timeout_ns();
 	int en = net_connect(&c->fd, c->src);
 	if (en) {
-		c->state = S_QUEUED;    /* no descriptor: nothing is connecting */
+		c->state = S_QUEUED; /* no descriptor: nothing is connecting */
 		conn_fail(w, c, net_classify(en, true));
 		return;
 	}
@@ -192,11 +192,11 @@ void conn_pump(struct worker *w)
 		w->qhead = (w->qhead + 1) % total;
 		w->qlen--;
 		if (cfg.use == CONN_PER_REQUEST && cfg.loop == LOOP_CLOSED && !c->idle) {
-			if (ticket_claim(1) == 0) {    /* --close -n: one connect per request */
+			if (ticket_claim(1) == 0) { /* --close -n: one connect per request */
 				conn_retire(w, c);
 				continue;
 			}
-			c->sent[0] = 0;         /* stamped at the write */
+			c->sent[0] = 0; /* stamped at the write */
 			c->inflight = 1;
 			w->pending++;
 		}
@@ -231,12 +231,8 @@ static void flush(struct worker *w, struct conn *c)
 			set_out_armed(w, c, true);
 		}
 		break;
-	case IO_RETRY:
-		set_out_armed(w, c, true);
-		break;
-	case IO_ERROR:
-		conn_fail(w, c, net_classify(errno, false));
-		break;
+	case IO_RETRY: set_out_armed(w, c, true); break;
+	case IO_ERROR: conn_fail(w, c, net_classify(errno, false)); break;
 	}
 }
 
@@ -283,7 +279,7 @@ static void on_connected(struct worker *w, struct conn *c)
 	}
 	count_open();
 	conn_record_connect(w, c, now - c->t_connect, false);
-	if (cfg.use == CONN_PER_REQUEST) {      /* the ticket was taken already */
+	if (cfg.use == CONN_PER_REQUEST) { /* the ticket was taken already */
 		if (c->sent[0] == 0)
 			c->sent[0] = now;
 		c->deadline = now + timeout_ns();
@@ -337,25 +333,19 @@ static void finish_response(struct worker *w, struct conn *c, uint64_t now)
 /* Parses p[0..n); returns how many responses completed, or -1 after failing
    the connection. After a response that ends the connection only the FIN
    may follow. */
-static int parse_responses(struct worker *w, struct conn *c, const char *p, size_t n,
-			   uint64_t now)
+static int parse_responses(struct worker *w, struct conn *c, const char *p, size_t n, uint64_t now)
 {
 	int done = 0;
 	while (n > 0) {
 		if (c->inflight == 0 || c->draining) {
-			conn_fail(w, c, ERR_PARSE);     /* bytes nobody asked for */
+			conn_fail(w, c, ERR_PARSE); /* bytes nobody asked for */
 			return -1;
 		}
 		size_t used;
 		switch (resp_parse(&c->resp, p, n, &used)) {
-		case RESP_MORE:
-			return done;
-		case RESP_BAD_STATUS:
-			conn_fail(w, c, ERR_STATUS);
-			return -1;
-		case RESP_BAD_HEADER:
-			conn_fail(w, c, ERR_PARSE);
-			return -1;
+		case RESP_MORE: return done;
+		case RESP_BAD_STATUS: conn_fail(w, c, ERR_STATUS); return -1;
+		case RESP_BAD_HEADER: conn_fail(w, c, ERR_PARSE); return -1;
 		case RESP_DONE:
 			p += used;
 			n -= used;
@@ -379,10 +369,10 @@ static void after_responses(struct worker *w, struct conn *c, uint32_t done, uin
 			/* the server closes: wait for its FIN, so TIME_WAIT is its */
 			c->deadline = now + timeout_ns();
 		} else if (cfg.use == CONN_PER_REQUEST || c->inflight == 0) {
-			conn_close(w, c);               /* we close: the answer is whole */
+			conn_close(w, c); /* we close: the answer is whole */
 			conn_recycle(w, c, false);
 		} else {
-			conn_fail(w, c, ERR_EOF);       /* requests left on a closing line */
+			conn_fail(w, c, ERR_EOF); /* requests left on a closing line */
 		}
 		return;
 	}
@@ -420,11 +410,8 @@ static void on_readable(struct worker *w, struct conn *c)
 		if (done >= 0)
 			after_responses(w, c, (uint32_t)done, now);
 		break;
-	case IO_RETRY:
-		break;
-	case IO_ERROR:
-		conn_fail(w, c, net_classify(errno, false));
-		break;
+	case IO_RETRY: break;
+	case IO_ERROR: conn_fail(w, c, net_classify(errno, false)); break;
 	}
 }
 
@@ -440,8 +427,7 @@ static void on_idle_event(struct worker *w, struct conn *c)
 			conn_retire(w, c);
 		}
 		break;
-	case IO_RETRY:
-		break;
+	case IO_RETRY: break;
 	case IO_ERROR:
 		w->idle_closed++;
 		conn_retire(w, c);
@@ -452,9 +438,7 @@ static void on_idle_event(struct worker *w, struct conn *c)
 void conn_event(struct worker *w, struct conn *c, uint32_t events)
 {
 	switch (c->state) {
-	case S_CONNECTING:
-		on_connect_event(w, c);
-		break;
+	case S_CONNECTING: on_connect_event(w, c); break;
 	case S_OPEN:
 		if (c->idle) {
 			on_idle_event(w, c);
@@ -466,8 +450,7 @@ void conn_event(struct worker *w, struct conn *c, uint32_t events)
 		if (c->state == S_OPEN && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 			on_readable(w, c);
 		break;
-	default:
-		break;                  /* closed earlier in this batch of events */
+	default: break; /* closed earlier in this batch of events */
 	}
 }
 

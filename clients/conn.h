@@ -8,7 +8,7 @@
 
 #include "worker.h"
 
-#define READ_BUF          (64 * 1024)      /* a worker's read buffer */
+#define READ_BUF (64 * 1024) /* a worker's read buffer */
 
 /* Returns true if `now` is inside w's measured window (after the warm-up,
    before the deadline): only then are answers counted. */

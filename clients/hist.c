@@ -15,10 +15,10 @@
 
 #include <stdlib.h>
 
-#define SUB        (1ULL << HIST_SUB_BITS)
-#define MSB(v)     (63 - __builtin_clzll(v))
-#define MAX_SHIFT  (35 - HIST_SUB_BITS)           /* msb(60e9) = 35 */
-#define NBUCKETS   ((MAX_SHIFT + 2) * SUB)        /* 27 * 1,024 = 27,648 */
+#define SUB	  (1ULL << HIST_SUB_BITS)
+#define MSB(v)	  (63 - __builtin_clzll(v))
+#define MAX_SHIFT (35 - HIST_SUB_BITS)	  /* msb(60e9) = 35 */
+#define NBUCKETS  ((MAX_SHIFT + 2) * SUB) /* 27 * 1,024 = 27,648 */
 
 struct hist {
 	uint64_t count;
@@ -88,9 +88,18 @@ void hist_merge(struct hist *dst, const struct hist *src)
 	dst->sum += src->sum;
 }
 
-uint64_t hist_count(const struct hist *h) { return h->count; }
-uint64_t hist_min(const struct hist *h)   { return h->min; }
-uint64_t hist_max(const struct hist *h)   { return h->max; }
+uint64_t hist_count(const struct hist *h)
+{
+	return h->count;
+}
+uint64_t hist_min(const struct hist *h)
+{
+	return h->min;
+}
+uint64_t hist_max(const struct hist *h)
+{
+	return h->max;
+}
 
 double hist_mean(const struct hist *h)
 {

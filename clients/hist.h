@@ -17,8 +17,8 @@
 
 #include <stdint.h>
 
-#define HIST_SUB_BITS 10                          /* 1,024 buckets per power of two */
-#define HIST_MAX_NS   60000000000ULL              /* 60 s; larger values are clamped */
+#define HIST_SUB_BITS 10	     /* 1,024 buckets per power of two */
+#define HIST_MAX_NS   60000000000ULL /* 60 s; larger values are clamped */
 
 struct hist;
 

@@ -49,20 +49,20 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define SPARE_FDS         32            /* stdio, epoll fds, a margin */
-#define EXIT_STARVED      3
+#define SPARE_FDS    32 /* stdio, epoll fds, a margin */
+#define EXIT_STARVED 3
 
 struct config cfg;
 
 const char *const err_name[NERR] = {
 	"refused", "connect_timeout", "addr_unavailable", "emfile", "reset",
-	"eof", "timeout", "status", "parse", "other",
+	"eof",	   "timeout",	      "status",		  "parse",  "other",
 };
 
 const char *mode_name(void)
 {
 	if (cfg.use == CONN_PER_REQUEST)
-		return "close-per-request";     /* the CSV value, kept for old readers */
+		return "close-per-request"; /* the CSV value, kept for old readers */
 	return cfg.loop == LOOP_OPEN ? "open" : "closed";
 }
 
@@ -89,19 +89,20 @@ static void make_room(void)
 	long need = (long)cfg.conns + cfg.idle + SPARE_FDS + 2L * cfg.threads;
 	long have = raise_nofile(need);
 	if (have < need)
-		fprintf(stderr, "%s: WARNING: the descriptor limit (%ld) caps this run: "
+		fprintf(stderr,
+			"%s: WARNING: the descriptor limit (%ld) caps this run: "
 			"%d connections asked, at most %ld can open; raise it with "
-			"`ulimit -n` or run as root\n", program_name, have,
-			cfg.conns + cfg.idle, have > SPARE_FDS ? have - SPARE_FDS : 0);
+			"`ulimit -n` or run as root\n",
+			program_name, have, cfg.conns + cfg.idle,
+			have > SPARE_FDS ? have - SPARE_FDS : 0);
 }
 
 /* The request, written once: pipeline + 1 copies back to back. */
 static void build_request(void)
 {
 	char one[2048];
-	int n = snprintf(one, sizeof one, "GET %s HTTP/1.1\r\nHost: %s%s%.0d\r\n%s\r\n",
-			 cfg.path, cfg.host, cfg.port == 80 ? "" : ":",
-			 cfg.port == 80 ? 0 : cfg.port,
+	int n = snprintf(one, sizeof one, "GET %s HTTP/1.1\r\nHost: %s%s%.0d\r\n%s\r\n", cfg.path,
+			 cfg.host, cfg.port == 80 ? "" : ":", cfg.port == 80 ? 0 : cfg.port,
 			 cfg.use == CONN_PER_REQUEST ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof one)
 		usage_error("URL too long: %s", cfg.url);
@@ -143,7 +144,8 @@ static void parse_url(const char *url)
 	hints.ai_socktype = SOCK_STREAM;
 	int rc = getaddrinfo(cfg.host, NULL, &hints, &ai);
 	if (rc != 0) {
-		fprintf(stderr, "%s: getaddrinfo(%s): %s\n", program_name, cfg.host, gai_strerror(rc));
+		fprintf(stderr, "%s: getaddrinfo(%s): %s\n", program_name, cfg.host,
+			gai_strerror(rc));
 		exit(2);
 	}
 	memcpy(&cfg.dst, ai->ai_addr, sizeof cfg.dst);
@@ -158,39 +160,38 @@ static void parse_url(const char *url)
 
 static void usage(void)
 {
-	printf(
-"usage: loadgen [options] URL            URL is http://HOST[:PORT][/PATH]\n"
-"\n"
-"  -c CONNS          active connections (default %d), spread evenly over threads\n"
-"  -t THREADS        threads, one epoll loop each (default 1)\n"
-"  -d SECONDS        measure for this long (default %.0f; decimals allowed)\n"
-"  -n REQUESTS       instead of -d: send exactly this many requests, then stop\n"
-"  --idle N          open N more connections first; they send nothing and are\n"
-"                    held for the whole run (idle descriptors for the server)\n"
-"  --close           a new connection per request (Connection: close); the\n"
-"                    connect time is reported apart\n"
-"  --pipeline D      keep D requests in flight on each connection (default 1)\n"
-"  --rate RPS        open loop: RPS requests per second in total on a fixed\n"
-"                    schedule; latency counts from each request's intended send\n"
-"                    time, so a stalled server cannot hide (coordinated omission)\n"
-"  --timeout MS      a connect or an answer slower than this is an error (default %d)\n"
-"  --warmup SECONDS  run this long before measuring; not with -n\n"
-"  --format F        text (default), csv (one row) or json (one object)\n"
-"  --header          with --format csv: print the header row first\n"
-"  --tolerate        exit 0 even when errors occurred, connections fell short or\n"
-"                    one was starved\n"
-"  -h, --help        this help\n"
-"\n"
-"Exit status: 0 a clean run; 1 errors, non-2xx answers or fewer connections than\n"
-"asked; 3 no such fault, but an established connection was sent a request and\n"
-"got no answer at all in the measured time (starved); --tolerate turns 1 and 3\n"
-"into 0; 2 a usage error.\n"
-"\n"
-"Examples:\n"
-"  loadgen -c 50 -d 10 http://127.0.0.1:8080/\n"
-"  loadgen -c 100 --idle 10000 -d 10 --warmup 1 --format csv --header http://127.0.0.1:8080/\n"
-"  loadgen -c 20 --rate 5000 -d 10 http://127.0.0.1:8080/\n"
-"  loadgen -c 4 -n 1000 --close http://127.0.0.1:8080/\n",
+	printf("usage: loadgen [options] URL            URL is http://HOST[:PORT][/PATH]\n"
+	       "\n"
+	       "  -c CONNS          active connections (default %d), spread evenly over threads\n"
+	       "  -t THREADS        threads, one epoll loop each (default 1)\n"
+	       "  -d SECONDS        measure for this long (default %.0f; decimals allowed)\n"
+	       "  -n REQUESTS       instead of -d: send exactly this many requests, then stop\n"
+	       "  --idle N          open N more connections first; they send nothing and are\n"
+	       "                    held for the whole run (idle descriptors for the server)\n"
+	       "  --close           a new connection per request (Connection: close); the\n"
+	       "                    connect time is reported apart\n"
+	       "  --pipeline D      keep D requests in flight on each connection (default 1)\n"
+	       "  --rate RPS        open loop: RPS requests per second in total on a fixed\n"
+	       "                    schedule; latency counts from each request's intended send\n"
+	       "                    time, so a stalled server cannot hide (coordinated omission)\n"
+	       "  --timeout MS      a connect or an answer slower than this is an error (default %d)\n"
+	       "  --warmup SECONDS  run this long before measuring; not with -n\n"
+	       "  --format F        text (default), csv (one row) or json (one object)\n"
+	       "  --header          with --format csv: print the header row first\n"
+	       "  --tolerate        exit 0 even when errors occurred, connections fell short or\n"
+	       "                    one was starved\n"
+	       "  -h, --help        this help\n"
+	       "\n"
+	       "Exit status: 0 a clean run; 1 errors, non-2xx answers or fewer connections than\n"
+	       "asked; 3 no such fault, but an established connection was sent a request and\n"
+	       "got no answer at all in the measured time (starved); --tolerate turns 1 and 3\n"
+	       "into 0; 2 a usage error.\n"
+	       "\n"
+	       "Examples:\n"
+	       "  loadgen -c 50 -d 10 http://127.0.0.1:8080/\n"
+	       "  loadgen -c 100 --idle 10000 -d 10 --warmup 1 --format csv --header http://127.0.0.1:8080/\n"
+	       "  loadgen -c 20 --rate 5000 -d 10 http://127.0.0.1:8080/\n"
+	       "  loadgen -c 4 -n 1000 --close http://127.0.0.1:8080/\n",
 	       DEFAULT_CONNS, DEFAULT_SECONDS, DEFAULT_TIMEOUT);
 }
 
@@ -214,8 +215,17 @@ static double parse_num(const char *opt, const char *s, double min)
 	return v;
 }
 
-enum { OPT_IDLE = 256, OPT_CLOSE, OPT_PIPELINE, OPT_RATE, OPT_TIMEOUT, OPT_WARMUP,
-       OPT_FORMAT, OPT_HEADER, OPT_TOLERATE };
+enum {
+	OPT_IDLE = 256,
+	OPT_CLOSE,
+	OPT_PIPELINE,
+	OPT_RATE,
+	OPT_TIMEOUT,
+	OPT_WARMUP,
+	OPT_FORMAT,
+	OPT_HEADER,
+	OPT_TOLERATE
+};
 
 static void check_args(bool have_d)
 {
@@ -260,7 +270,10 @@ static void parse_args(int argc, char **argv)
 		switch (o) {
 		case 'c': cfg.conns = (int)parse_int("-c", optarg, 0, 10000000); break;
 		case 't': cfg.threads = (int)parse_int("-t", optarg, 1, 1024); break;
-		case 'd': cfg.seconds = parse_num("-d", optarg, 0.001); have_d = true; break;
+		case 'd':
+			cfg.seconds = parse_num("-d", optarg, 0.001);
+			have_d = true;
+			break;
 		case 'n': cfg.max_requests = (uint64_t)parse_int("-n", optarg, 1, LONG_MAX); break;
 		case 'h': usage(); exit(0);
 		case OPT_IDLE: cfg.idle = (int)parse_int("--idle", optarg, 0, 10000000); break;
@@ -274,10 +287,14 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_WARMUP: cfg.warmup = parse_num("--warmup", optarg, 0); break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)      cfg.format = FMT_TEXT;
-			else if (strcmp(optarg, "csv") == 0)  cfg.format = FMT_CSV;
-			else if (strcmp(optarg, "json") == 0) cfg.format = FMT_JSON;
-			else usage_error("--format: text, csv or json, not '%s'", optarg);
+			if (strcmp(optarg, "text") == 0)
+				cfg.format = FMT_TEXT;
+			else if (strcmp(optarg, "csv") == 0)
+				cfg.format = FMT_CSV;
+			else if (strcmp(optarg, "json") == 0)
+				cfg.format = FMT_JSON;
+			else
+				usage_error("--format: text, csv or json, not '%s'", optarg);
 			break;
 		case OPT_HEADER: cfg.header = true; break;
 		case OPT_TOLERATE: cfg.tolerate = true; break;
@@ -289,7 +306,6 @@ static void parse_args(int argc, char **argv)
 	check_args(have_d);
 	parse_url(argv[optind]);
 }
-
 
 /* ======================================================================== */
 /* Results: every thread's counters merged into one struct totals.          */
@@ -343,8 +359,8 @@ static void fairness(const struct worker *ws, struct totals *t)
 		qsort(x, n, sizeof *x, by_value);
 		t->conn_req_min = x[0];
 		t->conn_req_max = x[n - 1];
-		t->conn_req_median = n % 2 ? (double)x[n / 2]
-					   : ((double)x[n / 2 - 1] + (double)x[n / 2]) / 2;
+		t->conn_req_median =
+			n % 2 ? (double)x[n / 2] : ((double)x[n / 2 - 1] + (double)x[n / 2]) / 2;
 		t->fairness = squares > 0 ? sum * sum / ((double)n * squares) : 0;
 	}
 	free(x);
@@ -413,16 +429,20 @@ static void merge(const struct worker *ws, struct totals *t)
 static int exit_status(const struct totals *t)
 {
 	bool conns_ok = cfg.use == CONN_PER_REQUEST || t->established == (uint64_t)cfg.conns;
-	bool clean = t->errors == 0 && t->non2xx == 0 && conns_ok &&
-		     t->idle_held == (uint64_t)cfg.idle;
+	bool clean =
+		t->errors == 0 && t->non2xx == 0 && conns_ok && t->idle_held == (uint64_t)cfg.idle;
 	const char *tolerated = cfg.tolerate ? "; tolerated" : "";
 	int status = !clean ? 1 : t->conns_starved > 0 ? EXIT_STARVED : 0;
 	if (status == 1 && cfg.format == FMT_TEXT)
-		fprintf(stderr, "%s: the run was not clean (errors, non-2xx answers, or "
-			"fewer connections than asked)%s\n", program_name, tolerated);
-	if (status == EXIT_STARVED)     /* in every format: nothing else shows it */
-		fprintf(stderr, "%s: %" PRIu64 " established connection(s) got no answer "
-			"at all (starved)%s\n", program_name, t->conns_starved, tolerated);
+		fprintf(stderr,
+			"%s: the run was not clean (errors, non-2xx answers, or "
+			"fewer connections than asked)%s\n",
+			program_name, tolerated);
+	if (status == EXIT_STARVED) /* in every format: nothing else shows it */
+		fprintf(stderr,
+			"%s: %" PRIu64 " established connection(s) got no answer "
+			"at all (starved)%s\n",
+			program_name, t->conns_starved, tolerated);
 	return cfg.tolerate ? 0 : status;
 }
 

@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static atomic_int src_shift;            /* sources skipped after EADDRNOTAVAIL */
+static atomic_int src_shift; /* sources skipped after EADDRNOTAVAIL */
 static atomic_bool warned_other;
 
 enum io io_read(int fd, char *buf, size_t size, size_t *n)
@@ -55,16 +55,18 @@ enum io io_write(int fd, const char *buf, size_t len, size_t *n)
 enum err net_classify(int en, bool connecting)
 {
 	switch (en) {
-	case ECONNREFUSED:                  return ERR_REFUSED;
-	case ETIMEDOUT:                     return connecting ? ERR_CONNECT_TIMEOUT : ERR_TIMEOUT;
-	case EADDRNOTAVAIL:                 return ERR_ADDR_UNAVAIL;
-	case EMFILE: case ENFILE:           return ERR_EMFILE;
-	case ECONNRESET: case EPIPE:
-	case ECONNABORTED:                  return ERR_RESET;
+	case ECONNREFUSED: return ERR_REFUSED;
+	case ETIMEDOUT: return connecting ? ERR_CONNECT_TIMEOUT : ERR_TIMEOUT;
+	case EADDRNOTAVAIL: return ERR_ADDR_UNAVAIL;
+	case EMFILE:
+	case ENFILE: return ERR_EMFILE;
+	case ECONNRESET:
+	case EPIPE:
+	case ECONNABORTED: return ERR_RESET;
 	default:
 		if (!atomic_exchange(&warned_other, true))
-			fprintf(stderr, "%s: warning: %s (counted as err_other)\n",
-				program_name, strerror(en));
+			fprintf(stderr, "%s: warning: %s (counted as err_other)\n", program_name,
+				strerror(en));
 		return ERR_OTHER;
 	}
 }
@@ -89,7 +91,7 @@ int net_connect(int *fdp, int src)
 		int s = (src + shift) % 254;
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
-			return errno;           /* EMFILE: no descriptor was opened */
+			return errno; /* EMFILE: no descriptor was opened */
 		if ((s == 0 || bind_source(fd, s) == 0) &&
 		    (connect(fd, (struct sockaddr *)&cfg.dst, sizeof cfg.dst) == 0 ||
 		     errno == EINPROGRESS)) {

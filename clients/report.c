@@ -22,15 +22,17 @@
 enum kind { K_STR, K_U64, K_DBL };
 
 struct field {
-	const char *csv;        /* column name; NULL: JSON only */
-	const char *json;       /* "key" or "group.key"; NULL: CSV only */
+	const char *csv;  /* column name; NULL: JSON only */
+	const char *json; /* "key" or "group.key"; NULL: CSV only */
 	enum kind kind;
-	const char *fmt;        /* printf format of a K_DBL */
-	size_t off;             /* offsetof(struct totals, ...) */
+	const char *fmt; /* printf format of a K_DBL */
+	size_t off;	 /* offsetof(struct totals, ...) */
 };
 
 #define T(member) offsetof(struct totals, member)
 
+/* A table reads best in aligned columns: */
+/* clang-format off */
 static const struct field fields[] = {
 	{ "url",                 "config.url",          K_STR, NULL,   T(url) },
 	{ "threads",             "config.threads",      K_U64, NULL,   T(threads) },
@@ -90,6 +92,7 @@ static const struct field fields[] = {
 	{ "fairness",            "fairness",            K_DBL, "%.4f", T(fairness) },
 	{ "connects_over_1s",    "connects_over_1s",    K_U64, NULL,   T(connects_over_1s) },
 };
+/* clang-format on */
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -124,8 +127,7 @@ static void json_str(const char *s)
 }
 
 /* Prints the value of f in t; strings with `str` (CSV or JSON quoting). */
-static void put_value(const struct field *f, const struct totals *t,
-		      void (*str)(const char *))
+static void put_value(const struct field *f, const struct totals *t, void (*str)(const char *))
 {
 	const char *p = (const char *)t + f->off;
 	const char *s;
@@ -229,8 +231,8 @@ static void print_json(const struct totals *t)
 
 static void text_summary(const char *name, const struct summary *s)
 {
-	printf("  %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", name,
-	       s->p50, s->p90, s->p99, s->p999, s->max, s->mean);
+	printf("  %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", name, s->p50, s->p90, s->p99,
+	       s->p999, s->max, s->mean);
 }
 
 static void text_errors(const struct totals *t)
@@ -256,13 +258,13 @@ static void print_text(const struct totals *t)
 	       t->conns, t->established, t->peak);
 	if (t->idle)
 		printf("  idle:        %" PRIu64 " asked, %" PRIu64 " held, %" PRIu64
-		       " closed by the server\n", t->idle, t->idle_held, t->idle_closed);
+		       " closed by the server\n",
+		       t->idle, t->idle_held, t->idle_closed);
 	printf("  fairness:    %" PRIu64 " / %.1f / %" PRIu64 " requests per connection "
 	       "(min / median / max), %" PRIu64 " starved, Jain's index %.4f\n",
-	       t->conn_req_min, t->conn_req_median, t->conn_req_max, t->conns_starved,
-	       t->fairness);
-	printf("  %-10s %9s %9s %9s %9s %9s %9s\n", "(us)", "p50", "p90", "p99", "p99.9",
-	       "max", "mean");
+	       t->conn_req_min, t->conn_req_median, t->conn_req_max, t->conns_starved, t->fairness);
+	printf("  %-10s %9s %9s %9s %9s %9s %9s\n", "(us)", "p50", "p90", "p99", "p99.9", "max",
+	       "mean");
 	text_summary("latency", &t->lat);
 	text_summary("connect", &t->connect);
 	if (t->connects_over_1s)
@@ -287,7 +289,7 @@ void report_print(const struct totals *t)
 {
 	switch (cfg.format) {
 	case FMT_TEXT: print_text(t); break;
-	case FMT_CSV:  print_csv(t); break;
+	case FMT_CSV: print_csv(t); break;
 	case FMT_JSON: print_json(t); break;
 	}
 }

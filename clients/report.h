@@ -29,13 +29,13 @@ struct totals {
 	uint64_t requests, non2xx, bytes, err[NERR], errors;
 	double seconds, req_per_s, cpu_user, cpu_sys;
 	struct summary lat, connect;
-	uint64_t connects_over_1s;      /* connects that took over 1 s or timed out */
+	uint64_t connects_over_1s; /* connects that took over 1 s or timed out */
 
 	/* fairness, over the established active connections that were sent a
 	   request: valid answers per connection in the measured window */
 	uint64_t conn_req_min, conn_req_max, conns_starved;
 	double conn_req_median;
-	double fairness;                /* Jain's index: 1 all equal, 1/n one got all */
+	double fairness; /* Jain's index: 1 all equal, 1/n one got all */
 };
 
 /* Prints t to stdout in cfg.format (with cfg.header for CSV). */

@@ -76,8 +76,7 @@ static bool content_length(const char *v, const char *e, uint32_t *len)
 }
 
 /* Parses one header line [p, e). Returns RESP_MORE (fine) or RESP_BAD_HEADER. */
-static enum resp_result parse_header(struct resp *r, const char *p, const char *e,
-				     bool *have_len)
+static enum resp_result parse_header(struct resp *r, const char *p, const char *e, bool *have_len)
 {
 	const char *colon = memchr(p, ':', (size_t)(e - p));
 	if (!colon || colon == p)
@@ -91,7 +90,7 @@ static enum resp_result parse_header(struct resp *r, const char *p, const char *
 			return RESP_BAD_HEADER;
 		*have_len = true;
 	} else if (token_is(p, colon, "Transfer-Encoding")) {
-		return RESP_BAD_HEADER;         /* chunked bodies: not what we test */
+		return RESP_BAD_HEADER; /* chunked bodies: not what we test */
 	} else if (token_is(p, colon, "Connection")) {
 		connection_tokens(r, v, e);
 	}
@@ -111,13 +110,13 @@ static bool status_line(const char *h, size_t len)
    Returns RESP_MORE (fine) or a RESP_BAD_*. */
 static enum resp_result parse_head(struct resp *r, const char *h, size_t len)
 {
-	const char *end = h + len - 2;          /* the CRLF of the blank line */
+	const char *end = h + len - 2; /* the CRLF of the blank line */
 	if (!status_line(h, len))
 		return RESP_BAD_STATUS;
 	r->status = (uint16_t)((h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0'));
 	if (r->status < 200)
-		return RESP_BAD_STATUS;         /* we never send Expect: no 1xx is owed */
-	r->keep = h[7] == '1';                  /* HTTP/1.1 keeps by default, 1.0 closes */
+		return RESP_BAD_STATUS; /* we never send Expect: no 1xx is owed */
+	r->keep = h[7] == '1';		/* HTTP/1.1 keeps by default, 1.0 closes */
 	bool have_len = false;
 	const char *p = (const char *)memchr(h, '\n', len) + 1;
 	while (p < end) {
@@ -141,7 +140,7 @@ static enum resp_result parse_head(struct resp *r, const char *h, size_t len)
    RESP_BAD_*. */
 static enum resp_result take_head(struct resp *r, const char *p, size_t n, size_t *used)
 {
-	if (r->carry_len == 0) {                /* the usual case: a whole head in p */
+	if (r->carry_len == 0) { /* the usual case: a whole head in p */
 		size_t len = head_length(p, n);
 		if (len) {
 			*used = len;

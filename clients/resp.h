@@ -22,21 +22,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RESP_MAX_HEAD 8192      /* a longer head is RESP_BAD_HEADER */
+#define RESP_MAX_HEAD 8192 /* a longer head is RESP_BAD_HEADER */
 
 enum resp_result {
-	RESP_DONE,              /* a whole response ended after *used bytes */
-	RESP_MORE,              /* all n bytes taken; the response is not over yet */
-	RESP_BAD_STATUS,        /* not an "HTTP/1.x NNN" status line, or a 1xx */
-	RESP_BAD_HEADER,        /* bad header, no Content-Length, head too long */
+	RESP_DONE,	 /* a whole response ended after *used bytes */
+	RESP_MORE,	 /* all n bytes taken; the response is not over yet */
+	RESP_BAD_STATUS, /* not an "HTTP/1.x NNN" status line, or a 1xx */
+	RESP_BAD_HEADER, /* bad header, no Content-Length, head too long */
 };
 
 /* One connection's parse state; zero it (or resp_reset) before the first byte. */
 struct resp {
-	bool in_body;           /* the head is parsed, body_left bytes to go */
-	bool keep;              /* the server keeps the connection after this answer */
-	uint16_t status;        /* of the response being read (or just done) */
-	uint16_t carry_len;     /* bytes of an incomplete head waiting in carry */
+	bool in_body;	    /* the head is parsed, body_left bytes to go */
+	bool keep;	    /* the server keeps the connection after this answer */
+	uint16_t status;    /* of the response being read (or just done) */
+	uint16_t carry_len; /* bytes of an incomplete head waiting in carry */
 	uint32_t body_left;
 	char *carry;
 };

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SWEEP_NS          (20 * MS)        /* how often timeouts are checked */
+#define SWEEP_NS (20 * MS) /* how often timeouts are checked */
 
 static pthread_barrier_t idle_barrier;
 /* SIGINT/SIGTERM: stop early. Set by the handler in the main thread, read by
@@ -54,8 +54,9 @@ static struct conn *ready_peek(struct worker *w)
 	while (w->nready > 0) {
 		struct conn *c = w->ready[w->rhead];
 		bool usable = cfg.use == CONN_PER_REQUEST
-			? c->state == S_SPARE
-			: c->state == S_OPEN && !c->draining && c->inflight < (uint32_t)cfg.pipeline;
+				      ? c->state == S_SPARE
+				      : c->state == S_OPEN && !c->draining &&
+						c->inflight < (uint32_t)cfg.pipeline;
 		if (usable)
 			return c;
 		ready_drop_head(w);
@@ -82,7 +83,7 @@ static void dispatch(struct worker *w, uint64_t now)
 		uint64_t t = w->backlog_first;
 		w->backlog--;
 		w->backlog_first += w->interval;
-		ready_drop_head(w);             /* to the back of the queue when free again */
+		ready_drop_head(w); /* to the back of the queue when free again */
 		if (cfg.use == CONN_PER_REQUEST) {
 			c->sent[0] = t;
 			c->inflight = 1;
@@ -91,7 +92,7 @@ static void dispatch(struct worker *w, uint64_t now)
 		} else {
 			conn_send(w, c, 1, t);
 			if (c->state == S_OPEN && c->inflight < (uint32_t)cfg.pipeline)
-				ready_push(w, c);       /* pipelining: room for more */
+				ready_push(w, c); /* pipelining: room for more */
 		}
 	}
 }
@@ -140,7 +141,7 @@ static uint64_t next_wake(const struct worker *w)
 {
 	uint64_t t = w->next_sweep < w->deadline ? w->next_sweep : w->deadline;
 	if (!w->ticks_over && w->next_tick < t)
-		t = w->next_tick;               /* open loop: the next intended send */
+		t = w->next_tick; /* open loop: the next intended send */
 	return t;
 }
 
@@ -210,12 +211,12 @@ static void finish_run(struct worker *w)
 void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);   /* 1 ns: keep the schedule */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* 1 ns: keep the schedule */
 	w->deadline = NEVER;
 	for (int i = 0; i < w->nidle; i++)
 		conn_queue(w, &w->conns[i]);
 	run_loop(w, true);
-	int rc = pthread_barrier_wait(&idle_barrier);  /* all idle opened, then load */
+	int rc = pthread_barrier_wait(&idle_barrier); /* all idle opened, then load */
 	if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD)
 		die_en(rc, "pthread_barrier_wait");
 	start_run(w);
@@ -250,7 +251,8 @@ void worker_init(struct worker *w, int id, int first, int per_src)
 		if (cfg.loopback)
 			w->conns[i].src = (uint8_t)(((first + i) / per_src) % 254);
 		if (i >= w->nidle)
-			w->conns[i].sent = w->stamps + (size_t)(i - w->nidle) * (size_t)cfg.pipeline;
+			w->conns[i].sent =
+				w->stamps + (size_t)(i - w->nidle) * (size_t)cfg.pipeline;
 	}
 	w->buf = xcalloc(1, READ_BUF);
 	w->lat = hist_new();
@@ -259,7 +261,7 @@ void worker_init(struct worker *w, int id, int first, int per_src)
 		die("hist_new");
 	if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1");
-	if (cfg.loop == LOOP_OPEN && w->nactive > 0)     /* this thread's share of the rate */
+	if (cfg.loop == LOOP_OPEN && w->nactive > 0) /* this thread's share of the rate */
 		w->interval = (uint64_t)((double)SEC * cfg.conns / (cfg.rate * w->nactive));
 	else
 		w->ticks_over = true;

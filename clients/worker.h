@@ -48,32 +48,32 @@
 #define MAX_EVENTS 256
 
 enum cstate {
-	S_QUEUED,       /* waiting for a place in the connect window */
-	S_CONNECTING,   /* connect() in progress, EPOLLOUT armed */
-	S_OPEN,         /* established */
-	S_BACKOFF,      /* a connect failed; retried at retry_at */
-	S_SPARE,        /* --close --rate: closed, waiting for the next ticket */
-	S_DONE,         /* retired for the rest of the run */
+	S_QUEUED,     /* waiting for a place in the connect window */
+	S_CONNECTING, /* connect() in progress, EPOLLOUT armed */
+	S_OPEN,	      /* established */
+	S_BACKOFF,    /* a connect failed; retried at retry_at */
+	S_SPARE,      /* --close --rate: closed, waiting for the next ticket */
+	S_DONE,	      /* retired for the rest of the run */
 };
 
 struct conn {
 	int fd;
-	uint8_t state;          /* enum cstate */
-	bool idle;              /* an --idle connection: never sends */
-	bool ever;              /* has been established at least once */
-	bool asked;             /* was ever sent a request */
-	bool in_ready;          /* on the worker's ready queue (open loop) */
-	bool draining;          /* the last answer is read; only the server's FIN may follow */
-	bool out_armed;         /* EPOLLOUT armed for a blocked write */
-	uint8_t src;            /* source address 127.0.0.(src + 1); 0: the kernel's choice */
-	struct resp resp;       /* the answer being parsed */
-	uint32_t inflight;      /* requests owed an answer; their times in sent[] */
-	uint32_t head;          /* oldest entry of the sent[] ring */
-	uint32_t out_off, out_len;      /* unsent part of cfg.req */
-	uint64_t *sent;         /* ring of cfg.pipeline send (or intended) times */
-	uint64_t answered;      /* valid answers inside the measured window */
-	uint64_t t_connect;     /* when connect() was called */
-	uint64_t deadline;      /* timeout of what we wait for */
+	uint8_t state;		   /* enum cstate */
+	bool idle;		   /* an --idle connection: never sends */
+	bool ever;		   /* has been established at least once */
+	bool asked;		   /* was ever sent a request */
+	bool in_ready;		   /* on the worker's ready queue (open loop) */
+	bool draining;		   /* the last answer is read; only the server's FIN may follow */
+	bool out_armed;		   /* EPOLLOUT armed for a blocked write */
+	uint8_t src;		   /* source address 127.0.0.(src + 1); 0: the kernel's choice */
+	struct resp resp;	   /* the answer being parsed */
+	uint32_t inflight;	   /* requests owed an answer; their times in sent[] */
+	uint32_t head;		   /* oldest entry of the sent[] ring */
+	uint32_t out_off, out_len; /* unsent part of cfg.req */
+	uint64_t *sent;		   /* ring of cfg.pipeline send (or intended) times */
+	uint64_t answered;	   /* valid answers inside the measured window */
+	uint64_t t_connect;	   /* when connect() was called */
+	uint64_t deadline;	   /* timeout of what we wait for */
 	uint64_t retry_at;
 };
 
@@ -84,28 +84,28 @@ struct worker {
 	char *buf;
 	struct epoll_event events[MAX_EVENTS];
 
-	struct conn *conns;             /* idle ones first, then the active ones */
+	struct conn *conns; /* idle ones first, then the active ones */
 	int nidle, nactive;
-	struct conn **queue;            /* connect FIFO, one place per connection */
+	struct conn **queue; /* connect FIFO, one place per connection */
 	int qhead, qlen;
 	int connecting;
-	struct conn **ready;            /* open loop: FIFO of connections that may send */
+	struct conn **ready; /* open loop: FIFO of connections that may send */
 	int rhead, nready;
 
 	uint64_t t_start, warm_end, deadline, next_sweep;
 	bool stopping;
-	uint64_t pending;               /* requests owed an answer, all connections */
-	int live;                       /* active connections not S_DONE */
+	uint64_t pending; /* requests owed an answer, all connections */
+	int live;	  /* active connections not S_DONE */
 
-	uint64_t interval;              /* open loop: ns between this thread's tickets */
-	uint64_t next_tick;             /* intended time of the next ticket */
-	uint64_t backlog, backlog_first;/* tickets due but not sent, oldest time */
-	bool ticks_over;                /* -n reached: no more tickets */
+	uint64_t interval;		 /* open loop: ns between this thread's tickets */
+	uint64_t next_tick;		 /* intended time of the next ticket */
+	uint64_t backlog, backlog_first; /* tickets due but not sent, oldest time */
+	bool ticks_over;		 /* -n reached: no more tickets */
 
-	uint64_t *stamps;               /* every connection's sent[] ring */
+	uint64_t *stamps; /* every connection's sent[] ring */
 	struct hist *lat, *conn_lat;
 	uint64_t requests, non2xx, bytes, established, err[NERR];
-	uint64_t connects_over_1s;      /* connects slower than 1 s, or timed out */
+	uint64_t connects_over_1s; /* connects slower than 1 s, or timed out */
 	int idle_held, idle_closed;
 	double window_s;
 };

@@ -34,9 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* What parsing one stream came to: enough to compare two parses. */
 struct outcome {
-	int n;                          /* responses finished */
-	struct { uint16_t status; bool keep; size_t end; } r[MAX_RESPONSES];
-	enum resp_result last;          /* RESP_MORE, or the error that ended it */
+	int n; /* responses finished */
+	struct {
+		uint16_t status;
+		bool keep;
+		size_t end;
+	} r[MAX_RESPONSES];
+	enum resp_result last; /* RESP_MORE, or the error that ended it */
 	bool in_body;
 	uint32_t body_left;
 	uint16_t carry_len;
@@ -111,11 +115,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(whole.n == pieces.n, "as many responses, whole or in pieces");
 	for (int i = 0; i < whole.n && i < MAX_RESPONSES; i++)
 		check(whole.r[i].status == pieces.r[i].status &&
-		      whole.r[i].keep == pieces.r[i].keep && whole.r[i].end == pieces.r[i].end,
+			      whole.r[i].keep == pieces.r[i].keep &&
+			      whole.r[i].end == pieces.r[i].end,
 		      "the same responses, whole or in pieces");
 	check(whole.last == pieces.last, "the same verdict, whole or in pieces");
 	if (whole.last == RESP_MORE)
 		check(whole.in_body == pieces.in_body && whole.body_left == pieces.body_left &&
-		      whole.carry_len == pieces.carry_len, "the same state at the end");
+			      whole.carry_len == pieces.carry_len,
+		      "the same state at the end");
 	return 0;
 }
