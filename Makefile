@@ -7,6 +7,7 @@
 #   make tsan          build with ThreadSanitizer into build/tsan/ and run the suite there
 #   make fuzz          fuzz the request framing with libFuzzer (clang) for FUZZ_SECONDS (60)
 #   make valgrind      a short client session per model under valgrind memcheck
+#   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -130,3 +131,10 @@ valgrind:
 	$(Q)tests/deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
+
+# ---- figures (issue 12) -----------------------------------------------------
+# docs/figures/NAME.gp becomes NAME.svg and NAME.png beside it (gnuplot);
+# the outputs are committed. docs/figures/draw names the package if missing.
+.PHONY: docs
+docs:
+	$(Q)docs/figures/draw
