@@ -29,7 +29,7 @@ set label "SYN queue:\nhalf-open (SYN_RECV)" at 300,682 left @HEAD
 set label "up to tcp_max_syn_backlog;\nwhen full, SYN cookies\n(tcp_syncookies = 1, the\ndefault) answer without\nan entry" at 300,520 left @NOTE
 eval queue(600, 600, 6, 4)
 set label "accept queue: established,\nnot yet accepted" at 600,682 left @HEAD
-set label "bounded by listen(fd, backlog), backlog cut to\nnet.core.somaxconn (Linux holds backlog + 1)" at 600,560 left @NOTE
+set label "bounded by the backlog of listen(fd,\nbacklog), cut to net.core.somaxconn;\nLinux holds backlog + 1" at 600,560 left @NOTE
 set label "tail" at 600,585 left @NOTE
 set label "head" at 900,585 right @NOTE
 set arrow from 505,618 to 595,618 as 2
