@@ -17,13 +17,13 @@ set label "bytes waiting in\nthe socket’s\nreceive buffer" at 20,y0+85 left @H
 set object rect from t1,y0 to t2,y0+2*KIB @FULL
 set object rect from t2,y0 to t3,y0+1*KIB @FULL
 set object rect from t3,y0 to t4,y0+2*KIB @FULL
-set arrow from 200,y0 to tend,y0 as 1
+set arrow from 260,y0 to tend,y0 as 1
 set label "time" at tend,y0-20 right @NOTE
-set label "2 KiB" at 190,y0+2*KIB right @NOTE
-set label "1 KiB" at 190,y0+1*KIB right @NOTE
-set label "0"     at 190,y0 right @NOTE
-set arrow from 200,y0+KIB to tend-20,y0+KIB nohead lc rgb "#dddddd" lw 1 back
-set arrow from 200,y0+2*KIB to tend-20,y0+2*KIB nohead lc rgb "#dddddd" lw 1 back
+set label "2 KiB" at 250,y0+2*KIB right @NOTE
+set label "1 KiB" at 250,y0+1*KIB right @NOTE
+set label "0"     at 250,y0 right @NOTE
+set arrow from 260,y0+KIB to tend-20,y0+KIB nohead lc rgb "#dddddd" lw 1 back
+set arrow from 260,y0+2*KIB to tend-20,y0+2*KIB nohead lc rgb "#dddddd" lw 1 back
 
 set label "2 KiB arrive"            at t1,y0+2*KIB+40 center @BODY
 set label "app reads 1 KiB"         at t2,y0+2*KIB+40 center @BODY
