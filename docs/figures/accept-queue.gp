@@ -26,7 +26,10 @@ queue(x, y, n, f) = sprintf("do for [i = 0:%d] { set object rect from %g+i*50,%g
 # ---- the two queues ------------------------------------------------------------
 eval queue(300, 600, 4, 2)
 set label "SYN queue:\nhalf-open (SYN_RECV)" at 300,682 left @HEAD
-set label "up to tcp_max_syn_backlog;\nwhen full, SYN cookies\n(tcp_syncookies = 1, the\ndefault) answer without\nan entry" at 300,520 left @NOTE
+# Since Linux 4.4 the SYN queue is full at the same backlog as the accept
+# queue; tcp_max_syn_backlog, which listen(2) still names, only drops SYNs
+# from unknown peers when SYN cookies are off.
+set label "full at the backlog too; then\nSYN cookies (tcp_syncookies = 1,\nthe default) answer without an\nentry. tcp_max_syn_backlog counts\nonly with SYN cookies off." at 300,530 left @NOTE
 eval queue(600, 600, 6, 4)
 set label "accept queue: established,\nnot yet accepted" at 600,682 left @HEAD
 set label "bounded by the backlog of listen(fd,\nbacklog), cut to net.core.somaxconn;\nLinux holds backlog + 1" at 600,560 left @NOTE
