@@ -49,7 +49,6 @@ APPBOX  = 'fc rgb APP  fs solid 1 border lc rgb APP_LN  lw 1.5 back'
 KERNBOX = 'fc rgb KERN fs solid 1 border lc rgb KERN_LN lw 1.5 back'
 CELL    = 'fc rgb "white" fs solid 1 border lc rgb INK lw 1 back'
 FULL    = 'fc rgb BYTES fs solid 1 border lc rgb INK lw 1 back'
-BAND    = 'fs solid 1 noborder behind'      # with fc rgb ...: a background band
 
 # ---- arrows: `set arrow from x1,y1 to x2,y2 as 1` ------------------------------
 set style arrow 1 head filled size 10,25 lw 2   lc rgb INK       # a call, a packet
