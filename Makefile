@@ -11,6 +11,7 @@
 #   make grade SRC=F   grade your own server F.c (labs/starter/) against the suites
 #   make format-check  is every C file laid out as .clang-format says? (CI runs it)
 #   make format        lay them out so (clang-format -i)
+#   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -152,3 +153,10 @@ valgrind:
 	$(Q)tests/deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
+
+# ---- figures (issue 12) -----------------------------------------------------
+# docs/figures/NAME.gp becomes NAME.svg and NAME.png beside it (gnuplot);
+# the outputs are committed. docs/figures/draw names the package if missing.
+.PHONY: docs
+docs:
+	$(Q)docs/figures/draw
