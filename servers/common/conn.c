@@ -26,7 +26,7 @@ enum io_result { IO_OK, IO_RETRY, IO_ERROR };
 
 /* ---------------------------------------------------------------- lifetime */
 
-struct conn *conn_new(int fd, bool blocking)
+struct conn *conn_new(int fd, enum net_mode mode)
 {
 	/* malloc, not calloc: the 32 KiB of buffers stay untouched (and so take no
 	   physical memory) until a client fills them; only the header is set. */
@@ -37,10 +37,9 @@ struct conn *conn_new(int fd, bool blocking)
 	memset(c, 0, offsetof(struct conn, in));
 	c->fd = fd;
 	c->file.fd = -1;
-	c->blocking = blocking;
-	c->slot = -1;
+	c->blocking = mode == NET_BLOCKING;
 	stats_conn_opened();
-	if (blocking && server_opt.idle_timeout) {
+	if (c->blocking && server_opt.idle_timeout) {
 		/* A blocking model has no event loop to keep time: the kernel does it.
 		   read() and write() return EAGAIN once this long passes with no progress. */
 		struct timeval tv = { .tv_sec = server_opt.idle_timeout };
@@ -82,9 +81,13 @@ void conn_close(struct conn *c)
 
 void conn_refuse(struct conn *c, const char *why)
 {
-	net_refuse(c->fd, why);
+	net_refuse(c->fd, why);	/* counts it refused */
 	free(c);
 	stats_conn_closed();
+	/* conn_new() counted it accepted, but it was never served: take that back,
+	   so accepted= and refused= stay disjoint, as in the models that refuse
+	   before they make the state. */
+	atomic_fetch_sub_explicit(&stats.accepted, 1, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -260,7 +263,17 @@ static bool conn_answer(struct conn *c)
 
 /* ---------------------------------------------------------------- the handler */
 
-enum conn_want conn_run(struct conn *c, bool drain)
+/* After a read that got bytes: read again now, or wait for readiness? */
+static bool read_again(const struct conn *c, enum conn_reading reading, bool short_read)
+{
+	if (reading == CONN_READ_ONCE)
+		return false;		/* level-triggered: the next report says if more waits */
+	if (c->peer_hup)
+		return true;		/* after the FIN: on to EOF, no edge will come for it */
+	return !short_read;		/* the short-read rule: less than asked means empty */
+}
+
+enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 {
 	bool may_read = true;
 
@@ -275,7 +288,7 @@ enum conn_want conn_run(struct conn *c, bool drain)
 			}
 		}
 		if (c->file.fd >= 0) {		/* --root: the body after its head */
-			switch (conn_send_file(c, !drain && !c->blocking)) {
+			switch (conn_send_file(c, reading == CONN_READ_ONCE && !c->blocking)) {
 			case IO_OK:    break;
 			case IO_RETRY: return CONN_WRITE;
 			case IO_ERROR: return CONN_CLOSE;
@@ -292,11 +305,20 @@ enum conn_want conn_run(struct conn *c, bool drain)
 		case IO_RETRY: return CONN_READ;
 		case IO_ERROR: return CONN_CLOSE;
 		}
-		/* The short-read rule: a stream socket that gave less than we asked for
-		   is empty now, so an edge-triggered loop may stop without the extra
-		   read() that would only say EAGAIN. After a hang-up, read on to EOF. */
-		may_read = drain && (!short_read || c->peer_hup);
+		may_read = read_again(c, reading, short_read);
 	}
+}
+
+/* ---------------------------------------------------------------- hand-off */
+
+void conn_hand_off(struct conn *c)
+{
+	atomic_store_explicit(&c->handed_off, true, memory_order_release);
+}
+
+void conn_take_over(struct conn *c)
+{
+	(void)atomic_load_explicit(&c->handed_off, memory_order_acquire);
 }
 
 /* ---------------------------------------------------------------- idle list */
@@ -304,6 +326,7 @@ enum conn_want conn_run(struct conn *c, bool drain)
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now)
 {
 	c->last_active = now;
+	c->on_list = true;
 	c->next = NULL;
 	c->prev = l->tail;
 	if (l->tail)
@@ -324,6 +347,7 @@ void conn_list_remove(struct conn_list *l, struct conn *c)
 	else
 		l->tail = c->prev;
 	c->prev = c->next = NULL;
+	c->on_list = false;
 }
 
 void conn_list_touch(struct conn_list *l, struct conn *c, int64_t now)
