@@ -47,7 +47,8 @@ SERVERS = $(addprefix $(BINDIR)/,$(MODELS))
 COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/common/*.c))
 TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
-BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
+BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
+          $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile)
 
 .PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check
 # Keep the objects: they are intermediates of a chain, which make would delete.
@@ -63,6 +64,10 @@ $(BINDIR)/loadgen: $(BUILD)/clients/loadgen.o $(BUILD)/clients/hist.o $(LIB) | $
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/polltime: $(BUILD)/bench/polltime.o $(LIB) | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/coldfile: $(BUILD)/bench/coldfile.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
