@@ -11,6 +11,8 @@
 #   make grade SRC=F   grade your own server F.c (labs/starter/) against the suites
 #   make format-check  is every C file laid out as .clang-format says? (CI runs it)
 #   make format        lay them out so (clang-format -i)
+#   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
+#   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -52,7 +54,7 @@ CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
           $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade
+.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -129,6 +131,8 @@ grade:
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
+include pitfalls/pitfalls.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- hostile input: fuzzing and leaks (issue 5) ---------------------------
@@ -157,3 +161,10 @@ valgrind:
 	$(Q)tests/deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
+
+# ---- figures (issue 12) -----------------------------------------------------
+# docs/figures/NAME.gp becomes NAME.svg and NAME.png beside it (gnuplot);
+# the outputs are committed. docs/figures/draw names the package if missing.
+.PHONY: docs
+docs:
+	$(Q)docs/figures/draw
