@@ -51,7 +51,8 @@ SERVERS = $(addprefix $(BINDIR)/,$(MODELS))
 COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/common/*.c))
 TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
-BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
+BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
+          $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile)
 
 .PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls
 # Keep the objects: they are intermediates of a chain, which make would delete.
@@ -68,6 +69,10 @@ $(BINDIR)/loadgen: $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/*.c)) $(LIB) |
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/polltime: $(BUILD)/bench/polltime.o $(LIB) | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/coldfile: $(BUILD)/bench/coldfile.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ struct conn *conn_new(int fd, enum net_mode mode)
 		return NULL;
 	memset(c, 0, offsetof(struct conn, in));
 	c->fd = fd;
+	c->file.fd = -1;
 	c->blocking = mode == NET_BLOCKING;
 	stats_conn_opened();
 	if (c->blocking && server_opt.idle_timeout) {
@@ -68,6 +70,8 @@ void conn_close(struct conn *c)
 {
 	if (c->linger)
 		linger_close(c->fd);
+	if (c->file.fd >= 0)
+		close(c->file.fd);	/* the client left in the middle of a file */
 	/* close() also removes the descriptor from every epoll set it is in,
 	   because no other descriptor refers to the same open socket. */
 	close(c->fd);
@@ -103,6 +107,20 @@ static void cork(int fd, int on)
 		note("setsockopt(TCP_CORK): %s", strerror(errno));
 }
 
+/* One write of what is left in out[]. When a file's body follows, MSG_MORE
+   asks TCP to hold the last partial segment for it: else the head would
+   leave alone, and Nagle would hold a small body until the client's delayed
+   ACK of the head (up to 40 ms per small file). sendfile pushes at its end. */
+static ssize_t write_out(struct conn *c)
+{
+	const char *p = c->out + c->out_sent;
+	size_t n = c->out_len - c->out_sent;
+
+	if (c->file.fd >= 0)
+		return send(c->fd, p, n, MSG_MORE);
+	return write(c->fd, p, n);
+}
+
 /* Writes what is queued. IO_OK: all of it; IO_RETRY: the socket's send buffer
    is full, the rest waits for writability; IO_ERROR: the peer is gone. */
 static enum io_result conn_flush(struct conn *c)
@@ -110,7 +128,7 @@ static enum io_result conn_flush(struct conn *c)
 	if (server_opt.cork)
 		cork(c->fd, 1);
 	while (c->out_sent < c->out_len) {
-		ssize_t n = write(c->fd, c->out + c->out_sent, c->out_len - c->out_sent);
+		ssize_t n = write_out(c);
 
 		if (n >= 0)
 			c->out_sent += (size_t)n;	/* a partial write: go on from there */
@@ -122,8 +140,41 @@ static enum io_result conn_flush(struct conn *c)
 			return IO_ERROR;	/* EPIPE, ECONNRESET (SIGPIPE is ignored) */
 	}
 	c->out_len = c->out_sent = 0;
-	if (server_opt.cork)
+	if (server_opt.cork && c->file.fd < 0)
 		cork(c->fd, 0);		/* uncorking sends the last partial segment now */
+	return IO_OK;
+}
+
+/* Sends the file body with sendfile(2): the kernel copies from the page cache
+   to the socket, and the bytes never visit out[]. once: one call, for a
+   level-triggered loop, which hears again while the socket stays writable;
+   else until the body is sent or the send buffer is full (an edge-triggered
+   loop gets no new edge otherwise; a blocking socket just sleeps in the call).
+   IO_OK: all sent, file closed; IO_RETRY: wait for writability; IO_ERROR:
+   the peer is gone, or the file shrank under us (its Content-Length is a lie). */
+static enum io_result conn_send_file(struct conn *c, bool once)
+{
+	struct file_body *f = &c->file;
+
+	while (f->offset < f->end) {
+		ssize_t n = sendfile(c->fd, f->fd, &f->offset, (size_t)(f->end - f->offset));
+
+		if (n > 0 && once && f->offset < f->end)
+			return IO_RETRY;
+		if (n > 0)
+			continue;	/* sendfile moved f->offset on */
+		if (n == 0)
+			return IO_ERROR;	/* end of file before f->end: truncated */
+		if (errno == EINTR && !server_stopping)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return would_block(c);
+		return IO_ERROR;
+	}
+	close(f->fd);
+	f->fd = -1;
+	if (server_opt.cork)
+		cork(c->fd, 0);
 	return IO_OK;
 }
 
@@ -172,7 +223,8 @@ static bool conn_answer(struct conn *c)
 	size_t pos = 0;
 	unsigned long served = 0, failed = 0;
 
-	while (pos < c->in_len && !c->closing) {
+	/* A file still being sent holds the answers behind it back: they are in order. */
+	while (pos < c->in_len && !c->closing && c->file.fd < 0) {
 		struct http_request req;
 		size_t used;
 
@@ -189,15 +241,17 @@ static bool conn_answer(struct conn *c)
 		if (used == 0)
 			break;			/* the rest is a partial request */
 		pos += used;
-		c->out_len += http_answer(&req, c->out + c->out_len);
-		if (req.status) {
+		if (server_opt.root != NULL && req.status == 0)
+			c->out_len += files_answer(&req, c->out + c->out_len, &c->file);
+		else
+			c->out_len += http_answer(&req, c->out + c->out_len);
+		if (req.status)
 			failed++;
-			c->closing = c->linger = true;	/* after an error the framing cannot be trusted */
-		} else {
+		else
 			served++;
-			c->body_left = req.body;
-			c->closing = !req.keep_alive;
-		}
+		c->body_left = req.body;
+		c->closing = !req.keep_alive;	/* always after a framing error (http.h) */
+		c->linger = req.status && c->closing;	/* the client may be mid-send */
 	}
 	consume(c, pos);
 	if (served)
@@ -228,6 +282,13 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 
 		if (c->out_len > 0) {
 			switch (conn_flush(c)) {
+			case IO_OK:    break;
+			case IO_RETRY: return CONN_WRITE;
+			case IO_ERROR: return CONN_CLOSE;
+			}
+		}
+		if (c->file.fd >= 0) {		/* --root: the body after its head */
+			switch (conn_send_file(c, reading == CONN_READ_ONCE && !c->blocking)) {
 			case IO_OK:    break;
 			case IO_RETRY: return CONN_WRITE;
 			case IO_ERROR: return CONN_CLOSE;

@@ -10,10 +10,17 @@
  * Back-pressure: while answers are waiting to be written, conn_run() reads
  * nothing more, so a client that sends but never reads fills its own socket
  * buffers and then waits; the server's memory for it stays bounded.
+ *
+ * With --root, a file's body is not copied into out[]: the head goes out
+ * first, then the body with sendfile(2), straight from the page cache. Until
+ * the last byte is sent conn_run() says CONN_WRITE and answers nothing else,
+ * so pipelined answers stay in order and a 1 GiB file costs no more memory
+ * than a 13-byte one.
  */
 #ifndef CONN_H
 #define CONN_H
 
+#include "files.h"
 #include "http.h"
 #include "net.h"
 
@@ -30,7 +37,9 @@ enum conn_want { CONN_READ, CONN_WRITE, CONN_CLOSE };
    CONN_READ_ONCE: at most one read per call; level-triggered readiness says
    again while input waits. CONN_DRAIN: read until the socket is empty (a read
    shorter than asked proves it, or EAGAIN; once c->peer_hup is set, until EOF):
-   what edge-triggered needs, since no new edge comes for bytes already waiting. */
+   what edge-triggered needs, since no new edge comes for bytes already waiting.
+   A file body (--root) is sent the same way: one sendfile per call, or until
+   the socket's send buffer is full. */
 enum conn_reading { CONN_READ_ONCE, CONN_DRAIN };
 
 struct conn {
@@ -45,6 +54,7 @@ struct conn {
 	size_t in_len;		/* bytes waiting in in[] */
 	size_t out_len;		/* bytes queued in out[] */
 	size_t out_sent;	/* of which already written */
+	struct file_body file;	/* --root: the body to send after out[] (fd -1: none) */
 
 	/* For --idle-timeout: models keep connections on a list in order of last activity. */
 	int64_t last_active;	/* now_ms() at the last event */

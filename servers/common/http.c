@@ -117,6 +117,8 @@ static bool parse_request_line(const char *line, size_t n, struct http_request *
 	for (const char *t = p + 1; t < sp; t++)
 		if (!isgraph((unsigned char)*t))
 			return fail(req, 400, "malformed request target");
+	req->target = p + 1;
+	req->target_len = (size_t)(sp - p - 1);
 
 	sp++;
 	if (end - sp != 8 || memcmp(sp, "HTTP/", 5) != 0 || !isdigit((unsigned char)sp[5]) ||
@@ -201,7 +203,9 @@ static void parse_head(const char *buf, size_t len, struct http_request *req)
 	}
 	if (ok && req->status == 0 && !req->http10 && !facts.host)
 		fail(req, 400, "HTTP/1.1 request without Host header");
-	req->keep_alive = req->http10 ? facts.keep_alive && !facts.close : !facts.close;
+	/* After an error the framing cannot be trusted: the answer closes. */
+	req->keep_alive = req->status == 0 &&
+			  (req->http10 ? facts.keep_alive && !facts.close : !facts.close);
 }
 
 /* ---------------------------------------------------------------- framing */
@@ -256,8 +260,11 @@ static const char *reason(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
@@ -277,6 +284,36 @@ size_t http_error(int status, const char *why, char *out)
 				status == 405 ? "Allow: GET, HEAD, POST\r\n" : "", body);
 }
 
+/* "Connection: close" or "Connection: keep-alive" when the client needs to be
+   told (HTTP/1.1 keeps by default, HTTP/1.0 closes by default), else "". */
+static const char *connection_header(const struct http_request *req)
+{
+	if (!req->keep_alive)
+		return "Connection: close\r\n";
+	return req->http10 ? "Connection: keep-alive\r\n" : "";
+}
+
+/* An error the connection survives (403, 404): the framing is intact, so the
+   client may go on; a HEAD gets the headers only. */
+static size_t answer_kept_error(const struct http_request *req, char *out)
+{
+	char body[256];
+	int blen = snprintf(body, sizeof body, "%d %s: %s\n", req->status, reason(req->status), req->why);
+
+	return (size_t)snprintf(out, HTTP_MAX_ANSWER,
+				"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n%s",
+				req->status, reason(req->status), blen, connection_header(req),
+				req->head ? "" : body);
+}
+
+size_t http_file_head(const struct http_request *req, const char *type,
+		      unsigned long long length, char *out)
+{
+	return (size_t)snprintf(out, HTTP_MAX_ANSWER,
+				"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %llu\r\n%s\r\n",
+				type, length, connection_header(req));
+}
+
 size_t http_answer(const struct http_request *req, char *out)
 {
 	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n";
@@ -284,7 +321,7 @@ size_t http_answer(const struct http_request *req, char *out)
 	size_t n = sizeof head - 1;
 
 	if (req->status)
-		return http_error(req->status, req->why, out);
+		return req->keep_alive ? answer_kept_error(req, out) : http_error(req->status, req->why, out);
 	memcpy(out, head, n);
 	if (!req->keep_alive)
 		n += (size_t)sprintf(out + n, "Connection: close\r\n");

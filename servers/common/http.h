@@ -18,8 +18,11 @@
 struct http_request {
 	int status;		/* 0: serve it; otherwise the error status to answer */
 	const char *why;	/* with an error: what was wrong, for the answer's body */
+	const char *target;	/* the request-target, as sent: it points into the */
+	size_t target_len;	/* caller's buffer, so it lives as long as those bytes */
 	bool head;		/* HEAD: the headers without the body */
-	bool keep_alive;	/* the connection stays open after the answer */
+	bool keep_alive;	/* the connection stays open after the answer (never
+				   after an error found while framing) */
 	bool http10;		/* HTTP/1.0: keep-alive has to be announced */
 	unsigned long long body;	/* Content-Length: body bytes that follow the head */
 };
@@ -39,9 +42,17 @@ struct http_framer {
    error: status 431, returns len. So 0 is returned only while len <= HTTP_MAX_HEAD. */
 size_t http_frame(struct http_framer *f, const char *buf, size_t len, struct http_request *req);
 
-/* Writes the answer to req into out (room: at least HTTP_MAX_ANSWER bytes).
+/* Writes the answer to req into out (room: at least HTTP_MAX_ANSWER bytes):
+   status 0, hello world; an error status with keep_alive (a 404 from --root),
+   a short answer that keeps the connection; any other error, http_error().
    Returns the number of bytes written. */
 size_t http_answer(const struct http_request *req, char *out);
+
+/* Writes the head of a 200 answer whose body, length bytes of the given
+   Content-Type, the caller sends itself (room: HTTP_MAX_ANSWER). Returns the
+   number of bytes written. */
+size_t http_file_head(const struct http_request *req, const char *type,
+		      unsigned long long length, char *out);
 
 /* Writes an error answer (status 400..599, with Connection: close) into out
    (room: HTTP_MAX_ANSWER). Returns the number of bytes written. */

@@ -24,7 +24,7 @@ static void usage(FILE *out, const char *model, const char *summary)
 {
 	fprintf(out,
 		"usage: %s [-a ADDR] [-p PORT] [-b BACKLOG] [-t THREADS] [--nodelay] [--cork]\n"
-		"       %*s [--max-conns N] [--idle-timeout SECONDS] [-q] [-h]\n"
+		"       %*s [--max-conns N] [--idle-timeout SECONDS] [--root DIR] [-q] [-h]\n"
 		"\n%s\n\n"
 		"  -a ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
 		"  -p PORT             port (default 8080; 0 takes any free port)\n"
@@ -36,6 +36,10 @@ static void usage(FILE *out, const char *model, const char *summary)
 		"  --cork              set TCP_CORK around each flush of a connection's output\n"
 		"  --max-conns N       answer 503 and close past N open connections (default: no limit)\n"
 		"  --idle-timeout S    close connections idle for S seconds (default: never)\n"
+		"  --root DIR          answer GET and HEAD with the files beneath DIR (a directory:\n"
+		"                      its index.html) instead of hello world. It exposes every\n"
+		"                      readable regular file beneath DIR, and what symlinks inside\n"
+		"                      point to beneath DIR, to anyone who can connect: mind -a\n"
 		"  -q                  quiet: no notes on stderr\n"
 		"  -h                  this help\n"
 		"\n"
@@ -77,12 +81,13 @@ static bool parse_long(const char *s, long min, long max, long *out)
 
 void options_parse(int argc, char **argv, const char *model, const char *summary)
 {
-	enum { OPT_NODELAY = 256, OPT_CORK, OPT_MAX_CONNS, OPT_IDLE_TIMEOUT };
+	enum { OPT_NODELAY = 256, OPT_CORK, OPT_MAX_CONNS, OPT_IDLE_TIMEOUT, OPT_ROOT };
 	static const struct option longopts[] = {
 		{ "nodelay", no_argument, NULL, OPT_NODELAY },
 		{ "cork", no_argument, NULL, OPT_CORK },
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +109,7 @@ void options_parse(int argc, char **argv, const char *model, const char *summary
 		case OPT_CORK: server_opt.cork = true; break;
 		case OPT_MAX_CONNS: ok = parse_long(optarg, 1, LONG_MAX, &server_opt.max_conns); break;
 		case OPT_IDLE_TIMEOUT: ok = parse_long(optarg, 1, 86400, &v); server_opt.idle_timeout = (int)v; break;
+		case OPT_ROOT: server_opt.root = optarg; break;
 		case 'h': usage(stdout, model, summary); exit(0);
 		default: usage(stderr, model, summary); exit(2);
 		}

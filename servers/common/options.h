@@ -2,7 +2,7 @@
  * options.h - the command line every server shares.
  *
  *   MODEL [-a ADDR] [-p PORT] [-b BACKLOG] [-t THREADS] [--nodelay] [--cork]
- *         [--max-conns N] [--idle-timeout SECONDS] [-q] [-h]
+ *         [--max-conns N] [--idle-timeout SECONDS] [--root DIR] [-q] [-h]
  */
 #ifndef OPTIONS_H
 #define OPTIONS_H
@@ -19,6 +19,7 @@ struct server_opt {
 	bool quiet;		/* no notes on stderr (the listening and stats lines stay) */
 	long max_conns;		/* refuse (503) past this many open connections; 0: no limit */
 	int idle_timeout;	/* close a connection idle this many seconds; 0: never */
+	const char *root;	/* serve the files beneath this directory; NULL: hello world */
 };
 
 /* The parsed options; filled by options_parse(), read everywhere after. */

@@ -2,6 +2,7 @@
  * server.c - what happens before a model's loop starts and after it ends.
  */
 #include "server.h"
+#include "files.h"
 
 #include <stdio.h>
 
@@ -10,6 +11,8 @@ int server_start(int argc, char **argv, const char *model, const char *summary,
 {
 	program_name = model;
 	options_parse(argc, argv, model, summary);
+	if (server_opt.root != NULL)
+		files_init(server_opt.root);	/* before any client: a bad DIR ends it here */
 	raise_nofile(0);
 	signals_install();
 	return net_listen(mode);
