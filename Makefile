@@ -52,10 +52,13 @@ HAVE_LIBURING   := $(shell printf '\043include <liburing.h>\n' | $(CC) -E -x c -
 ifeq ($(HAVE_LIBURING),yes)
 $(BINDIR)/io_uring: LDLIBS += -luring
 else
-SERVERS := $(filter-out $(BINDIR)/io_uring,$(SERVERS)) $(BINDIR)/io_uring.missing
-$(BINDIR)/io_uring.missing: | $(BINDIR)
+SERVERS := $(filter-out $(BINDIR)/io_uring,$(SERVERS)) io_uring-missing
+# the rule below comes first in the file, but is not the goal
+.DEFAULT_GOAL := all
+.PHONY: io_uring-missing
+io_uring-missing: | $(BINDIR)
 	@echo "$(LIBURING_MISSING)"
-	@echo "$(LIBURING_MISSING)" >$@
+	@echo "$(LIBURING_MISSING)" >$(BINDIR)/io_uring.missing
 endif
 COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/common/*.c))
 TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
