@@ -37,8 +37,12 @@
  * error, a cancel, or -ENOBUFS (data came while the pool was empty; the bytes
  * stay in the socket, and the re-armed request takes them). A completion
  * cannot be refused: a client that sends faster than it reads our answers
- * gets its recv cancelled, and what arrived before the cancel took effect
- * waits in spill[] until in[] has room.
+ * gets its recv cancelled, what arrived before the cancel took effect waits
+ * in spill[] until in[] has room, and from then on it is read one buffer per
+ * (single-shot) recv, armed only while no send is in flight.
+ *
+ * Descriptor limit: an accept request uses the RLIMIT_NOFILE in force when it
+ * was armed; lowering the limit later (prlimit) does not reach it.
  *
  * What each feature needs (checked at start-up; a missing one is named in one
  * line on stderr, and we exit 2):
@@ -70,10 +74,10 @@
 
 #define SQ_ENTRIES 1024		/* requests submitted per io_uring_enter, at most */
 #define CQ_ENTRIES 8192		/* completions waiting to be reaped (more go on a kernel list) */
-#define BUF_COUNT  1024		/* provided buffers in the pool, a power of two */
+#define BUF_COUNT  256		/* provided buffers in the pool, a power of two */
 #define BUF_SIZE   2048		/* bytes each */
 #define BUF_GROUP  0		/* the pool's id, named by every recv */
-#define SPILL_MAX  (1024 * 1024)	/* past this, a client that will not read is closed */
+#define SPILL_MAX  (2 * BUF_COUNT * BUF_SIZE)	/* a safety net: one burst is at most the pool */
 
 /* What a completion is about: user_data carries the descriptor and the operation. */
 enum op { OP_ACCEPT, OP_LISTENER_READY, OP_RECV, OP_SEND, OP_CANCEL, OP_TIMER, OP_PROBE };
@@ -86,6 +90,7 @@ struct link {
 	bool sending;		/* a send is in flight: out[] is the kernel's until it completes */
 	bool peer_done;		/* EOF: the client sends nothing more */
 	bool ending;		/* closing: freed when in_kernel reaches 0 */
+	bool ahead;		/* it once sent more than in[] could take: one buffer per recv */
 	char *spill;		/* bytes that came when in[] was full */
 	size_t spill_len;
 };
@@ -134,7 +139,10 @@ static void arm_recv(struct link *l)
 {
 	struct io_uring_sqe *sqe = new_request(l->conn->fd, OP_RECV);
 
-	io_uring_prep_recv_multishot(sqe, l->conn->fd, NULL, 0, 0);
+	if (l->ahead)	/* one buffer at most, then wait: conn_run's back-pressure */
+		io_uring_prep_recv(sqe, l->conn->fd, NULL, BUF_SIZE, 0);
+	else		/* every arrival, until it ends */
+		io_uring_prep_recv_multishot(sqe, l->conn->fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;	/* the kernel picks a buffer from the pool */
 	sqe->buf_group = BUF_GROUP;
 	l->receiving = true;
@@ -172,8 +180,10 @@ static void give_back(unsigned bid)
 	io_uring_buf_ring_advance(pool, 1);
 }
 
-/* Copies received bytes into in[]; what does not fit waits in spill[], and
-   the recv is cancelled until it is consumed. Returns false past SPILL_MAX. */
+/* Copies received bytes into in[]; what does not fit waits in spill[], the
+   recv is cancelled, and from then on the connection gets one buffer per
+   recv: a multishot recv re-armed on a socket holding megabytes would take
+   them all at once, as far as the pool goes. Returns false past SPILL_MAX. */
 static bool take(struct link *l, const char *bytes, size_t n)
 {
 	struct conn *c = l->conn;
@@ -189,6 +199,7 @@ static bool take(struct link *l, const char *bytes, size_t n)
 			return true;
 		if (l->receiving)
 			stop_recv(l);
+		l->ahead = true;
 	}
 	if (l->spill_len + n > SPILL_MAX)
 		return false;

@@ -11,7 +11,7 @@
  *
  * SYSCALL is one of io_uring_setup, io_uring_enter, io_uring_register; ERRNO
  * one of EPERM, ENOSYS, EINVAL. The test suites use it to reach a server's
- * "cannot run here" path on a kernel that has everything (tests/io_uring.bats).
+ * "cannot run here" path on a kernel that has everything (tests/io_uring_start.bats).
  *
  * How: prctl(PR_SET_NO_NEW_PRIVS) lets an unprivileged process install a
  * seccomp filter (seccomp(2)); the filter, a small classic-BPF program, reads

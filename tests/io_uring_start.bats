@@ -18,6 +18,10 @@ setup() {
 	[ -x "$BIN/deny" ] || skip "no $BIN/deny (make)"
 }
 
+teardown() {
+	teardown_server
+}
+
 # refused SYSCALL ERRNO WORDS: bin/io_uring under deny exits 2 with one line
 # on stderr that contains WORDS, and nothing on stdout.
 refused() {
@@ -51,4 +55,32 @@ refused() {
 	run --separate-stderr timeout 10 "$BIN/deny" io_uring_setup ENOSYS "$BIN/io_uring" -h
 	expect_eq 0 "$status" "exit status"
 	[[ $output == *[Uu]sage* ]] || expect_eq "a usage text" "$output" stdout
+}
+
+# ---- EMFILE --------------------------------------------------------------------
+# hostile.bats lowers a running server's limit with prlimit; a multishot
+# accept keeps the limit in force when it was armed, so here the server is
+# started under its limit (soft = hard, so it cannot raise it).
+
+@test "EMFILE: 503 from the spare descriptor, no spin, served again afterwards" {
+	local limit=24 base hold t0 t1
+	SERVER_WRAP="prlimit --nofile=$limit:$limit" start_server io_uring
+	base=$(fd_count "$SERVER_PID")
+	hold=$(( limit - base ))
+	tk_bg -I "$hold" -S "$(secs 4)"
+	run wait_fd_count "$SERVER_PID" "$limit" 5
+	expect_eq "$limit" "$output" "server descriptors"
+	t0=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
+	run tk -C 20 -t "$(ms 1500)" -s "$GET"
+	sleep 1
+	t1=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")
+	echo "$output; server CPU over the test: $(( t1 - t0 )) ticks"
+	expect_eq "conns=20 200=0 503=20 other=0 none=0" "$output" "answers at EMFILE"
+	(( t1 - t0 < 30 * TIME_SCALE ))
+	stop_background
+	run wait_fd_count "$SERVER_PID" "$base" 5
+	run -3 tk -x -n 1 -s "$GET"
+	expect_eq "$RESP" "$output" "answer once descriptors are free"
+	stop_server
+	expect_eq 20 "$(stat_field refused)" refused=
 }
