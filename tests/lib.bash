@@ -3,9 +3,12 @@
 #   start_server MODEL [ARGS]  runs "$BIN/MODEL" -p 0 ARGS; sets PORT, SERVER_PID
 #                              (under $SERVER_WRAP when set, e.g. "taskset -c 0")
 #   stop_server                SIGTERM, wait; sets STATS; fails unless exit 0
+#   snapshot_stats             SIGUSR1, waits for the next stats line; sets SNAPSHOT
 #   stat_field NAME            a counter from STATS ("requests" -> 12)
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
+#   csv_field NAME CSV         a column of loadgen's CSV (header row, then a row), by name
 #   fd_count PID               open descriptors of PID
+#   cpu_ticks PID              CPU used by PID (all threads), user + system, in 1/100 s
 #   wait_fd_count PID N [S]    waits up to S seconds for PID to hold N descriptors
 #   wait_exit PID              waits for a signalled child; its exit status
 #   tk ARGS                    "$BIN/tcpkit" ARGS $PORT, under a timeout
@@ -125,6 +128,27 @@ stop_server() {
 	fi
 }
 
+# snapshot_stats: sends SIGUSR1 and waits (5 s, scaled) for one more complete
+# stats line on the server's stderr; sets SNAPSHOT to it. The server goes on.
+snapshot_stats() {
+	local before count tries=$(( $(secs 5) * 50 ))
+	before=$(grep -c '^stats model=' "$SERVER_ERR") || true
+	kill -USR1 "$SERVER_PID" || return 1
+	# done when a new line is there and ends with its newline ($(...) drops it)
+	until count=$(grep -c '^stats model=' "$SERVER_ERR") || true
+	      (( count > before )) && [ -z "$(tail -c 1 "$SERVER_ERR")" ]; do
+		if (( tries-- == 0 )) || ! kill -0 "$SERVER_PID" 2>/dev/null ||
+		   [ "$(stat_of "$SERVER_PID")" = Z ]; then
+			echo "snapshot_stats: no stats line after SIGUSR1 (within $(secs 5) s," \
+			     "or the server died of it); stderr:" >&2
+			cat "$SERVER_ERR" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+	SNAPSHOT=$(grep '^stats model=' "$SERVER_ERR" | tail -n 1)
+}
+
 # wait_exit PID: waits (5 s, scaled) for a child that was sent a signal to
 # exit, and returns its exit status; SIGKILLs it and fails if it does not.
 # (A plain `wait` would hang the suite on a server that ignores signals.)
@@ -181,8 +205,37 @@ stat_field() {
 	field "$1" "$STATS"
 }
 
+# csv_field NAME CSV: the value in column NAME of loadgen's CSV output (its
+# header row, the line starting "url,", and the row: the last line), read by
+# name, so a test never breaks when columns are added. Fails without NAME.
+csv_field() {
+	local name=$1 header row i
+	local -a names values
+	header=$(grep -m 1 '^url,' <<<"$2") ||
+		{ echo "csv_field: no header row (loadgen --header) in: $2" >&2; return 1; }
+	row=$(tail -n 1 <<<"$2")
+	IFS=, read -ra names <<<"$header"
+	IFS=, read -ra values <<<"$row"
+	for i in "${!names[@]}"; do
+		if [ "${names[$i]}" = "$name" ]; then
+			echo "${values[$i]}"
+			return 0
+		fi
+	done
+	echo "csv_field: no column $name in: $header" >&2
+	return 1
+}
+
 fd_count() {
 	ls "/proc/$1/fd" | wc -l
+}
+
+cpu_ticks() {
+	local rest
+	rest=$(cat "/proc/$1/stat") || return 1
+	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
+	set -- $rest
+	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
 }
 
 # wait_fd_count PID N [SECONDS]: a server closes a connection a moment after
