@@ -48,6 +48,22 @@ MODELS  = $(shell sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' servers/MODELS)
 # lib/: die, the clock, the descriptor limit; linked into every program.
 LIB     = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c))
 SERVERS = $(addprefix $(BINDIR)/,$(MODELS))
+# io_uring links liburing. Without its headers the other programs still build:
+# make says what to install, and leaves bin/io_uring.missing, which tests/run
+# reads to skip the model with that reason.
+LIBURING_MISSING = io_uring: liburing-dev missing; apt-get install liburing-dev
+HAVE_LIBURING   := $(shell printf '\043include <liburing.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
+ifeq ($(HAVE_LIBURING),yes)
+$(BINDIR)/io_uring: LDLIBS += -luring
+else
+SERVERS := $(filter-out $(BINDIR)/io_uring,$(SERVERS)) io_uring-missing
+# the rule below comes first in the file, but is not the goal
+.DEFAULT_GOAL := all
+.PHONY: io_uring-missing
+io_uring-missing: | $(BINDIR)
+	@echo "$(LIBURING_MISSING)"
+	@echo "$(LIBURING_MISSING)" >$(BINDIR)/io_uring.missing
+endif
 COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/common/*.c))
 TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)

@@ -252,6 +252,8 @@ needs_concurrency() {
 
 @test "EMFILE: 503 from the spare descriptor, no spin, served again afterwards" {
 	local base hold=5 full t0 t1 soft
+	[ "$MODEL" = io_uring ] &&
+		skip "io_uring's accept uses the limit in force when it was armed (tests/io_uring_start.bats lowers it first)"
 	[ "$MODEL" = blocking ] && hold=0    # it holds no connection while it accepts
 	start_server "$MODEL"
 	base=$(fd_count "$SERVER_PID")

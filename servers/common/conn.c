@@ -263,6 +263,15 @@ static bool conn_answer(struct conn *c)
 
 /* ---------------------------------------------------------------- the handler */
 
+enum conn_want conn_serve(struct conn *c)
+{
+	if (c->out_len > 0 || c->file.fd >= 0)
+		return CONN_WRITE;	/* back-pressure: what is queued goes out first */
+	if (c->closing)
+		return CONN_CLOSE;
+	return conn_answer(c) ? CONN_WRITE : CONN_READ;
+}
+
 /* After a read that got bytes: read again now, or wait for readiness? */
 static bool read_again(const struct conn *c, enum conn_reading reading, bool short_read)
 {
@@ -294,10 +303,11 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 			case IO_ERROR: return CONN_CLOSE;
 			}
 		}
-		if (c->closing)
-			return CONN_CLOSE;
-		if (conn_answer(c))
-			continue;		/* answers queued: write them first */
+		switch (conn_serve(c)) {
+		case CONN_WRITE: continue;	/* answers queued: write them first */
+		case CONN_CLOSE: return CONN_CLOSE;
+		case CONN_READ:  break;
+		}
 		if (!may_read)
 			return CONN_READ;
 		switch (conn_fill(c, &short_read)) {

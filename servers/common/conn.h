@@ -84,6 +84,14 @@ void conn_refuse(struct conn *c, const char *why);
    as asked, and says what to wait for next. */
 enum conn_want conn_run(struct conn *c, enum conn_reading reading);
 
+/* The protocol step of conn_run(), without I/O, for a model that reads and
+   writes by itself (io_uring): answers the complete requests in in[] into out[]
+   and consumes them. Returns CONN_WRITE while out[] holds bytes to send (it
+   answers nothing more until out_len is 0 again: the back-pressure rule),
+   CONN_CLOSE when the connection is done (Connection: close or an error was
+   answered and sent), CONN_READ when it needs more input. */
+enum conn_want conn_serve(struct conn *c);
+
 /* ---- handing a connection to another thread (epoll_oneshot) ----
    The kernel orders the hand-off: what one thread wrote before re-arming the
    descriptor with epoll_ctl() is visible to the thread that epoll_wait() gives

@@ -148,6 +148,11 @@ static int accept_one(int listen_fd, enum net_mode mode)
 			return NET_AGAIN;
 		}
 	}
+	return net_admit(fd);
+}
+
+int net_admit(int fd)
+{
 	if (server_opt.max_conns && (long)atomic_load(&stats.open) >= server_opt.max_conns) {
 		net_refuse(fd, "too many connections (--max-conns)");
 		return NET_REFUSED;

@@ -27,6 +27,10 @@ int net_listen(enum net_mode mode);
    thread at a time. */
 int net_accept(int listen_fd, enum net_mode mode);
 
+/* For a connection accepted some other way (io_uring's accept): past
+   --max-conns answers 503, closes it and returns NET_REFUSED; else returns fd. */
+int net_admit(int fd);
+
 /* Answers 503 with the reason on a connection not yet served (no struct conn),
    closes it, counts it refused. */
 void net_refuse(int fd, const char *why);

@@ -16,6 +16,10 @@
 int server_start(int argc, char **argv, const char *model, const char *summary,
 		 enum net_mode mode);
 
+/* server_start() without the listening socket, for a model that must check the
+   kernel first (io_uring) and then calls net_listen() itself. */
+void server_prepare(int argc, char **argv, const char *model, const char *summary);
+
 /* Prints the stats line; returns 0, the exit status of a clean stop. */
 int server_finish(void);
 
