@@ -540,6 +540,11 @@ int main(int argc, char **argv)
 		       "One thread; io_uring(7) completions: multishot accept and recv into a\n"
 		       "provided-buffer pool, sends batched, one io_uring_enter per turn (Linux 6.0+).\n"
 		       "-t and --cork are ignored.");
+	if (server_opt.root != NULL) {	/* its sends are out[] only, no sendfile step yet */
+		fprintf(stderr, "io_uring: --root is not served by this model yet; "
+			"the readiness models serve files (bin/epoll_et --root DIR)\n");
+		return 2;
+	}
 	ring_start();
 	listen_fd = net_listen(NET_BLOCKING);
 	arm_accept();
