@@ -1,0 +1,67 @@
+# lib/proc.bash: what the bench and the tests read about a server process,
+# written once. Source it from bash; it defines functions only.
+#
+#   stats_value NAME LINE   the number after "NAME=" in a "stats model=..." line
+#   proc_state PID          the one-letter state of PID (Z: a zombie), or nothing
+#   proc_children PID       the PIDs of PID's live children, one a line
+#   proc_cpu_ticks PID      CPU time of PID and its children, in clock ticks
+#   proc_cpu_ns PID         the same to the nanosecond, live threads only
+#   proc_sockets PID        sockets open in PID and its children
+#
+# Everything is read from /proc (Linux 3.5 or later for .../children).
+
+# stats_value NAME LINE: prints the number after "NAME=" in LINE; returns 1,
+# printing nothing, when LINE has no such field.
+stats_value() {
+	local re="(^| )$1=([0-9]+)"
+	[[ $2 =~ $re ]] || return 1
+	echo "${BASH_REMATCH[2]}"
+}
+
+# proc_state PID: the state letter from /proc/PID/stat. The command name, in
+# parentheses, may hold spaces: the fields are counted after its last ")".
+proc_state() {
+	local rest
+	rest=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	rest=${rest##*) }
+	echo "${rest%% *}"
+}
+
+# proc_children PID: every thread's children file lists the processes it
+# forked that are still alive (or zombies not yet reaped).
+proc_children() {
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .
+}
+
+# proc_cpu_ticks PID: user + system time of the whole thread group (the
+# stat file of a process covers all its threads, the exited ones included),
+# of the children it has reaped (cutime + cstime) and of those still alive
+# (their own four fields), so a server that forks a process per connection
+# is charged for its children's work too. Divide by `getconf CLK_TCK`
+# (usually 100: the figure moves in steps of 10 ms).
+proc_cpu_ticks() {
+	local files
+	files=$( { echo "$1"; proc_children "$1"; } | sed 's|.*|/proc/&/stat|')
+	# shellcheck disable=SC2086 # one file name per word
+	awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { print t + 0 }' $files 2>/dev/null
+}
+
+# proc_cpu_ns PID: nanoseconds on a CPU of every live thread of PID and of
+# its live children (the first field of each task's schedstat). Precise, but
+# blind to threads and children that ended: compare it with proc_cpu_ticks.
+proc_cpu_ns() {
+	local files
+	files=$( { echo "$1"; proc_children "$1"; } | sed 's|.*|/proc/&/task/*/schedstat|')
+	# shellcheck disable=SC2086 # the globs are meant
+	awk '{ t += $1 } END { printf "%.0f\n", t }' $files 2>/dev/null
+}
+
+# proc_sockets PID: the distinct sockets open in PID and its live children.
+# A forking server's connections are in its children; a socket both hold
+# (the listener, inherited) is counted once.
+proc_sockets() {
+	local dirs
+	dirs=$( { echo "$1"; proc_children "$1"; } | sed 's|.*|/proc/&/fd|')
+	# shellcheck disable=SC2086
+	find $dirs -lname 'socket:*' -printf '%l\n' 2>/dev/null | sort -u | wc -l
+}
