@@ -199,12 +199,8 @@ measure() {
 	catches_usr1 && usr1=1 && snap0=$(stats_snapshot)
 	cpu0=$(proc_cpu_ticks "$SPID") ns0=$(proc_cpu_ns "$SPID") host0=$(host_ticks)
 	# threads and children end with their connections: count them meanwhile
-	while kill -0 "$lpid" 2>/dev/null; do
-		tasks=$(( $(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$SPID/status" 2>/dev/null || echo 0) +
-			$(proc_children "$SPID" | wc -l) ))
-		[ "$tasks" -gt "$peak" ] && peak=$tasks
-		sleep 0.05
-	done
+	count_tasks
+	while kill -0 "$lpid" 2>/dev/null; do count_tasks; sleep 0.05; done
 	wait "$lpid"; rc=$?
 	forget_pid "$lpid"
 	cpu1=$(proc_cpu_ticks "$SPID") ns1=$(proc_cpu_ns "$SPID") host1=$(host_ticks)
@@ -217,6 +213,7 @@ measure() {
 	server_cpu "$cpu0" "$cpu1" "$ns0" "$ns1"
 	row_set steal_pct "$(echo "$host0 $host1" | awk '{ printf "%.2f", ($4 > $2 ? 100 * ($3 - $1) / ($4 - $2) : 0) }')"
 	row_set srv_rss_kb "$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$SPID/status")"
+	count_tasks
 	row_set srv_tasks "$peak"
 	[ "$idle" -gt 0 ] && row_set idle_open $(( $(proc_sockets "$SPID") - HOLD_BASE ))
 	read_loadgen "$WORK/loadgen.csv"
@@ -227,6 +224,14 @@ measure() {
 	elif [ "${ROW[requests]}" = NA ]; then
 		fail "loadgen exit $rc: $(head -c 200 "$WORK/loadgen.err")"
 	fi
+}
+
+# count_tasks: raises peak to the server's threads + live children now.
+count_tasks() {
+	local n
+	n=$(( $(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$SPID/status" 2>/dev/null || echo 0) +
+		$(proc_children "$SPID" | wc -l) ))
+	[ "$n" -gt "$peak" ] && peak=$n
 }
 
 # server_cpu TICKS0 TICKS1 NS0 NS1: srv_cpu_s from the nanosecond count
