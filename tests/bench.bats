@@ -162,3 +162,51 @@ fastest() {
 	awk -v a="$p10" -v b="$p10k" 'BEGIN { exit !(b >= 50 * a) }'
 	awk -v a="$e10" -v b="$e10k" 'BEGIN { exit !(b <= 2 * a) }'
 }
+
+# A hand-made run: three runs of one point, four of its control, the columns
+# in a shuffled order (readers go by name), one failed point.
+fake_run() {
+	local d=$1
+	mkdir -p "$d"
+	printf '%s\n' "sweep,role,model,idle,conns,mode,pipeline,option" \
+		"idle,control,epoll_et,0,50,keepalive,1,default" \
+		"idle,point,poll,1000,50,keepalive,1,default" \
+		"idle,point,select,1000,50,keepalive,1,default" > "$d/plan.csv"
+	{
+		echo "srv_requests,req_per_s,role,model,idle,conns,mode,pipeline,option,status,reason,srv_cpu_s,srv_wakeups,srv_events,steal_pct,loadavg1,round"
+		echo "1000,100,point,poll,1000,50,keepalive,1,default,ok,,0.004,500,1000,0.5,1.0,1"
+		echo "1000,300,point,poll,1000,50,keepalive,1,default,ok,,0.006,250,1000,0.5,1.0,2"
+		echo "1000,200,point,poll,1000,50,keepalive,1,default,ok,,0.005,100,1000,0.5,1.0,3"
+		echo "NA,NA,point,select,1000,50,keepalive,1,default,failed,server accepted 1000 of 1000,NA,NA,NA,NA,1.0,1"
+		echo "NA,NA,point,select,1000,50,keepalive,1,default,not_run,not run: it failed in round 1,NA,NA,NA,NA,NA,2"
+		for r in 90 100 100 110; do echo "1000,$r,control,epoll_et,0,50,keepalive,1,default,ok,,0.002,900,1000,0.1,1.0,1"; done
+	} > "$d/runs.csv"
+}
+
+@test "bench/aggregate: min, median, max per point by column name, and the control's spread" {
+	d=$BATS_TEST_TMPDIR/agg
+	fake_run "$d"
+	run "$BATS_TEST_DIRNAME/../bench/aggregate" "$d"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	expect_eq "100 200 300" "$(col "$d/idle.csv" req_per_s_min 'v["model"] == "poll"') $(col "$d/idle.csv" req_per_s_med 'v["model"] == "poll"') $(col "$d/idle.csv" req_per_s_max 'v["model"] == "poll"')"
+	expect_eq 5 "$(col "$d/idle.csv" cpu_us_per_req_med 'v["model"] == "poll"')" "CPU per request, µs"
+	expect_eq 4 "$(col "$d/idle.csv" events_per_wakeup_med 'v["model"] == "poll"')" "events per wakeup"
+	expect_eq "failed" "$(col "$d/idle.csv" status 'v["model"] == "select"')"
+	[[ $(col "$d/idle.csv" reason 'v["model"] == "select"') == "server accepted"* ]]
+	# the control: 90..110 around a median of 100, a 20% spread
+	expect_eq "4 20.0" "$(col "$d/noise.csv" runs 'v["metric"] == "req_per_s"') $(col "$d/noise.csv" spread_pct 'v["metric"] == "req_per_s"')"
+}
+
+@test "bench/publish refuses a run whose noise floor is over 10%" {
+	d=$BATS_TEST_TMPDIR/pub
+	fake_run "$d"
+	"$BATS_TEST_DIRNAME/../bench/aggregate" "$d"
+	echo "# report" > "$d/report.md"
+	echo "mode:            full" > "$d/manifest.txt"
+	# the control's CPU per request: 2 µs every time, so 0%; make it spread
+	sed -i 's/^1000,110,control,epoll_et,0,50,keepalive,1,default,ok,,0.002/1000,110,control,epoll_et,0,50,keepalive,1,default,ok,,0.003/' "$d/runs.csv"
+	"$BATS_TEST_DIRNAME/../bench/aggregate" "$d"
+	run "$BATS_TEST_DIRNAME/../bench/publish" "$d"
+	[ "$status" -eq 1 ]
+	[[ $output == *"noise floor is 50"*"over 10%"* ]] || { echo "$output"; false; }
+}

@@ -203,6 +203,10 @@ measure() {
 	while kill -0 "$lpid" 2>/dev/null; do count_tasks; sleep 0.05; done
 	wait "$lpid"; rc=$?
 	forget_pid "$lpid"
+	if ! kill -0 "$SPID" 2>/dev/null || [ "$(proc_state "$SPID")" = Z ]; then
+		fail "the server exited during the run: $(tail -c 200 "$WORK/server.err")" "$model"
+		return
+	fi
 	cpu1=$(proc_cpu_ticks "$SPID") ns1=$(proc_cpu_ns "$SPID") host1=$(host_ticks)
 	if [ $usr1 = 1 ]; then
 		row_set counters_from snapshot
