@@ -25,12 +25,14 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #define MAX_EVENTS 256		/* ready descriptors taken per epoll_wait */
 
 static int epfd;
+static enum conn_want *watched;	/* by descriptor: what epoll watches it for now */
 static struct conn_list idle;	/* for --idle-timeout, oldest first */
 
 /* Registers (op ADD) or changes (op MOD) what we wait for on c. Level-triggered:
@@ -46,7 +48,7 @@ static bool watch(struct conn *c, int op, enum conn_want want)
 		note("epoll_ctl(fd %d): %s", c->fd, strerror(errno));
 		return false;
 	}
-	c->slot = (int)want;	/* remember it: change it only when the want changes */
+	watched[c->fd] = want;	/* remember it: change it only when the want changes */
 	return true;
 }
 
@@ -58,7 +60,7 @@ static void drop(struct conn *c)
 
 static void add(int fd, int64_t now)
 {
-	struct conn *c = conn_new(fd, false);
+	struct conn *c = conn_new(fd, NET_NONBLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
@@ -72,7 +74,7 @@ static void add(int fd, int64_t now)
 /* Level-triggered: take one connection; if more wait, the next call says so. */
 static void on_accept(int listen_fd, int64_t now)
 {
-	int fd = net_accept(listen_fd, true);
+	int fd = net_accept(listen_fd, NET_NONBLOCKING);
 
 	if (fd >= 0)
 		add(fd, now);
@@ -83,22 +85,26 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 	enum conn_want want;
 
 	(void)events;		/* EPOLLERR/EPOLLHUP: the read inside conn_run reports it */
-	want = conn_run(c, false);	/* one read is enough: the level is reported again */
+	want = conn_run(c, CONN_READ_ONCE);	/* one read is enough: the level is reported again */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
 	}
 	conn_list_touch(&idle, c, now);
-	if (want != (enum conn_want)c->slot && !watch(c, EPOLL_CTL_MOD, want))
+	if (want != watched[c->fd] && !watch(c, EPOLL_CTL_MOD, want))
 		drop(c);
 }
 
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "epoll_lt",
-				     "One thread; epoll(7) level-triggered readiness loop.", true);
+				     "One thread; epoll(7) level-triggered readiness loop.", NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
+	size_t max_fds = (size_t)raise_nofile(0);	/* every descriptor is below the limit */
 
+	watched = malloc(max_fds * sizeof *watched);
+	if (watched == NULL)
+		die("malloc(%zu wants)", max_fds);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd == -1)
 		die("epoll_create1");

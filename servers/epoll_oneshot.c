@@ -22,6 +22,8 @@
  *
  * The cost: one epoll_ctl(MOD) per request beside the read and the write, and
  * counters shared between threads. The gain: the work spreads over the CPUs.
+ * (conn_take_over() and conn_hand_off() add nothing the kernel does not already
+ * promise: they say it in C, for ThreadSanitizer; see conn.h.)
  *
  * --idle-timeout: a worker takes a connection off the idle list while it
  * serves it and puts it back before re-arming. The main thread, which also
@@ -49,35 +51,6 @@ static int epfd, listen_fd;
 static struct conn_list idle;	/* every open connection; for --idle-timeout, oldest first */
 static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Handing a connection to the next thread. The kernel orders it: whatever this
-   thread wrote before epoll_ctl() is visible to the thread that epoll_wait()
-   gives the descriptor to next. But C11's memory model knows nothing of
-   syscalls, and ThreadSanitizer (make tsan) sees only the order it models, so
-   we also state it in C: a release store before re-arming, an acquire load by
-   the next owner. On x86 both are plain moves. */
-static void give_away(atomic_bool *handed_off)
-{
-	atomic_store_explicit(handed_off, true, memory_order_release);
-}
-
-static void take_over(atomic_bool *handed_off)
-{
-	(void)atomic_load_explicit(handed_off, memory_order_acquire);
-}
-
-static atomic_bool listener_handed_off;	/* the same for the listening socket */
-
-/* One order no C statement can state: the re-arming epoll_ctl() itself may
-   still be returning when the next owner closes the descriptor. The kernel
-   holds the file until epoll_ctl() returns, so that is safe, but TSan counts
-   it a race on the descriptor. A TSan build asks this function for its
-   suppressions; in other builds nothing calls it. */
-const char *__tsan_default_suppressions(void);
-const char *__tsan_default_suppressions(void)
-{
-	return "race:epoll_ctl\n";
-}
-
 /* Enables one report for c (ADD the first time, MOD after each report). */
 static bool arm(int fd, void *ptr, int op, enum conn_want want)
 {
@@ -97,9 +70,8 @@ static bool arm(int fd, void *ptr, int op, enum conn_want want)
 static void idle_take(struct conn *c)
 {
 	pthread_mutex_lock(&idle_lock);
-	if (c->slot == 1)	/* slot 1: on the list (the reaper may have taken it off) */
+	if (c->on_list)		/* the reaper may have taken it off already */
 		conn_list_remove(&idle, c);
-	c->slot = 0;
 	pthread_mutex_unlock(&idle_lock);
 }
 
@@ -107,20 +79,19 @@ static void idle_put(struct conn *c)
 {
 	pthread_mutex_lock(&idle_lock);
 	conn_list_push(&idle, c, now_ms());
-	c->slot = 1;
 	pthread_mutex_unlock(&idle_lock);
 }
 
 static void add(int fd)
 {
-	struct conn *c = conn_new(fd, false);
+	struct conn *c = conn_new(fd, NET_NONBLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
 		return;
 	}
 	idle_put(c);
-	give_away(&c->handed_off);
+	conn_hand_off(c);
 	if (!arm(fd, c, EPOLL_CTL_ADD, CONN_READ)) {
 		idle_take(c);
 		conn_close(c);
@@ -129,29 +100,27 @@ static void add(int fd)
 
 static void on_accept(void)
 {
-	take_over(&listener_handed_off);
 	for (;;) {		/* take all that wait: the socket is disabled meanwhile */
-		int fd = net_accept(listen_fd, true);
+		int fd = net_accept(listen_fd, NET_NONBLOCKING);
 
 		if (fd == NET_AGAIN)
 			break;
 		if (fd >= 0)
 			add(fd);
 	}
-	give_away(&listener_handed_off);
 	if (!arm(listen_fd, NULL, EPOLL_CTL_MOD, CONN_READ))
 		die("epoll_ctl(re-arm the listening socket)");
 }
 
 static void on_ready(struct conn *c)
 {
-	int fd = c->fd;		/* read now: after give_away(), c is not ours to read */
+	int fd = c->fd;		/* read now: after conn_hand_off(), c is not ours to read */
 	enum conn_want want;
 
-	take_over(&c->handed_off);
+	conn_take_over(c);
 	if (server_opt.idle_timeout)
 		idle_take(c);		/* serving it: not idle */
-	want = conn_run(c, false);	/* the re-arm re-checks the level */
+	want = conn_run(c, CONN_READ_ONCE);	/* the re-arm re-checks the level */
 	if (want == CONN_CLOSE) {
 		idle_take(c);
 		conn_close(c);
@@ -159,7 +128,7 @@ static void on_ready(struct conn *c)
 	}
 	if (server_opt.idle_timeout)
 		idle_put(c);		/* idle again from now */
-	give_away(&c->handed_off);
+	conn_hand_off(c);
 	if (!arm(fd, c, EPOLL_CTL_MOD, want)) {	/* after this, c is not ours */
 		idle_take(c);
 		conn_close(c);
@@ -203,7 +172,6 @@ static void wait_for_stop(const sigset_t *stop)
 		pthread_mutex_lock(&idle_lock);
 		while ((c = conn_list_expired(&idle, now_ms())) != NULL) {
 			conn_list_remove(&idle, c);
-			c->slot = 0;
 			shutdown(c->fd, SHUT_RDWR);	/* its worker sees the hang-up and closes it */
 			stat_add(&stats.timeouts, 1);
 		}
@@ -218,7 +186,7 @@ int main(int argc, char **argv)
 
 	listen_fd = server_start(argc, argv, "epoll_oneshot",
 				 "-t worker threads share one epoll set; EPOLLONESHOT gives each\n"
-				 "connection to one thread at a time, re-armed with EPOLL_CTL_MOD.", true);
+				 "connection to one thread at a time, re-armed with EPOLL_CTL_MOD.", NET_NONBLOCKING);
 	/* Block the stop signals before any worker exists: workers inherit the mask,
 	   and only sigtimedwait() in this thread takes them. */
 	signals_stop_set(&stop);

@@ -17,7 +17,7 @@
  * again. O(connections) per call, however few are ready: 10,000 idle
  * connections make every request pay for them.
  *
- * Closing a connection: the last entry moves into its slot, so removal is
+ * Closing a connection: the last entry moves into its place, so removal is
  * O(1) and the array stays dense (and its moved entry, whose revents came
  * from this same call, is looked at next).
  *
@@ -33,6 +33,7 @@
 
 static struct pollfd *pfds;	/* pfds[0] is the listening socket */
 static struct conn **conns;	/* conns[i] owns pfds[i] */
+static nfds_t *index_of;	/* by descriptor: its entry in pfds[] */
 static nfds_t npfds, capacity;
 static struct conn_list idle;	/* for --idle-timeout, oldest first */
 
@@ -44,11 +45,11 @@ static short events_for(enum conn_want want)
 /* O(1) removal: the last entry fills the hole. */
 static void drop(struct conn *c)
 {
-	nfds_t i = (nfds_t)c->slot, last = npfds - 1;
+	nfds_t i = index_of[c->fd], last = npfds - 1;
 
 	pfds[i] = pfds[last];
 	conns[i] = conns[last];
-	conns[i]->slot = (int)i;
+	index_of[pfds[i].fd] = i;
 	npfds--;
 	conn_list_remove(&idle, c);
 	conn_close(c);
@@ -61,47 +62,48 @@ static void drop(struct conn *c)
 static void on_accept(int listen_fd, int64_t now)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = net_accept(listen_fd, true);
+		int fd = net_accept(listen_fd, NET_NONBLOCKING);
 		struct conn *c;
 
 		if (fd == NET_AGAIN)
 			return;
 		if (fd < 0)
 			continue;	/* one was refused: take the next */
-		if (npfds == capacity || (c = conn_new(fd, false)) == NULL) {
+		if (npfds == capacity || (c = conn_new(fd, NET_NONBLOCKING)) == NULL) {
 			net_refuse(fd, npfds == capacity ? "poll array full" : "out of memory");
 			continue;
 		}
-		c->slot = (int)npfds;
+		index_of[fd] = npfds;
 		conns[npfds] = c;
 		pfds[npfds++] = (struct pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
 		conn_list_push(&idle, c, now);
 	}
 }
 
-/* Returns true if c is still open (in its slot), false if it was dropped. */
+/* Returns true if c is still open (in its entry), false if it was dropped. */
 static bool on_ready(struct conn *c, int64_t now)
 {
-	enum conn_want want = conn_run(c, false);	/* level: one read is enough */
+	enum conn_want want = conn_run(c, CONN_READ_ONCE);	/* level: one read is enough */
 
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return false;
 	}
 	conn_list_touch(&idle, c, now);
-	pfds[c->slot].events = events_for(want);
+	pfds[index_of[c->fd]].events = events_for(want);
 	return true;
 }
 
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "poll",
-				     "One thread; poll(2) readiness loop.", true);
+				     "One thread; poll(2) readiness loop.", NET_NONBLOCKING);
 
-	capacity = (nfds_t)raise_nofile(0);
+	capacity = (nfds_t)raise_nofile(0);	/* every descriptor is below the limit */
 	pfds = malloc(capacity * sizeof *pfds);
 	conns = malloc(capacity * sizeof *conns);
-	if (pfds == NULL || conns == NULL)
+	index_of = malloc(capacity * sizeof *index_of);
+	if (pfds == NULL || conns == NULL || index_of == NULL)
 		die("malloc(%lu pollfds)", (unsigned long)capacity);
 	pfds[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN, .revents = 0 };
 	conns[0] = NULL;
@@ -130,7 +132,7 @@ int main(int argc, char **argv)
 			n--;
 			pfds[i].revents = 0;
 			if (on_ready(conns[i], now))
-				i++;	/* else slot i now holds the last entry: look at it next */
+				i++;	/* else entry i now holds the last one: look at it next */
 		}
 		conn_list_expire(&idle, now, drop);
 	}

@@ -26,13 +26,18 @@ teardown() {
 
 # ---- helpers -----------------------------------------------------------------
 
-# Clock ticks (1/100 s) of CPU the process has used, user + system.
-cpu_ticks() {
-	local rest
-	rest=$(cat "/proc/$1/stat") || return 1
-	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
-	set -- $rest
-	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
+# The number of threads of a process.
+task_count() {
+	ls "/proc/$1/task" | wc -l
+}
+
+# wait_task_count PID N: waits (5 s, scaled) until PID has at most N threads.
+wait_task_count() {
+	local tries=$(( $(secs 5) * 50 ))
+	while (( $(task_count "$1") > $2 && tries-- > 0 )); do
+		sleep 0.02
+	done
+	(( $(task_count "$1") <= $2 )) || { echo "pid $1 still has $(task_count "$1") threads, want <= $2" >&2; return 1; }
 }
 
 # Resident memory of the process, in KiB.
@@ -316,12 +321,14 @@ needs_concurrency() {
 	mkdir "$CGROUP" 2>/dev/null || skip "needs a pids cgroup (root, cgroup v1 pids controller)"
 	start_server "$MODEL"
 	base=$(fd_count "$SERVER_PID")
+	tasks=$(task_count "$SERVER_PID")
 	# one request first: ThreadSanitizer starts a thread of its own at the
 	# first pthread_create(), which must not take the room counted below
 	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
 	wait_for_fds "$base"
-	sleep 0.2                            # the connection's thread ends just after
-	tasks=$(ls "/proc/$SERVER_PID/task" | wc -l)
+	# the connection's thread ends just after its connection closes
+	wait_task_count "$SERVER_PID" $(( tasks + ${TSAN:-0} ))
+	tasks=$(task_count "$SERVER_PID")
 	# room for 3 connection threads; pthread_create fails with EAGAIN after that
 	echo $(( tasks + 3 )) >"$CGROUP/pids.max"
 	echo "$SERVER_PID" >"$CGROUP/cgroup.procs"
@@ -335,6 +342,8 @@ needs_concurrency() {
 	expect_eq "$RESP" "$output" "answer once threads are free"
 	stop_server
 	expect_eq 4 "$(stat_field refused)" refused=
+	# served: the first request, the 3 held, the last; a refusal is not "accepted"
+	expect_eq 5 "$(stat_field accepted)" accepted=
 }
 
 # ---- scale ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ enum io_result { IO_OK, IO_RETRY, IO_ERROR };
 
 /* ---------------------------------------------------------------- lifetime */
 
-struct conn *conn_new(int fd, bool blocking)
+struct conn *conn_new(int fd, enum net_mode mode)
 {
 	/* malloc, not calloc: the 32 KiB of buffers stay untouched (and so take no
 	   physical memory) until a client fills them; only the header is set. */
@@ -35,10 +35,9 @@ struct conn *conn_new(int fd, bool blocking)
 		return NULL;
 	memset(c, 0, offsetof(struct conn, in));
 	c->fd = fd;
-	c->blocking = blocking;
-	c->slot = -1;
+	c->blocking = mode == NET_BLOCKING;
 	stats_conn_opened();
-	if (blocking && server_opt.idle_timeout) {
+	if (c->blocking && server_opt.idle_timeout) {
 		/* A blocking model has no event loop to keep time: the kernel does it.
 		   read() and write() return EAGAIN once this long passes with no progress. */
 		struct timeval tv = { .tv_sec = server_opt.idle_timeout };
@@ -78,9 +77,13 @@ void conn_close(struct conn *c)
 
 void conn_refuse(struct conn *c, const char *why)
 {
-	net_refuse(c->fd, why);
+	net_refuse(c->fd, why);	/* counts it refused */
 	free(c);
 	stats_conn_closed();
+	/* conn_new() counted it accepted, but it was never served: take that back,
+	   so accepted= and refused= stay disjoint, as in the models that refuse
+	   before they make the state. */
+	atomic_fetch_sub_explicit(&stats.accepted, 1, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -206,7 +209,17 @@ static bool conn_answer(struct conn *c)
 
 /* ---------------------------------------------------------------- the handler */
 
-enum conn_want conn_run(struct conn *c, bool drain)
+/* After a read that got bytes: read again now, or wait for readiness? */
+static bool read_again(const struct conn *c, enum conn_reading reading, bool short_read)
+{
+	if (reading == CONN_READ_ONCE)
+		return false;		/* level-triggered: the next report says if more waits */
+	if (c->peer_hup)
+		return true;		/* after the FIN: on to EOF, no edge will come for it */
+	return !short_read;		/* the short-read rule: less than asked means empty */
+}
+
+enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 {
 	bool may_read = true;
 
@@ -231,11 +244,20 @@ enum conn_want conn_run(struct conn *c, bool drain)
 		case IO_RETRY: return CONN_READ;
 		case IO_ERROR: return CONN_CLOSE;
 		}
-		/* The short-read rule: a stream socket that gave less than we asked for
-		   is empty now, so an edge-triggered loop may stop without the extra
-		   read() that would only say EAGAIN. After a hang-up, read on to EOF. */
-		may_read = drain && (!short_read || c->peer_hup);
+		may_read = read_again(c, reading, short_read);
 	}
+}
+
+/* ---------------------------------------------------------------- hand-off */
+
+void conn_hand_off(struct conn *c)
+{
+	atomic_store_explicit(&c->handed_off, true, memory_order_release);
+}
+
+void conn_take_over(struct conn *c)
+{
+	(void)atomic_load_explicit(&c->handed_off, memory_order_acquire);
 }
 
 /* ---------------------------------------------------------------- idle list */
@@ -243,6 +265,7 @@ enum conn_want conn_run(struct conn *c, bool drain)
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now)
 {
 	c->last_active = now;
+	c->on_list = true;
 	c->next = NULL;
 	c->prev = l->tail;
 	if (l->tail)
@@ -263,6 +286,7 @@ void conn_list_remove(struct conn_list *l, struct conn *c)
 	else
 		l->tail = c->prev;
 	c->prev = c->next = NULL;
+	c->on_list = false;
 }
 
 void conn_list_touch(struct conn_list *l, struct conn *c, int64_t now)

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -20,6 +21,9 @@
 /* Held open so that at EMFILE one descriptor can be freed to accept and refuse. */
 static int spare_fd = -1;
 
+/* Passed from one net_accept() call to the next, for ThreadSanitizer: see below. */
+static atomic_bool accept_turn;
+
 static void set_opt(int fd, int level, int name, const char *what)
 {
 	int one = 1;
@@ -28,7 +32,13 @@ static void set_opt(int fd, int level, int name, const char *what)
 		die("setsockopt(%s)", what);
 }
 
-int net_listen(bool nonblocking)
+/* The kernel's flag for our mode, for socket() and accept4(). */
+static int sock_flags(enum net_mode mode)
+{
+	return SOCK_CLOEXEC | (mode == NET_NONBLOCKING ? SOCK_NONBLOCK : 0);
+}
+
+int net_listen(enum net_mode mode)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof sa;
@@ -42,7 +52,7 @@ int net_listen(bool nonblocking)
 		die("inet_pton('%s'): not an IPv4 address", server_opt.addr);
 	}
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+	fd = socket(AF_INET, SOCK_STREAM | sock_flags(mode), 0);
 	if (fd == -1)
 		die("socket");
 	/* Lets a restarted server bind while old connections sit in TIME_WAIT. */
@@ -106,12 +116,14 @@ static int refuse_at_emfile(int listen_fd, int flags)
 	return fd >= 0 ? NET_REFUSED : NET_AGAIN;
 }
 
-int net_accept(int listen_fd, bool nonblocking)
+/* net_accept() without the hand-off: the spare descriptor makes it unsafe in
+   two threads at once. */
+static int accept_one(int listen_fd, enum net_mode mode)
 {
 	/* accept4 sets both flags in the same call that creates the descriptor:
 	   one syscall instead of three (accept, fcntl F_SETFL, fcntl F_SETFD), and
 	   no window in which a fork+exec elsewhere could inherit it. */
-	int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+	int flags = sock_flags(mode);
 	int fd = accept4(listen_fd, NULL, NULL, flags);
 
 	if (fd == -1) {
@@ -140,5 +152,19 @@ int net_accept(int listen_fd, bool nonblocking)
 		net_refuse(fd, "too many connections (--max-conns)");
 		return NET_REFUSED;
 	}
+	return fd;
+}
+
+/* Callers take turns (epoll_oneshot: the one-shot listening socket goes to one
+   worker at a time), ordered by the kernel; the release and acquire of
+   accept_turn state that order in C, as conn_hand_off() does, so that
+   ThreadSanitizer sees the spare descriptor passed from turn to turn. */
+int net_accept(int listen_fd, enum net_mode mode)
+{
+	int fd;
+
+	(void)atomic_load_explicit(&accept_turn, memory_order_acquire);
+	fd = accept_one(listen_fd, mode);
+	atomic_store_explicit(&accept_turn, true, memory_order_release);
 	return fd;
 }
