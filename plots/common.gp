@@ -51,4 +51,4 @@ if (cannot ne "") { set label 99 cannot at screen 0.01, 0.03 left font ",10" tc 
 # closer than its width differ by no more than the machine's own noise.
 noise_band(lo, hi) = (lo == lo && hi == hi) ? \
     sprintf("set object 90 rect from graph 0, first %g to graph 1, first %g behind fc rgb '#d8d8d8' fs solid 0.6 noborder", lo, hi) : ""
-noise_text(pct) = pct eq "NA" ? "" : sprintf("grey band: noise floor, the A/A control %s: ±%s%% (min to max)", noise_what, pct)
+noise_text(pct) = pct eq "NA" ? "" : sprintf("grey band: the noise floor, min to max of the A/A control (%s), a spread of %s%% of its median", noise_what, pct)

@@ -208,7 +208,7 @@ measure() {
 		return
 	fi
 	cpu1=$(proc_cpu_ticks "$SPID") ns1=$(proc_cpu_ns "$SPID") host1=$(host_ticks)
-	if [ $usr1 = 1 ]; then
+	if [ $usr1 = 1 ] && [ -n "$snap0" ]; then
 		row_set counters_from snapshot
 		read_counters "$snap0" "$(stats_snapshot)"
 	elif [ "$model" != nginx ]; then
