@@ -4,8 +4,10 @@
 #   stats_value NAME LINE   the number after "NAME=" in a "stats model=..." line
 #   proc_state PID          the one-letter state of PID (Z: a zombie), or nothing
 #   proc_children PID       the PIDs of PID's live children, one a line
+#   proc_tasks PID          threads of PID + its live children (no fork: polled often)
 #   proc_cpu_ticks PID      CPU time of PID and its children, in clock ticks
 #   proc_cpu_ns PID         the same to the nanosecond, live threads only
+#   proc_cpu PID            both at once: "TICKS NS"
 #   proc_sockets PID        sockets open in PID and its children
 #
 # Everything is read from /proc (Linux 3.5 or later for .../children).
@@ -33,6 +35,17 @@ proc_children() {
 	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .
 }
 
+# proc_tasks PID: builtins only, since it runs every 50 ms beside a measurement.
+proc_tasks() {
+	local f line n=0 kids=()
+	while read -r f line; do [ "$f" = Threads: ] && n=$line && break; done < "/proc/$1/status" 2>/dev/null
+	for f in /proc/"$1"/task/*/children; do
+		read -r -a kids < "$f" 2>/dev/null
+		n=$((n + ${#kids[@]}))
+	done
+	echo "$n"
+}
+
 # proc_cpu_ticks PID: user + system time of the whole thread group (the
 # stat file of a process covers all its threads, the exited ones included),
 # of the children it has reaped (cutime + cstime) and of those still alive
@@ -54,6 +67,16 @@ proc_cpu_ns() {
 	files=$( { echo "$1"; proc_children "$1"; } | sed 's|.*|/proc/&/task/*/schedstat|')
 	# shellcheck disable=SC2086 # the globs are meant
 	awk '{ t += $1 } END { printf "%.0f\n", t }' $files 2>/dev/null
+}
+
+# proc_cpu PID: "TICKS NS", proc_cpu_ticks and proc_cpu_ns in one awk.
+proc_cpu() {
+	local pids
+	pids=$( { echo "$1"; proc_children "$1"; } )
+	# shellcheck disable=SC2086
+	awk 'FILENAME ~ /schedstat$/ { ns += $1; next }
+		{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%d %.0f\n", t, ns }' \
+		$(sed 's|.*|/proc/&/stat|' <<< "$pids") $(sed 's|.*|/proc/&/task/*/schedstat|' <<< "$pids") 2>/dev/null
 }
 
 # proc_sockets PID: the distinct sockets open in PID and its live children.

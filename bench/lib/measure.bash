@@ -6,15 +6,19 @@
 #
 #   start the server, pinned       wait for "listening on"
 #   hold N idle connections        a second loadgen; wait until the server has them
-#   start the measuring loadgen    its warm-up runs first
-#   BEFORE: stats line (SIGUSR1), CPU ticks, /proc/stat       <- at the end of the warm-up
-#   ...the measured seconds; the thread count sampled...
+#   BEFORE: stats line (SIGUSR1), CPU time, /proc/stat
+#   the measuring loadgen          warm-up, then the measured seconds;
+#                                  threads and children counted meanwhile
 #   AFTER:  the same three, then the descriptors still open   <- when loadgen exits
 #   stop the server and the idle holder
 #
 # Every figure of the server is AFTER - BEFORE from one process, so what the
 # idle connections cost to accept is not in it. A server that does not catch
-# SIGUSR1 is read once, at its exit (counters_from = since_start).
+# SIGUSR1 is read once, at its exit (counters_from = since_start), and its
+# CPU time is then counted since its start too. nginx has no stats line: its
+# request count comes from its stub_status page, before and after.
+# (BEFORE comes before loadgen starts, not at the end of its warm-up: on a
+# busy machine a shell's sleep and forks can take longer than a short run.)
 #
 # Uses from bench/run: BIN LOADGEN WORK SERVER_CPU LOADGEN_CPU NOFILE WARMUP
 # DURATION BACKLOG_RUN CLK_TCK, and the PIDS array (stopped on exit).
@@ -54,6 +58,14 @@ nginx_start() {
 		kill -0 "$SPID" 2>/dev/null && return 0
 	done
 	return 1
+}
+
+# nginx_requests: the requests nginx has answered, from its stub_status page
+# (bench/nginx.conf.in), asked over bash's /dev/tcp.
+nginx_requests() {
+	local reply
+	reply=$( exec 3<>"/dev/tcp/127.0.0.1/$SPORT" && printf 'GET /c10k-status HTTP/1.0\r\n\r\n' >&3 && timeout 2 cat <&3 ) 2>/dev/null
+	awk '/server accepts handled requests/ { getline; print $3; exit }' <<< "$reply"
 }
 
 # server_stop: SIGTERM, 5 s, then SIGKILL; the exit's stats line stays in server.err.
@@ -163,9 +175,9 @@ run_once() {
 	esac
 	[ "$mode" = close ] && largs+=(--close)
 	[ "$pipeline" -gt 1 ] && largs+=(--pipeline "$pipeline")
-	# long enough for a server that accepts one connection per wakeup to have them all
-	warmup=$(awk -v w="$WARMUP" -v c="$conns" 'BEGIN { print w + c / 1000 }')
-	limit=$(awk -v d="$duration" -v w="$warmup" 'BEGIN { printf "%d", d + w + 15 }')
+	# the warm-up is long enough for a server that accepts one connection per
+	# wakeup to have them all
+	read -r warmup limit <<< "$(awk -v w="$WARMUP" -v c="$conns" -v d="$duration" 'BEGIN { print w + c / 1000, int(d + w + c / 1000 + 15) }')"
 	row_set status ok
 	row_set reason ""
 	row_set loadavg1 "$(cut -d' ' -f1 /proc/loadavg)"
@@ -189,28 +201,34 @@ run_once() {
 # loadgen run, between the BEFORE and AFTER samples of the server.
 measure() {
 	local model=$1 idle=$2 conns=$3 duration=$4 warmup=$5 limit=$6; shift 6
-	local lpid rc cpu0 cpu1 ns0 ns1 snap0="" host0 host1 tasks peak=0 usr1=0
+	local lpid rc cpu0=0 cpu1 ns0=0 ns1 snap0="" host0 host1 peak=0 usr1=0 ng0="" ng1
+	if catches_usr1; then usr1=1 snap0=$(stats_snapshot); fi
+	[ "$model" = nginx ] && ng0=$(nginx_requests)
+	# without a snapshot the counters are since the start: so is the CPU time
+	if [ -n "$snap0" ] || [ -n "$ng0" ]; then read -r cpu0 ns0 <<< "$(proc_cpu "$SPID")"; fi
+	host0=$(host_ticks)
 	setsid taskset -c "$LOADGEN_CPU" timeout -k 2 "$limit" "$LOADGEN" -c "$conns" -t 1 -d "$duration" \
 		--warmup "$warmup" --timeout 2000 --format csv --header \
 		"$@" "http://127.0.0.1:$SPORT/" > "$WORK/loadgen.csv" 2> "$WORK/loadgen.err" &
 	lpid=$!
 	PIDS+=("$lpid")
-	sleep "$warmup"
-	catches_usr1 && usr1=1 && snap0=$(stats_snapshot)
-	cpu0=$(proc_cpu_ticks "$SPID") ns0=$(proc_cpu_ns "$SPID") host0=$(host_ticks)
 	# threads and children end with their connections: count them meanwhile
 	count_tasks
-	while kill -0 "$lpid" 2>/dev/null; do count_tasks; sleep 0.05; done
+	while kill -0 "$lpid" 2>/dev/null; do count_tasks; sleep 0.1; done
 	wait "$lpid"; rc=$?
 	forget_pid "$lpid"
 	if ! kill -0 "$SPID" 2>/dev/null || [ "$(proc_state "$SPID")" = Z ]; then
 		fail "the server exited during the run: $(tail -c 200 "$WORK/server.err")" "$model"
 		return
 	fi
-	cpu1=$(proc_cpu_ticks "$SPID") ns1=$(proc_cpu_ns "$SPID") host1=$(host_ticks)
+	read -r cpu1 ns1 <<< "$(proc_cpu "$SPID")"
+	host1=$(host_ticks)
 	if [ $usr1 = 1 ] && [ -n "$snap0" ]; then
 		row_set counters_from snapshot
 		read_counters "$snap0" "$(stats_snapshot)"
+	elif [ -n "$ng0" ] && ng1=$(nginx_requests) && [ -n "$ng1" ]; then
+		row_set counters_from snapshot
+		row_set srv_requests $(( ng1 - ng0 - 1 ))   # less the status request itself
 	elif [ "$model" != nginx ]; then
 		row_set counters_from since_start    # read from the exit line, in run_once
 	fi
@@ -233,8 +251,7 @@ measure() {
 # count_tasks: raises peak to the server's threads + live children now.
 count_tasks() {
 	local n
-	n=$(( $(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$SPID/status" 2>/dev/null || echo 0) +
-		$(proc_children "$SPID" | wc -l) ))
+	n=$(proc_tasks "$SPID")
 	[ "$n" -gt "$peak" ] && peak=$n
 }
 
