@@ -33,6 +33,8 @@ set xlabel "server socket option"
 set key inside left top opaque
 o = dir."/nodelay.dat"
 # room above the tallest whisker for the key: autoscale stops at the bars
+# (stats keeps to the current range: the left panel's must not clip it)
+set yrange [*:*]
 stats o using "p99_pipe1" name "P1" nooutput
 stats o using "p99_pipe8" name "P8" nooutput
 set yrange [10:4 * (P1_max > P8_max ? P1_max : P8_max)]
