@@ -33,9 +33,10 @@ server_start() {
 	setsid taskset -c "$SERVER_CPU" "$BIN/$model" -p 0 -q "$@" > "$WORK/server.out" 2> "$WORK/server.err" &
 	SPID=$!
 	PIDS+=("$SPID")
-	for _ in $(seq 250); do
-		SPORT=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\)$/\1/p' "$WORK/server.out")
-		[ -n "$SPORT" ] && return 0
+	local line tries=250
+	while (( tries-- > 0 )); do
+		read -r line < "$WORK/server.out"
+		[[ $line == "listening on "*:* ]] && SPORT=${line##*:} && return 0
 		kill -0 "$SPID" 2>/dev/null || break
 		sleep 0.02
 	done
