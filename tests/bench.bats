@@ -210,3 +210,15 @@ fake_run() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"noise floor is 50"*"over 10%"* ]] || { echo "$output"; false; }
 }
+
+@test "bench/run --plan: every model of servers/MODELS, each sweep's control, an estimate" {
+	run "$BATS_TEST_DIRNAME/../bench/run" --bin "$BIN" --quick --plan
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	for m in $(sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' "$BATS_TEST_DIRNAME/../servers/MODELS"); do
+		[[ $output == *"point      idle point $m 0 50 keepalive"* ]] || { echo "no idle point for $m"; false; }
+	done
+	for s in idle active close sockopt; do
+		[[ $output == *"point      $s control "* ]] || { echo "no control for $s"; false; }
+	done
+	[[ $output == *"estimate   "*" runs, up to "* ]]
+}
