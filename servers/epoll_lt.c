@@ -9,6 +9,15 @@
  * number watched: 10,000 idle connections cost nothing per call, where select()
  * and poll() pay for every one of them on every call.
  *
+ *   epoll instance (epfd), kept by the kernel between calls:
+ *     interest list: fd 3 IN (listen), fd 5 IN, fd 6 OUT, fd 7 IN, ...
+ *                    (epoll_ctl ADD once; MOD when what we want changes)
+ *     ready list:    fd 5, fd 7   <- a socket puts itself here when it
+ *                                    becomes ready (its wait-queue callback)
+ *   epoll_wait(epfd) copies out the ready list only: O(ready), not O(watched).
+ *   Level: a reported fd goes back on the ready list; the next epoll_wait
+ *   reports it again while unread bytes (or room to write) remain.
+ *
  * Level-triggered (the default, and poll()'s meaning): epoll_wait() reports a
  * descriptor for as long as it IS ready. So we may read once per report and
  * leave the rest; the next call reports it again. The price is that we must not

@@ -6,6 +6,16 @@
  * The model. -t worker threads (default: one per CPU it may run on) all sleep
  * in epoll_wait() on the same epoll descriptor, and whichever wakes serves what
  * it was given.
+ *
+ *   worker 1 --+                  epoll instance (epfd), shared
+ *   worker 2 --+-- epoll_wait --> interest: fd 3 IN|ONESHOT (listen),
+ *   ...        |                            fd 5 (disabled: worker 2 has it),
+ *   worker N --+                            fd 7 IN|ONESHOT, ...
+ *                                 ready:    fd 7 -> to one waiting worker
+ *   worker 2 serves fd 5 alone, then epoll_ctl(MOD) re-arms it: back in play.
+ *   main thread: sigtimedwait(SIGINT, SIGTERM); with --idle-timeout it also
+ *   shutdown()s expired connections, whose worker then closes them.
+ *
  * The danger: two threads could be handed the same connection at once (data
  * arrives while the first is still working), and would read and write over each
  * other. EPOLLONESHOT prevents it: once a descriptor is reported it is disabled

@@ -6,7 +6,14 @@
  * The model. We keep an array of struct pollfd, one per descriptor, with the
  * events we want; poll() fills in revents and returns how many are ready, and
  * we walk the array to find them. No bitmap, so no FD_SETSIZE limit: the array
- * grows to the descriptor limit.
+ * has room for as many descriptors as the process may open.
+ *
+ *   i  pfds[i]: fd events  revents   conns[i]        index_of[fd] = i
+ *   0           3  POLLIN   .         NULL (listen)
+ *   1           5  POLLIN   .         conn of fd 5  <-+ each call: the whole
+ *   2           9  POLLOUT  .         conn of fd 9    | array copied in, every
+ *   3           7  POLLIN   POLLIN    conn of fd 7  <-+ fd asked, revents out
+ *   npfds = 4; closing fd 5 moves entry 3 into entry 1, npfds = 3
  *
  * Level-triggered: a descriptor stays ready until we act, so one read per
  * report is enough, and we ask for POLLOUT only while answers wait to be

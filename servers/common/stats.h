@@ -34,7 +34,8 @@ static inline void stat_add(atomic_ulong *counter, unsigned long n)
 void stats_conn_opened(void);
 void stats_conn_closed(void);
 
-/* Prints "stats model=NAME accepted=N requests=N ..." as one line to stderr. */
+/* Prints "stats model=NAME accepted=N requests=N ..." as one line to stderr,
+   with one write(2). Async-signal-safe: the SIGUSR1 handler calls it. */
 void stats_print(const char *model);
 
 #endif
