@@ -38,7 +38,7 @@ lat_p999_us          [loadgen]
 lat_max_us           [loadgen]
 connect_p99_us       [loadgen]
 connect_max_us       [loadgen]
-connects_over_1s     [loadgen] share of connects that took over 1 s (SYN retried)
+connects_over_1s     [loadgen] connects that took over 1 s or timed out (a SYN retried)
 conn_req_min         [loadgen] requests served on the least served connection
 conn_req_median      [loadgen]
 conn_req_max         [loadgen]
