@@ -7,6 +7,8 @@
 #   xt      the x tic labels of the idle sweep, as a gnuplot tic list
 #   xts     the same, only 0 and the powers of ten (for narrow panels)
 #   cannot  one line naming the points a model could not serve ("" if none)
+#   cpu_lo, cpu_hi, rps_lo, rps_hi, cpu_pct, rps_pct, noise_what: the A/A
+#           control's spread of CPU per request and req/s (NaN if none)
 if (fmt eq "svg") {
     set terminal svg size 960,600 dynamic font "Sans,13" background rgb "white"
 } else {
@@ -19,17 +21,8 @@ set datafile separator ","
 set datafile columnheaders
 set datafile missing "NA"
 
-# One colour per model, the same in every graph: the O(N) scanners (select,
-# poll) warm, the epoll family cool, threads red, blocking grey, nginx black.
-MODELS_ALL = "blocking threads select poll epoll_lt epoll_et epoll_oneshot nginx"
-set linetype 1 lc rgb "#7f7f7f" lw 2 pt 4  ps 1.2   # blocking
-set linetype 2 lc rgb "#d62728" lw 2 pt 6  ps 1.2   # threads
-set linetype 3 lc rgb "#ff7f0e" lw 2 pt 8  ps 1.2   # select
-set linetype 4 lc rgb "#8c564b" lw 2 pt 10 ps 1.2   # poll
-set linetype 5 lc rgb "#1f77b4" lw 2 pt 5  ps 1.2   # epoll_lt
-set linetype 6 lc rgb "#2ca02c" lw 2 pt 7  ps 1.2   # epoll_et
-set linetype 7 lc rgb "#9467bd" lw 2 pt 9  ps 1.2   # epoll_oneshot
-set linetype 8 lc rgb "#000000" lw 2 pt 3  ps 1.2 dt 2   # nginx (reference)
+# One colour per model, the same in every graph: bench/plot sets the line
+# types and MODELS_ALL (servers/MODELS, then nginx) before this file.
 idx(m) = sum [i = 1:words(MODELS_ALL)] (word(MODELS_ALL, i) eq m ? i : 0)
 
 # Row filters: a model's measured points, and the points it could not serve.
@@ -52,3 +45,10 @@ set autoscale fix
 set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.02
 set bmargin 6
 if (cannot ne "") { set label 99 cannot at screen 0.01, 0.03 left font ",10" tc rgb "#444444" }
+
+# The noise floor: the A/A control (one model at one point, run twice every
+# round) spans lo..hi over the whole run; a grey band shows it. Two models
+# closer than its width differ by no more than the machine's own noise.
+noise_band(lo, hi) = (lo == lo && hi == hi) ? \
+    sprintf("set object 90 rect from graph 0, first %g to graph 1, first %g behind fc rgb '#d8d8d8' fs solid 0.6 noborder", lo, hi) : ""
+noise_text(pct) = pct eq "NA" ? "" : sprintf("grey band: the noise floor, min to max of the A/A control (%s), a spread of %s%% of its median", noise_what, pct)

@@ -8,6 +8,8 @@ set logscale x
 eval "set xtics ".xt
 set yrange [0:*]
 set format y "%.0s%c"
+eval noise_band(rps_lo, rps_hi)
+set label 98 noise_text(rps_pct) at screen 0.01, 0.06 left font ",10" tc rgb "#444444"
 plot for [m in models] dir."/idle.csv" \
         using (ok(m) ? xidle(column("idle")) : NaN):"req_per_s_med":"req_per_s_min":"req_per_s_max" \
         with yerrorlines lt idx(m) title m, \

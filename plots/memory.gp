@@ -22,9 +22,9 @@ set size 0.58, 0.90
 set origin 0.42, 0.06
 set rmargin 20
 set key outside right top vertical Left reverse samplen 2.5 spacing 1.3
-set ylabel "server threads, most seen (log scale)"
+set ylabel "server threads + child processes, most seen (log scale)"
 set yrange [0.8:*]
 plot for [m in models] dir."/idle.csv" \
-        using (ok(m) ? column("idle") + column("conns") : NaN):"threads_med" \
+        using (ok(m) ? column("idle") + column("conns") : NaN):"tasks_med" \
         with linespoints lt idx(m) title m
 unset multiplot

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 #
 # make bench in its smallest form: bench/run with four models, two idle
-# counts, one run per point and 0.3 s runs, into a temporary directory. The
+# counts, one round (each point once, the A/A control twice) and 0.3 s runs,
+# into a temporary directory. The
 # tests then check what a teacher relies on: every sweep's CSV with its header
 # and one row per point, the points a model cannot serve kept with a reason,
 # real PNG files from gnuplot, the manifest, the report, and no process left
@@ -19,7 +20,7 @@ setup_file() {
 	[ -x "$BIN/loadgen" ] && [ -x "$BIN/polltime" ] || return 0
 	# Its own session, so the test can look for anything it left running.
 	timeout "$(secs 110)" setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$BATS_FILE_TMPDIR/sid" \
-		"$BATS_TEST_DIRNAME/../bench/run" --bin "$BIN" --out "$OUT" --quick --repeats 1 --duration 0.3 \
+		"$BATS_TEST_DIRNAME/../bench/run" --bin "$BIN" --out "$OUT" --quick --rounds 1 --duration 0.3 \
 		--models "$MODELS" --idle "0 1000" > "$BATS_FILE_TMPDIR/bench.log" 2>&1
 	echo $? > "$BATS_FILE_TMPDIR/status"
 }
@@ -53,12 +54,26 @@ col() {
 		h=$(header "$OUT/$sweep.csv")
 		[[ $h == model,idle,conns,mode,pipeline,option,status,reason,runs,req_per_s_min,req_per_s_med,req_per_s_max,* ]] ||
 			{ echo "$sweep.csv: $h"; false; }
-		for m in lat_p50_us lat_p99_us lat_p999_us cpu_us_per_req wakeups_per_req events_per_wakeup rss_kb threads; do
+		for m in lat_p50_us lat_p99_us lat_p999_us connects_over_1s cpu_us_per_req wakeups_per_req events_per_wakeup fairness rss_kb tasks steal_pct; do
 			[[ ,$h, == *,${m}_min,${m}_med,${m}_max,* ]] || { echo "$sweep.csv lacks $m: $h"; false; }
 		done
 	done
 	expect_eq "mechanism,nfds,calls,seconds,ns_per_call,rep" "$(header "$OUT/polltime.csv")"
-	[[ $(header "$OUT/runs.csv") == sweep,model,idle,conns,mode,pipeline,option,rep,status,reason,* ]]
+	[[ $(header "$OUT/runs.csv") == round,seq,role,model,idle,conns,mode,pipeline,option,status,reason,steal_pct,loadavg1,* ]]
+	expect_eq "sweep,role,model,idle,conns,mode,pipeline,option" "$(header "$OUT/plan.csv")"
+	expect_eq "sweep,model,idle,conns,mode,pipeline,option,metric,runs,min,med,max,spread_pct" "$(header "$OUT/noise.csv")"
+}
+
+@test "runs.csv: every run in its round's order, the A/A control twice, counters by snapshot or since start" {
+	expect_eq "1 2 3 4 5" "$(col "$OUT/runs.csv" seq 'NR <= 6' | tr '\n' ' ' | sed 's/ $//')" "seq of the first runs"
+	# the idle sweep's control (epoll_lt here) ran twice in the round, and its spread is in noise.csv
+	expect_eq 2 "$(col "$OUT/runs.csv" role 'v["role"] == "control" && v["conns"] == 50' | wc -l)" "control runs"
+	expect_eq 2 "$(col "$OUT/noise.csv" runs 'v["sweep"] == "idle" && v["metric"] == "cpu_us_per_req"')" "control runs in noise.csv"
+	# every measured run of our servers read its counters and its CPU time
+	run col "$OUT/runs.csv" counters_from 'v["status"] == "ok"'
+	[[ $output =~ ^((snapshot|since_start)$'\n'?)+$ ]] || { echo "counters_from: $output"; false; }
+	run col "$OUT/runs.csv" srv_cpu_s 'v["status"] == "ok" && v["srv_cpu_s"] == "NA"'
+	expect_eq "" "$output" "runs without server CPU"
 }
 
 @test "the idle sweep has one row per model and idle count, none dropped" {
@@ -86,7 +101,7 @@ col() {
 		expect_eq ok "$(col "$OUT/idle.csv" status "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")" "epoll_lt idle=$n"
 		rps=$(col "$OUT/idle.csv" req_per_s_med "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")
 		awk -v r="$rps" 'BEGIN { exit !(r > 100) }' || { echo "req/s $rps"; false; }
-		for m in lat_p99_us_med cpu_us_per_req_med events_per_wakeup_med rss_kb_med threads_med; do
+		for m in lat_p99_us_med cpu_us_per_req_med events_per_wakeup_med rss_kb_med tasks_med; do
 			v=$(col "$OUT/idle.csv" "$m" "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")
 			awk -v x="$v" 'BEGIN { exit !(x + 0 > 0) }' || { echo "$m = '$v' at idle=$n"; false; }
 		done
@@ -94,7 +109,7 @@ col() {
 }
 
 @test "gnuplot produced real PNG files, and SVG beside them" {
-	for g in idle-throughput idle-p99 idle-cpu idle-events memory polltime active keepalive sockopt; do
+	for g in idle idle-throughput idle-p99 idle-cpu idle-events memory polltime active keepalive sockopt; do
 		[ -s "$OUT/$g.png" ] || { echo "no $g.png"; false; }
 		expect_eq "89504e470d0a1a0a" "$(head -c 8 "$OUT/$g.png" | od -An -tx1 | tr -d ' \n')" "$g.png magic"
 		[ "$(stat -c %s "$OUT/$g.png")" -gt 10000 ] || { echo "$g.png is suspiciously small"; false; }
@@ -110,7 +125,8 @@ col() {
 }
 
 @test "report.md shows the graphs and the tables" {
-	grep -q '!\[.*\](idle-throughput.png)' "$OUT/report.md"
+	grep -q '!\[.*\](idle.png)' "$OUT/report.md"
+	grep -q '^## The noise floor' "$OUT/report.md"
 	grep -q '!\[.*\](polltime.png)' "$OUT/report.md"
 	grep -q '^| model \\ idle N | 0 | 1000 |' "$OUT/report.md"
 	grep -q 'cannot serve' "$OUT/report.md"
@@ -145,4 +161,64 @@ fastest() {
 	echo "poll: $p10 ns at 10, $p10k ns at 10000; epoll: $e10 ns at 10, $e10k ns at 10000"
 	awk -v a="$p10" -v b="$p10k" 'BEGIN { exit !(b >= 50 * a) }'
 	awk -v a="$e10" -v b="$e10k" 'BEGIN { exit !(b <= 2 * a) }'
+}
+
+# A hand-made run: three runs of one point, four of its control, the columns
+# in a shuffled order (readers go by name), one failed point.
+fake_run() {
+	local d=$1
+	mkdir -p "$d"
+	printf '%s\n' "sweep,role,model,idle,conns,mode,pipeline,option" \
+		"idle,control,epoll_et,0,50,keepalive,1,default" \
+		"idle,point,poll,1000,50,keepalive,1,default" \
+		"idle,point,select,1000,50,keepalive,1,default" > "$d/plan.csv"
+	{
+		echo "srv_requests,req_per_s,role,model,idle,conns,mode,pipeline,option,status,reason,srv_cpu_s,srv_wakeups,srv_events,steal_pct,loadavg1,round"
+		echo "1000,100,point,poll,1000,50,keepalive,1,default,ok,,0.004,500,1000,0.5,1.0,1"
+		echo "1000,300,point,poll,1000,50,keepalive,1,default,ok,,0.006,250,1000,0.5,1.0,2"
+		echo "1000,200,point,poll,1000,50,keepalive,1,default,ok,,0.005,100,1000,0.5,1.0,3"
+		echo "NA,NA,point,select,1000,50,keepalive,1,default,failed,server accepted 1000 of 1000,NA,NA,NA,NA,1.0,1"
+		echo "NA,NA,point,select,1000,50,keepalive,1,default,not_run,not run: it failed in round 1,NA,NA,NA,NA,NA,2"
+		for r in 90 100 100 110; do echo "1000,$r,control,epoll_et,0,50,keepalive,1,default,ok,,0.002,900,1000,0.1,1.0,1"; done
+	} > "$d/runs.csv"
+}
+
+@test "bench/aggregate: min, median, max per point by column name, and the control's spread" {
+	d=$BATS_TEST_TMPDIR/agg
+	fake_run "$d"
+	run "$BATS_TEST_DIRNAME/../bench/aggregate" "$d"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	expect_eq "100 200 300" "$(col "$d/idle.csv" req_per_s_min 'v["model"] == "poll"') $(col "$d/idle.csv" req_per_s_med 'v["model"] == "poll"') $(col "$d/idle.csv" req_per_s_max 'v["model"] == "poll"')"
+	expect_eq 5 "$(col "$d/idle.csv" cpu_us_per_req_med 'v["model"] == "poll"')" "CPU per request, µs"
+	expect_eq 4 "$(col "$d/idle.csv" events_per_wakeup_med 'v["model"] == "poll"')" "events per wakeup"
+	expect_eq "failed" "$(col "$d/idle.csv" status 'v["model"] == "select"')"
+	[[ $(col "$d/idle.csv" reason 'v["model"] == "select"') == "server accepted"* ]]
+	# the control: 90..110 around a median of 100, a 20% spread
+	expect_eq "4 20.0" "$(col "$d/noise.csv" runs 'v["metric"] == "req_per_s"') $(col "$d/noise.csv" spread_pct 'v["metric"] == "req_per_s"')"
+}
+
+@test "bench/publish refuses a run whose noise floor is over 10%" {
+	d=$BATS_TEST_TMPDIR/pub
+	fake_run "$d"
+	"$BATS_TEST_DIRNAME/../bench/aggregate" "$d"
+	echo "# report" > "$d/report.md"
+	echo "mode:            full" > "$d/manifest.txt"
+	# the control's CPU per request: 2 µs every time, so 0%; make it spread
+	sed -i 's/^1000,110,control,epoll_et,0,50,keepalive,1,default,ok,,0.002/1000,110,control,epoll_et,0,50,keepalive,1,default,ok,,0.003/' "$d/runs.csv"
+	"$BATS_TEST_DIRNAME/../bench/aggregate" "$d"
+	run "$BATS_TEST_DIRNAME/../bench/publish" "$d"
+	[ "$status" -eq 1 ]
+	[[ $output == *"noise floor is 50"*"over 10%"* ]] || { echo "$output"; false; }
+}
+
+@test "bench/run --plan: every model of servers/MODELS, each sweep's control, an estimate" {
+	run "$BATS_TEST_DIRNAME/../bench/run" --bin "$BIN" --quick --plan
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	for m in $(sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' "$BATS_TEST_DIRNAME/../servers/MODELS"); do
+		[[ $output == *"point      idle point $m 0 50 keepalive"* ]] || { echo "no idle point for $m"; false; }
+	done
+	for s in idle active close sockopt; do
+		[[ $output == *"point      $s control "* ]] || { echo "no control for $s"; false; }
+	done
+	[[ $output == *"estimate   "*" runs, up to "* ]]
 }

@@ -28,6 +28,9 @@
 
 bats_require_minimum_version 1.5.0
 
+# stats_value, proc_state, proc_cpu_ticks, ...: shared with bench/run
+source "$BATS_TEST_DIRNAME/../lib/proc.bash"
+
 BIN=${BIN:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/bin}
 MODEL=${MODEL:-epoll_lt}
 TIME_SCALE=${TIME_SCALE:-1}
@@ -169,10 +172,7 @@ wait_exit() {
 
 # The one-letter state of a process (Z: a zombie).
 stat_of() {
-	local rest
-	rest=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	rest=${rest##*) }
-	echo "${rest%% *}"
+	proc_state "$1"
 }
 
 # stop_background: ends the tcpkits this test started with tk_bg.
@@ -196,9 +196,7 @@ teardown_server() {
 
 # field NAME TEXT: prints the number after "NAME=" in TEXT, or fails.
 field() {
-	local re="(^| )$1=([0-9]+)"
-	[[ $2 =~ $re ]] || { echo "no $1= in: $2" >&2; return 1; }
-	echo "${BASH_REMATCH[2]}"
+	stats_value "$1" "$2" || { echo "no $1= in: $2" >&2; return 1; }
 }
 
 stat_field() {
