@@ -179,8 +179,8 @@ static void *worker(void *arg)
 				continue;
 			die("epoll_wait");
 		}
-		stat_add(&stats.wakeups, 1);
-		stat_add(&stats.events, (unsigned long)n);
+		stat_add(&stats->wakeups, 1);
+		stat_add(&stats->events, (unsigned long)n);
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.ptr == NULL)
 				on_accept();
@@ -205,7 +205,7 @@ static void wait_for_stop(const sigset_t *stop)
 			conn_list_remove(&idle, c);
 			c->slot = 0;
 			shutdown(c->fd, SHUT_RDWR);	/* its worker sees the hang-up and closes it */
-			stat_add(&stats.timeouts, 1);
+			stat_add(&stats->timeouts, 1);
 		}
 		pthread_mutex_unlock(&idle_lock);
 	}

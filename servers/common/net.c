@@ -74,7 +74,7 @@ void net_refuse(int fd, const char *why)
 	if (send(fd, out, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		(void)0;	/* the client is gone already; nothing to tell it */
 	close(fd);
-	stat_add(&stats.refused, 1);
+	stat_add(&stats->refused, 1);
 }
 
 /* Out of descriptors: free the spare, accept the waiting connection, take the
@@ -136,7 +136,7 @@ int net_accept(int listen_fd, bool nonblocking)
 			return NET_AGAIN;
 		}
 	}
-	if (server_opt.max_conns && (long)atomic_load(&stats.open) >= server_opt.max_conns) {
+	if (server_opt.max_conns && (long)atomic_load(&stats->open) >= server_opt.max_conns) {
 		net_refuse(fd, "too many connections (--max-conns)");
 		return NET_REFUSED;
 	}
