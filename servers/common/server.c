@@ -5,12 +5,17 @@
 
 #include <stdio.h>
 
-int server_start(int argc, char **argv, const char *model, const char *summary, bool nonblocking)
+void server_init(int argc, char **argv, const char *model, const char *summary)
 {
 	program_name = model;
 	options_parse(argc, argv, model, summary);
 	raise_nofile(0);
 	signals_install();
+}
+
+int server_start(int argc, char **argv, const char *model, const char *summary, bool nonblocking)
+{
+	server_init(argc, argv, model, summary);
 	return net_listen(nonblocking);
 }
 

@@ -11,6 +11,11 @@
 #include "util.h"
 
 /* Parses the command line (-h and bad options exit here), raises the descriptor
+   limit and installs the signals: all of server_start() but the listening,
+   for a model that opens its own listening sockets (bin/reuseport). */
+void server_init(int argc, char **argv, const char *model, const char *summary);
+
+/* Parses the command line (-h and bad options exit here), raises the descriptor
    limit, installs the signals, opens the listening socket (non-blocking if asked)
    and prints "listening on ADDR:PORT". Returns the listening descriptor. */
 int server_start(int argc, char **argv, const char *model, const char *summary, bool nonblocking);
