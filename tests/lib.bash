@@ -5,7 +5,8 @@
 #   stop_server                SIGTERM, wait; sets STATS; fails unless exit 0
 #   stat_field NAME            a counter from STATS ("requests" -> 12)
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
-#   fd_count PID               open descriptors of PID
+#   fd_count PID               open descriptors of PID and its child processes
+#   child_pids PID             its child processes (bin/fork: one per connection)
 #   wait_fd_count PID N [S]    waits up to S seconds for PID to hold N descriptors
 #   wait_exit PID              waits for a signalled child; its exit status
 #   tk ARGS                    "$BIN/tcpkit" ARGS $PORT, under a timeout
@@ -181,8 +182,19 @@ stat_field() {
 	field "$1" "$STATS"
 }
 
+# child_pids PID: the processes whose parent is PID, zombies included.
+child_pids() {
+	pgrep -P "$1" || true
+}
+
+# fd_count PID: descriptors held by PID and its children, since bin/fork's
+# connections live in its children; the other models have none.
 fd_count() {
-	ls "/proc/$1/fd" | wc -l
+	local pid n=0
+	for pid in "$1" $(child_pids "$1"); do
+		n=$(( n + $(ls "/proc/$pid/fd" 2>/dev/null | wc -l) ))
+	done
+	echo "$n"
 }
 
 # wait_fd_count PID N [SECONDS]: a server closes a connection a moment after
