@@ -7,6 +7,8 @@
 #   make tsan          build with ThreadSanitizer into build/tsan/ and run the suite there
 #   make fuzz          fuzz the request framing with libFuzzer (clang) for FUZZ_SECONDS (60)
 #   make valgrind      a short client session per model under valgrind memcheck
+#   make format-check  is every C file laid out as .clang-format says? (CI runs it)
+#   make format        lay them out so (clang-format -i)
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -47,7 +49,7 @@ TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean
+.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -107,6 +109,12 @@ bench:
 
 clean:
 	rm -rf bin build results
+
+format-check:
+	$(Q)tests/format-check
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -31,13 +31,13 @@
    waits for anything but the next read, which is simply the next call. */
 static void serve(int fd)
 {
-	struct conn *c = conn_new(fd, true);
+	struct conn *c = conn_new(fd, NET_BLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
 		return;
 	}
-	while (conn_run(c, false) != CONN_CLOSE)
+	while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE)
 		;
 	conn_close(c);
 }
@@ -45,10 +45,10 @@ static void serve(int fd)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "blocking",
-				     "Iterative: one client at a time, blocking I/O. One idle client stalls all.", false);
+				     "Iterative: one client at a time, blocking I/O. One idle client stalls all.", NET_BLOCKING);
 
 	while (!server_stopping) {
-		int fd = net_accept(listen_fd, false);	/* sleeps until a client connects */
+		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
 
 		stat_add(&stats->wakeups, 1);
 		if (fd >= 0) {

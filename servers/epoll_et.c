@@ -62,7 +62,7 @@ static void drop(struct conn *c)
 
 static void add(int fd, int64_t now)
 {
-	struct conn *c = conn_new(fd, false);
+	struct conn *c = conn_new(fd, NET_NONBLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
@@ -78,7 +78,7 @@ static void add(int fd, int64_t now)
 static void on_accept(int listen_fd, int64_t now)
 {
 	for (;;) {
-		int fd = net_accept(listen_fd, true);
+		int fd = net_accept(listen_fd, NET_NONBLOCKING);
 
 		if (fd == NET_AGAIN)
 			return;
@@ -93,7 +93,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->peer_hup = true;	/* the short-read rule no longer holds: read to EOF */
-	want = conn_run(c, true);	/* drain: no edge comes for bytes already waiting */
+	want = conn_run(c, CONN_DRAIN);	/* drain: no edge comes for bytes already waiting */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
@@ -105,7 +105,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "epoll_et",
-				     "One thread; epoll(7) edge-triggered readiness loop, drained to EAGAIN.", true);
+				     "One thread; epoll(7) edge-triggered readiness loop, drained to EAGAIN.", NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);

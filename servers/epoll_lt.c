@@ -58,7 +58,7 @@ static void drop(struct conn *c)
 
 static void add(int fd, int64_t now)
 {
-	struct conn *c = conn_new(fd, false);
+	struct conn *c = conn_new(fd, NET_NONBLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
@@ -72,7 +72,7 @@ static void add(int fd, int64_t now)
 /* Level-triggered: take one connection; if more wait, the next call says so. */
 static void on_accept(int listen_fd, int64_t now)
 {
-	int fd = net_accept(listen_fd, true);
+	int fd = net_accept(listen_fd, NET_NONBLOCKING);
 
 	if (fd >= 0)
 		add(fd, now);
@@ -83,7 +83,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 	enum conn_want want;
 
 	(void)events;		/* EPOLLERR/EPOLLHUP: the read inside conn_run reports it */
-	want = conn_run(c, false);	/* one read is enough: the level is reported again */
+	want = conn_run(c, CONN_READ_ONCE);	/* one read is enough: the level is reported again */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
@@ -96,7 +96,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "epoll_lt",
-				     "One thread; epoll(7) level-triggered readiness loop.", true);
+				     "One thread; epoll(7) level-triggered readiness loop.", NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -113,7 +113,7 @@ static void idle_put(struct conn *c)
 
 static void add(int fd)
 {
-	struct conn *c = conn_new(fd, false);
+	struct conn *c = conn_new(fd, NET_NONBLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
@@ -131,7 +131,7 @@ static void on_accept(void)
 {
 	take_over(&listener_handed_off);
 	for (;;) {		/* take all that wait: the socket is disabled meanwhile */
-		int fd = net_accept(listen_fd, true);
+		int fd = net_accept(listen_fd, NET_NONBLOCKING);
 
 		if (fd == NET_AGAIN)
 			break;
@@ -151,7 +151,7 @@ static void on_ready(struct conn *c)
 	take_over(&c->handed_off);
 	if (server_opt.idle_timeout)
 		idle_take(c);		/* serving it: not idle */
-	want = conn_run(c, false);	/* the re-arm re-checks the level */
+	want = conn_run(c, CONN_READ_ONCE);	/* the re-arm re-checks the level */
 	if (want == CONN_CLOSE) {
 		idle_take(c);
 		conn_close(c);
@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 
 	listen_fd = server_start(argc, argv, "epoll_oneshot",
 				 "-t worker threads share one epoll set; EPOLLONESHOT gives each\n"
-				 "connection to one thread at a time, re-armed with EPOLL_CTL_MOD.", true);
+				 "connection to one thread at a time, re-armed with EPOLL_CTL_MOD.", NET_NONBLOCKING);
 	/* Block the stop signals before any worker exists: workers inherit the mask,
 	   and only sigtimedwait() in this thread takes them. */
 	signals_stop_set(&stop);

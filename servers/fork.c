@@ -118,7 +118,7 @@ static _Noreturn void serve(int listen_fd, struct conn *c, pid_t parent)
 {
 	close(listen_fd);	/* only the parent accepts (and the port closes with it) */
 	if (die_with_parent(parent))
-		while (conn_run(c, false) != CONN_CLOSE)
+		while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE)
 			;
 	conn_close(c);		/* counts it closed, in the shared counters */
 	_exit(0);		/* not exit(): the stdio buffers and atexit handlers are the parent's */
@@ -127,13 +127,13 @@ static _Noreturn void serve(int listen_fd, struct conn *c, pid_t parent)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "fork",
-				     "One process per connection (fork), blocking I/O; children reaped on SIGCHLD.", false);
+				     "One process per connection (fork), blocking I/O; children reaped on SIGCHLD.", NET_BLOCKING);
 	pid_t parent = getpid();
 
 	stats_share();		/* before the first fork: the children count into it */
 	reap_children();
 	while (!server_stopping) {
-		int fd = net_accept(listen_fd, false);	/* sleeps until a client connects */
+		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
 		struct conn *c;
 		pid_t pid;
 
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		stat_add(&stats->events, 1);
-		if ((c = conn_new(fd, true)) == NULL) {	/* counted open: --max-conns sees it */
+		if ((c = conn_new(fd, NET_BLOCKING)) == NULL) {	/* counted open: --max-conns sees it */
 			net_refuse(fd, "out of memory");
 			continue;
 		}

@@ -61,14 +61,14 @@ static void drop(struct conn *c)
 static void on_accept(int listen_fd, int64_t now)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = net_accept(listen_fd, true);
+		int fd = net_accept(listen_fd, NET_NONBLOCKING);
 		struct conn *c;
 
 		if (fd == NET_AGAIN)
 			return;
 		if (fd < 0)
 			continue;	/* one was refused: take the next */
-		if (npfds == capacity || (c = conn_new(fd, false)) == NULL) {
+		if (npfds == capacity || (c = conn_new(fd, NET_NONBLOCKING)) == NULL) {
 			net_refuse(fd, npfds == capacity ? "poll array full" : "out of memory");
 			continue;
 		}
@@ -82,7 +82,7 @@ static void on_accept(int listen_fd, int64_t now)
 /* Returns true if c is still open (in its slot), false if it was dropped. */
 static bool on_ready(struct conn *c, int64_t now)
 {
-	enum conn_want want = conn_run(c, false);	/* level: one read is enough */
+	enum conn_want want = conn_run(c, CONN_READ_ONCE);	/* level: one read is enough */
 
 	if (want == CONN_CLOSE) {
 		drop(c);
@@ -96,7 +96,7 @@ static bool on_ready(struct conn *c, int64_t now)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "poll",
-				     "One thread; poll(2) readiness loop.", true);
+				     "One thread; poll(2) readiness loop.", NET_NONBLOCKING);
 
 	capacity = (nfds_t)raise_nofile(0);
 	pfds = malloc(capacity * sizeof *pfds);

@@ -95,7 +95,7 @@ static void drop(struct conn *c)
 
 static void add(int fd, int64_t now)
 {
-	struct conn *c = conn_new(fd, false);
+	struct conn *c = conn_new(fd, NET_NONBLOCKING);
 
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
@@ -122,7 +122,7 @@ static void on_accept(int64_t now)
 
 		if (limited)
 			pthread_mutex_lock(&admit_lock);
-		fd = net_accept(loop->listen_fd, true);
+		fd = net_accept(loop->listen_fd, NET_NONBLOCKING);
 		if (fd >= 0)
 			add(fd, now);
 		if (limited)
@@ -136,7 +136,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 {
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->peer_hup = true;	/* the short-read rule no longer holds: read to EOF */
-	if (conn_run(c, true) == CONN_CLOSE) {	/* drain: no edge comes for bytes already waiting */
+	if (conn_run(c, CONN_DRAIN) == CONN_CLOSE) {	/* drain: no edge comes for bytes already waiting */
 		drop(c);
 		return;
 	}

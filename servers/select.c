@@ -58,7 +58,7 @@ static void drop(struct conn *c)
 
 static void on_accept(int listen_fd, int64_t now)
 {
-	int fd = net_accept(listen_fd, true);
+	int fd = net_accept(listen_fd, NET_NONBLOCKING);
 	struct conn *c;
 
 	if (fd < 0)
@@ -67,7 +67,7 @@ static void on_accept(int listen_fd, int64_t now)
 		net_refuse(fd, "descriptor beyond select()'s FD_SETSIZE");
 		return;
 	}
-	if ((c = conn_new(fd, false)) == NULL) {
+	if ((c = conn_new(fd, NET_NONBLOCKING)) == NULL) {
 		net_refuse(fd, "out of memory");
 		return;
 	}
@@ -78,7 +78,7 @@ static void on_accept(int listen_fd, int64_t now)
 
 static void on_ready(struct conn *c, int64_t now)
 {
-	enum conn_want want = conn_run(c, false);	/* level: one read is enough */
+	enum conn_want want = conn_run(c, CONN_READ_ONCE);	/* level: one read is enough */
 
 	if (want == CONN_CLOSE) {
 		drop(c);
@@ -103,7 +103,7 @@ static struct timeval *timeout(struct timeval *tv)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "select",
-				     "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only).", true);
+				     "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only).", NET_NONBLOCKING);
 
 	if (listen_fd >= FD_SETSIZE)
 		die("listening descriptor %d beyond FD_SETSIZE", listen_fd);

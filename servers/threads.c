@@ -38,7 +38,7 @@ static void *serve(void *arg)
 {
 	struct conn *c = arg;
 
-	while (conn_run(c, false) != CONN_CLOSE)
+	while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE)
 		;
 	conn_close(c);
 	return NULL;
@@ -62,12 +62,12 @@ static void thread_attr_init(pthread_attr_t *attr)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "threads",
-				     "One thread per connection, blocking I/O.", false);
+				     "One thread per connection, blocking I/O.", NET_BLOCKING);
 	pthread_attr_t attr;
 
 	thread_attr_init(&attr);
 	while (!server_stopping) {
-		int fd = net_accept(listen_fd, false);	/* sleeps until a client connects */
+		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
 		struct conn *c;
 		pthread_t tid;
 		int err;
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		/* Made here, not in the new thread: conn_new() counts it open, and
 		   --max-conns must see it before the next accept, not when (or if)
 		   the new thread gets to run. */
-		if ((c = conn_new(fd, true)) == NULL) {
+		if ((c = conn_new(fd, NET_BLOCKING)) == NULL) {
 			net_refuse(fd, "out of memory");
 			continue;
 		}

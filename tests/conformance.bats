@@ -2,7 +2,7 @@
 # run: per-model
 #
 # The conformance suite: what every server promises (docs/testing.md, and the
-# contract in DESIGN.md), checked byte for byte against the model named by
+# contract in docs/contract.md), checked byte for byte against the model named by
 # $MODEL. tests/run runs this file once per model. Every test starts its own
 # server on a free port, and teardown stops it: each test also proves that
 # the server exits 0 with its stats line on SIGTERM.
@@ -125,6 +125,28 @@ teardown() {
 @test "HTTP/1.1 without Host: 400 and close" {
 	run tk -x -s 'GET / HTTP/1.1\r\n\r\n'
 	expect_error 400
+}
+
+@test "two Host headers: 400 and close (RFC 9112 section 3.2)" {
+	run tk -x -s 'GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n'
+	expect_error 400
+}
+
+@test "a control character in a header value: 400 and close, nothing else answered" {
+	# "close" then a NUL: a reader that stops at the NUL sees "close", one that
+	# does not sees something else; neither may answer the GET behind it
+	run tk -x -s "GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\0x\\r\\n\\r\\n$GET"
+	expect_error 400
+	[[ $output != *'200 OK'* ]] || { echo "answered a request after the bad one: $output" >&2; false; }
+	run tk -x -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Bell: ring\x07\r\n\r\n'
+	expect_error 400
+	run tk -x -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Cr: a\rb\r\n\r\n'
+	expect_error 400
+}
+
+@test "a horizontal tab and obs-text in a header value are allowed" {
+	run -3 tk -x -n 1 -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Tab: a\tb\xe9\r\n\r\n'
+	expect_eq "$RESP" "$output" response
 }
 
 @test "header block over 8 KiB: 431 and close" {
@@ -279,6 +301,26 @@ post_with_body() {
 	expect_eq "$before" "$output" "server descriptors"
 	run -3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
+}
+
+@test "idle connections cost no CPU: one answered and kept alive, one mid-request" {
+	# A loop that asks for what it does not want (POLLOUT or EPOLLOUT on a
+	# socket that is almost always writable, level-triggered) is woken at once,
+	# again and again: 100% of a CPU for a connection that does nothing.
+	local base conns=2 t0 t1
+	base=$(fd_count "$SERVER_PID")
+	tk_bg -n 1 -g "$(ms 4000)" -t "$(ms 5000)" -x -s "$GET"
+	if [ "$MODEL" = blocking ]; then
+		conns=1                      # it holds one connection at a time
+	else
+		tk_bg -t "$(ms 5000)" -s 'GET / HTTP/1.1\r\nHo'
+	fi
+	run -0 wait_fd_count "$SERVER_PID" $(( base + conns ))
+	t0=$(cpu_ticks "$SERVER_PID")
+	sleep 1                              # the window in which CPU is measured
+	t1=$(cpu_ticks "$SERVER_PID")
+	echo "server CPU over 1 s with its connections idle: $(( t1 - t0 )) ticks of 100"
+	(( t1 - t0 < 20 )) || expect_eq "under 20 ticks" "$(( t1 - t0 )) ticks" "CPU while idle"
 }
 
 @test "--max-conns 3: of 5 connections at once, 3 served, 2 refused with 503" {

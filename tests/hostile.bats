@@ -26,18 +26,31 @@ teardown() {
 
 # ---- helpers -----------------------------------------------------------------
 
-# Clock ticks (1/100 s) of CPU the process has used, user + system.
-cpu_ticks() {
-	local rest
-	rest=$(cat "/proc/$1/stat") || return 1
-	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
-	set -- $rest
-	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
+# The number of threads of a process.
+task_count() {
+	ls "/proc/$1/task" | wc -l
 }
 
-# Resident memory of the process, in KiB.
+# wait_task_count PID N: waits (5 s, scaled) until PID has at most N threads.
+wait_task_count() {
+	local tries=$(( $(secs 5) * 50 ))
+	while (( $(task_count "$1") > $2 && tries-- > 0 )); do
+		sleep 0.02
+	done
+	(( $(task_count "$1") <= $2 )) || { echo "pid $1 still has $(task_count "$1") threads, want <= $2" >&2; return 1; }
+}
+
+# Resident memory of the server, in KiB. bin/fork's connections live in its
+# children, and each child's RSS also counts the pages it still shares with
+# the parent: for it, the sum of the proportional set sizes (PSS, a shared
+# page divided among its sharers) over the parent and its children.
 rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+	if [ "$MODEL" = fork ]; then
+		cat $(printf '/proc/%s/smaps_rollup ' "$1" $(child_pids "$1")) 2>/dev/null |
+			awk '/^Pss:/ { kb += $2 } END { print kb }'
+	else
+		awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+	fi
 }
 
 # wait_for_fds N: waits until the server holds N descriptors (its connections
@@ -244,7 +257,9 @@ needs_concurrency() {
 
 @test "EMFILE: 503 from the spare descriptor, no spin, served again afterwards" {
 	local base hold=5 full t0 t1 soft
-	[ "$MODEL" = blocking ] && hold=0    # it holds no connection while it accepts
+	case $MODEL in                       # it holds no connection while it accepts
+	blocking|fork) hold=0 ;;             # (fork: its children hold them)
+	esac
 	start_server "$MODEL"
 	base=$(fd_count "$SERVER_PID")
 	soft=$(prlimit --pid "$SERVER_PID" --nofile --output SOFT --noheadings)
@@ -256,7 +271,7 @@ needs_concurrency() {
 	expect_eq "$RESP_CLOSE" "$output" "answer to the first request"
 	full=$(( base + hold ))
 	case $MODEL in
-	blocking|threads)
+	blocking|threads|fork)
 		# A blocking accept4() fails with EMFILE at once, even with nobody
 		# waiting; the server then gives up the spare and sleeps in accept().
 		full=$(( full - 1 )) ;;
@@ -309,20 +324,26 @@ needs_concurrency() {
 	expect_eq 5 "$(stat_field refused)" refused=
 }
 
-@test "threads: when no thread can be created, 503, counted in refused=" {
-	[ "$MODEL" = threads ] || skip "only threads creates a thread per connection"
+@test "threads, fork: when no thread or process can be created, 503, counted in refused=" {
+	case $MODEL in
+	threads|fork) ;;
+	*) skip "only threads and fork create a task per connection" ;;
+	esac
 	local tasks base
 	CGROUP=/sys/fs/cgroup/pids/c10k-hostile-$$
 	mkdir "$CGROUP" 2>/dev/null || skip "needs a pids cgroup (root, cgroup v1 pids controller)"
 	start_server "$MODEL"
 	base=$(fd_count "$SERVER_PID")
+	tasks=$(task_count "$SERVER_PID")
 	# one request first: ThreadSanitizer starts a thread of its own at the
 	# first pthread_create(), which must not take the room counted below
 	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
 	wait_for_fds "$base"
-	sleep 0.2                            # the connection's thread ends just after
-	tasks=$(ls "/proc/$SERVER_PID/task" | wc -l)
-	# room for 3 connection threads; pthread_create fails with EAGAIN after that
+	# the connection's thread ends just after its connection closes
+	wait_task_count "$SERVER_PID" $(( tasks + ${TSAN:-0} ))
+	tasks=$(task_count "$SERVER_PID")
+	# room for 3 connection threads (or processes); pthread_create (or fork)
+	# fails with EAGAIN after that
 	echo $(( tasks + 3 )) >"$CGROUP/pids.max"
 	echo "$SERVER_PID" >"$CGROUP/cgroup.procs"
 	tk_bg -I 3 -S "$(secs 3)"
@@ -335,6 +356,8 @@ needs_concurrency() {
 	expect_eq "$RESP" "$output" "answer once threads are free"
 	stop_server
 	expect_eq 4 "$(stat_field refused)" refused=
+	# served: the first request, the 3 held, the last; a refusal is not "accepted"
+	expect_eq 5 "$(stat_field accepted)" accepted=
 }
 
 # ---- scale ---------------------------------------------------------------------------
@@ -343,6 +366,7 @@ needs_concurrency() {
 	case $MODEL in
 	blocking) skip "blocking: one idle client stalls every other" ;;
 	threads)  skip "threads: not an event model (10,000 threads is the next lesson)" ;;
+	fork)     skip "fork: not an event model (10,000 processes)" ;;
 	select)   skip "select: limited to FD_SETSIZE (1024) descriptors" ;;
 	esac
 	[ -x "$BIN/loadgen" ] || skip "no $BIN/loadgen"

@@ -5,8 +5,10 @@
 #   stop_server                SIGTERM, wait; sets STATS; fails unless exit 0
 #   stat_field NAME            a counter from STATS ("requests" -> 12)
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
-#   fd_count PID               open descriptors of PID and its child processes
+#   fd_count PID               open descriptors of PID, and the sockets of its children
 #   child_pids PID             its child processes (bin/fork: one per connection)
+#   cpu_ticks PID              CPU used by PID (all threads) and its children, user +
+#                              system, in 1/100 s
 #   wait_fd_count PID N [S]    waits up to S seconds for PID to hold N descriptors
 #   wait_exit PID              waits for a signalled child; its exit status
 #   tk ARGS                    "$BIN/tcpkit" ARGS $PORT, under a timeout
@@ -195,6 +197,14 @@ fd_count() {
 		n=$(( n + $(ls "/proc/$pid/fd" 2>/dev/null | wc -l) ))
 	done
 	echo "$n"
+}
+
+cpu_ticks() {
+	local rest
+	rest=$(cat "/proc/$1/stat") || return 1
+	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
+	set -- $rest
+	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
 }
 
 # wait_fd_count PID N [SECONDS]: a server closes a connection a moment after

@@ -25,7 +25,7 @@ enum io_result { IO_OK, IO_RETRY, IO_ERROR };
 
 /* ---------------------------------------------------------------- lifetime */
 
-struct conn *conn_new(int fd, bool blocking)
+struct conn *conn_new(int fd, enum net_mode mode)
 {
 	/* malloc, not calloc: the 32 KiB of buffers stay untouched (and so take no
 	   physical memory) until a client fills them; only the header is set. */
@@ -35,10 +35,10 @@ struct conn *conn_new(int fd, bool blocking)
 		return NULL;
 	memset(c, 0, offsetof(struct conn, in));
 	c->fd = fd;
-	c->blocking = blocking;
+	c->blocking = mode == NET_BLOCKING;
 	c->slot = -1;
 	stats_conn_opened();
-	if (blocking && server_opt.idle_timeout) {
+	if (c->blocking && server_opt.idle_timeout) {
 		/* A blocking model has no event loop to keep time: the kernel does it.
 		   read() and write() return EAGAIN once this long passes with no progress. */
 		struct timeval tv = { .tv_sec = server_opt.idle_timeout };
@@ -78,9 +78,13 @@ void conn_close(struct conn *c)
 
 void conn_refuse(struct conn *c, const char *why)
 {
-	net_refuse(c->fd, why);
+	net_refuse(c->fd, why);	/* counts it refused */
 	free(c);
 	stats_conn_closed();
+	/* conn_new() counted it accepted, but it was never served: take that back,
+	   so accepted= and refused= stay disjoint, as in the models that refuse
+	   before they make the state. */
+	atomic_fetch_sub_explicit(&stats->accepted, 1, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -206,7 +210,7 @@ static bool conn_answer(struct conn *c)
 
 /* ---------------------------------------------------------------- the handler */
 
-enum conn_want conn_run(struct conn *c, bool drain)
+enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 {
 	bool may_read = true;
 
@@ -234,7 +238,7 @@ enum conn_want conn_run(struct conn *c, bool drain)
 		/* The short-read rule: a stream socket that gave less than we asked for
 		   is empty now, so an edge-triggered loop may stop without the extra
 		   read() that would only say EAGAIN. After a hang-up, read on to EOF. */
-		may_read = drain && (!short_read || c->peer_hup);
+		may_read = reading == CONN_DRAIN && (!short_read || c->peer_hup);
 	}
 }
 

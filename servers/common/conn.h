@@ -15,6 +15,7 @@
 #define CONN_H
 
 #include "http.h"
+#include "net.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,6 +25,13 @@
 #define CONN_OUT_SIZE (16 * 1024)	/* answers to about 200 pipelined requests */
 
 enum conn_want { CONN_READ, CONN_WRITE, CONN_CLOSE };
+
+/* How far conn_run() reads, the one thing the trigger mode decides.
+   CONN_READ_ONCE: at most one read per call; level-triggered readiness says
+   again while input waits. CONN_DRAIN: read until the socket is empty (a read
+   shorter than asked proves it, or EAGAIN; after the peer hung up, until EOF):
+   what edge-triggered needs, since no new edge comes for bytes already waiting. */
+enum conn_reading { CONN_READ_ONCE, CONN_DRAIN };
 
 struct conn {
 	int fd;
@@ -47,25 +55,23 @@ struct conn {
 	char out[CONN_OUT_SIZE];
 };
 
-/* Makes the state for an accepted connection and counts it opened; blocking says
-   how the socket is. With --idle-timeout a blocking socket gets SO_RCVTIMEO and
-   SO_SNDTIMEO. Returns NULL when out of memory (the caller refuses the connection). */
-struct conn *conn_new(int fd, bool blocking);
+/* Makes the state for an accepted connection and counts it opened; mode says
+   how the socket was accepted. With --idle-timeout a blocking socket gets
+   SO_RCVTIMEO and SO_SNDTIMEO. Returns NULL when out of memory (the caller
+   refuses the connection). */
+struct conn *conn_new(int fd, enum net_mode mode);
 
 /* Closes the socket, frees the state, counts the connection closed. */
 void conn_close(struct conn *c);
 
 /* For a connection that cannot be served after all (threads: no thread for it):
-   answers 503 with the reason, closes, frees, counts it refused and closed. */
+   answers 503 with the reason, closes, frees, counts it refused and closed, and
+   no longer accepted. */
 void conn_refuse(struct conn *c, const char *why);
 
-/* Makes all the progress possible without blocking and says what to wait for.
-   drain=false: read at most once per call; level-triggered readiness will say
-   again when more input waits. drain=true: read until the socket is empty
-   (a read shorter than asked proves it, or EAGAIN; after the peer hung up,
-   until EOF): what an edge-triggered model must do, since no new edge comes
-   for bytes already waiting. */
-enum conn_want conn_run(struct conn *c, bool drain);
+/* Makes all the progress possible without blocking, reading once or draining
+   as asked, and says what to wait for next. */
+enum conn_want conn_run(struct conn *c, enum conn_reading reading);
 
 /* ---- the idle list: connections in order of last activity, oldest first ---- */
 

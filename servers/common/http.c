@@ -3,7 +3,8 @@
  *
  * The parser is strict where leniency hides a bug or invites request smuggling
  * (folded header lines, conflicting Content-Length, a Transfer-Encoding we do
- * not implement, HTTP/1.1 without Host) and plain elsewhere: a bare LF ends a
+ * not implement, HTTP/1.1 without Host or with two, a control character in a
+ * header value) and plain elsewhere: a bare LF ends a
  * line as well as CRLF, and empty lines before a request are skipped (RFC 9112
  * section 2.2 asks servers to be robust to a stray CRLF after a body).
  */
@@ -20,6 +21,16 @@
 static bool is_tchar(unsigned char c)
 {
 	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* May a field value hold c? Visible characters, space, horizontal tab and
+   obs-text (bytes 0x80-0xff), RFC 9110 section 5.5; never another control
+   character. A NUL in particular would end the value for any code that reads
+   it as a C string, so "Connection: close\0..." could mean close to one
+   reader and not to another: reject the request instead. */
+static bool is_field_char(unsigned char c)
+{
+	return c == '\t' || (c >= ' ' && c != 0x7f);
 }
 
 /* Records an error answer; returns false so a parse step can end with it. */
@@ -143,9 +154,16 @@ static bool parse_header(const char *line, size_t n, struct http_request *req,
 	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 		ve--;
 	vn = (size_t)(ve - v);
+	for (size_t i = 0; i < vn; i++)
+		if (!is_field_char((unsigned char)v[i]))
+			return fail(req, 400, "control character in a header value");
 
 #define IS(name) (name_len == sizeof name - 1 && strncasecmp(line, name, name_len) == 0)
 	if (IS("Host")) {
+		/* Two Host lines could name two hosts, and a proxy in front of us
+		   might pick the other one: RFC 9112 section 3.2 says MUST be 400. */
+		if (facts->host)
+			return fail(req, 400, "more than one Host header");
 		facts->host = true;
 	} else if (IS("Connection")) {
 		facts->close |= list_has(v, vn, "close");

@@ -32,8 +32,17 @@ static void set_opt(int fd, int level, int name, const char *what)
 		die("setsockopt(%s)", what);
 }
 
+/* The kernel's flag for our mode, for socket() and accept4(). */
+static int sock_flags(enum net_mode mode)
+{
+	return SOCK_CLOEXEC | (mode == NET_NONBLOCKING ? SOCK_NONBLOCK : 0);
+}
+
+/* Whether other sockets may listen on the same port (SO_REUSEPORT). */
+enum port_use { PORT_OWN, PORT_SHARED };
+
 /* socket, options, bind, listen. Returns the descriptor and the port bound. */
-static int open_listener(int port, bool nonblocking, bool reuseport, int *bound)
+static int open_listener(int port, enum net_mode mode, enum port_use use, int *bound)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof sa;
@@ -47,14 +56,14 @@ static int open_listener(int port, bool nonblocking, bool reuseport, int *bound)
 		die("inet_pton('%s'): not an IPv4 address", server_opt.addr);
 	}
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+	fd = socket(AF_INET, SOCK_STREAM | sock_flags(mode), 0);
 	if (fd == -1)
 		die("socket");
 	/* Lets a restarted server bind while old connections sit in TIME_WAIT. */
 	set_opt(fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
 	/* Lets several sockets of this user bind the same address and port; set
 	   on each of them, the first included, before bind. */
-	if (reuseport)
+	if (use == PORT_SHARED)
 		set_opt(fd, SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT");
 	if (server_opt.nodelay)
 		set_opt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
@@ -68,10 +77,10 @@ static int open_listener(int port, bool nonblocking, bool reuseport, int *bound)
 	return fd;
 }
 
-int net_listen(bool nonblocking)
+int net_listen(enum net_mode mode)
 {
 	int port;
-	int fd = open_listener(server_opt.port, nonblocking, false, &port);
+	int fd = open_listener(server_opt.port, mode, PORT_OWN, &port);
 
 	net_listening(port);
 	return fd;
@@ -79,7 +88,7 @@ int net_listen(bool nonblocking)
 
 int net_listen_shared(int port, int *bound)
 {
-	return open_listener(port, true, true, bound);
+	return open_listener(port, NET_NONBLOCKING, PORT_SHARED, bound);
 }
 
 void net_listening(int port)
@@ -133,12 +142,12 @@ static int refuse_at_emfile(int listen_fd, int flags)
 	return fd >= 0 ? NET_REFUSED : NET_AGAIN;
 }
 
-int net_accept(int listen_fd, bool nonblocking)
+int net_accept(int listen_fd, enum net_mode mode)
 {
 	/* accept4 sets both flags in the same call that creates the descriptor:
 	   one syscall instead of three (accept, fcntl F_SETFL, fcntl F_SETFD), and
 	   no window in which a fork+exec elsewhere could inherit it. */
-	int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+	int flags = sock_flags(mode);
 	int fd = accept4(listen_fd, NULL, NULL, flags);
 
 	if (fd == -1) {

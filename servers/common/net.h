@@ -4,16 +4,19 @@
 #ifndef NET_H
 #define NET_H
 
-#include <stdbool.h>
+/* How a socket waits: a blocking call sleeps until it can go on; a non-blocking
+   one returns EAGAIN at once and the model's readiness API says when to retry.
+   (Our names, not the kernel's SOCK_NONBLOCK flag, which net.c derives from them.) */
+enum net_mode { NET_BLOCKING, NET_NONBLOCKING };
 
 #define NET_AGAIN   (-1)	/* nothing more to accept now: wait for readiness */
 #define NET_REFUSED (-2)	/* one connection was refused (503) and closed: accept again */
 
 /* Opens the listening socket from server_opt (address, port, backlog, SO_REUSEADDR,
-   TCP_NODELAY, which Linux copies to every accepted socket), non-blocking if
-   asked, and prints "listening on ADDR:PORT" to stdout. Returns the descriptor;
+   TCP_NODELAY, which Linux copies to every accepted socket) in the given mode,
+   and prints "listening on ADDR:PORT" to stdout. Returns the descriptor;
    dies on failure. */
-int net_listen(bool nonblocking);
+int net_listen(enum net_mode mode);
 
 /* For a model with several listening sockets on one port (bin/reuseport):
    opens one, non-blocking, with SO_REUSEPORT, on port (0: any free port), and
@@ -25,14 +28,14 @@ int net_listen_shared(int port, int *bound);
    listening sockets calls it once they all listen. Dies on failure. */
 void net_listening(int port);
 
-/* Accepts one connection. Returns its descriptor (close-on-exec; non-blocking if
-   asked), NET_AGAIN when none is waiting (or the call was interrupted), or
+/* Accepts one connection. Returns its descriptor (close-on-exec, in the given
+   mode), NET_AGAIN when none is waiting (or the call was interrupted), or
    NET_REFUSED when one was refused: past --max-conns, or the process is out of
    descriptors (EMFILE/ENFILE), when a spare descriptor is given up to accept it,
    answer 503 and close it, so a level-triggered loop does not spin on a backlog
    it cannot empty. Thread-safe: at EMFILE one thread at a time gives up the
    spare, the others wait for the lock (they are out of descriptors too). */
-int net_accept(int listen_fd, bool nonblocking);
+int net_accept(int listen_fd, enum net_mode mode);
 
 /* Answers 503 with the reason on a connection not yet served (no struct conn),
    closes it, counts it refused. */

@@ -13,10 +13,11 @@ void server_init(int argc, char **argv, const char *model, const char *summary)
 	signals_install();
 }
 
-int server_start(int argc, char **argv, const char *model, const char *summary, bool nonblocking)
+int server_start(int argc, char **argv, const char *model, const char *summary,
+		 enum net_mode mode)
 {
 	server_init(argc, argv, model, summary);
-	return net_listen(nonblocking);
+	return net_listen(mode);
 }
 
 int server_finish(void)
