@@ -189,22 +189,31 @@ child_pids() {
 	pgrep -P "$1" || true
 }
 
-# fd_count PID: descriptors held by PID and its children, since bin/fork's
-# connections live in its children; the other models have none.
+# fd_count PID: descriptors held by PID, plus the sockets its children hold:
+# bin/fork serves each connection in a child, whose other descriptors are
+# copies of the parent's. So N connections are N more, in every model (the
+# others have no children).
 fd_count() {
-	local pid n=0
-	for pid in "$1" $(child_pids "$1"); do
-		n=$(( n + $(ls "/proc/$pid/fd" 2>/dev/null | wc -l) ))
+	local n pid link
+	n=$(ls "/proc/$1/fd" | wc -l)
+	for pid in $(child_pids "$1"); do
+		for link in /proc/"$pid"/fd/*; do
+			[[ $(readlink "$link" 2>/dev/null) == socket:* ]] && n=$(( n + 1 ))
+		done
 	done
 	echo "$n"
 }
 
+# cpu_ticks PID: CPU used by PID and its live children (bin/fork), in 1/100 s.
 cpu_ticks() {
-	local rest
-	rest=$(cat "/proc/$1/stat") || return 1
-	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
-	set -- $rest
-	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
+	local rest pid n=0
+	for pid in "$1" $(child_pids "$1"); do
+		rest=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		rest=${rest##*) }            # fields from the 3rd on; comm may hold spaces
+		set -- $rest
+		n=$(( n + ${12} + ${13} ))   # utime and stime: fields 14 and 15
+	done
+	echo "$n"
 }
 
 # wait_fd_count PID N [SECONDS]: a server closes a connection a moment after

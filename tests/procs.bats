@@ -75,12 +75,17 @@ wait_gone() {
 }
 
 @test "fork: keep-alive requests counted in the children reach the stats line" {
-	local row
+	local row counted served
 	start_server fork
 	row=$(loadgen_csv -c 10 -d 1)
 	echo "$row"
+	counted=$(cut -d, -f13 <<<"$row")
 	stop_server
-	expect_eq "$(cut -d, -f13 <<<"$row")" "$(stat_field requests)" "server's requests= vs loadgen's"
+	# loadgen stops counting at the deadline: answers still in flight then (at
+	# most one per connection) were served but not counted
+	served=$(stat_field requests)
+	(( counted > 0 && served >= counted && served <= counted + 10 )) ||
+		expect_eq "$counted .. $(( counted + 10 ))" "$served" "server's requests= (counted in the children)"
 	expect_eq 10 "$(stat_field accepted)" "server's accepted="
 }
 
