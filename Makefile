@@ -7,6 +7,7 @@
 #   make tsan          build with ThreadSanitizer into build/tsan/ and run the suite there
 #   make fuzz          fuzz the request framing with libFuzzer (clang) for FUZZ_SECONDS (60)
 #   make valgrind      a short client session per model under valgrind memcheck
+#   make grade SRC=F   grade your own server F.c (labs/starter/) against the suites
 #   make format-check  is every C file laid out as .clang-format says? (CI runs it)
 #   make format        lay them out so (clang-format -i)
 #   make clean         remove bin/, build/ and results/
@@ -49,7 +50,7 @@ TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check
+.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -112,6 +113,11 @@ clean:
 
 format-check:
 	$(Q)tests/format-check
+
+# make grade SRC=mine.c [MODEL=epoll_lt]: tests/grade says what each line means.
+grade:
+	$(Q)tests/deps
+	$(Q)tests/grade $(if $(SRC),$(SRC),$(error make grade needs SRC=FILE.c, e.g. SRC=labs/starter/server.c)) $(MODEL)
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

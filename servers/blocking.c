@@ -13,6 +13,14 @@
  * from another terminal hangs until nc quits. A slow or idle client stalls
  * everyone, and the benchmark cannot run this model with idle connections at all.
  *
+ *   client A ==== conn fd ====> the one thread: read() -> answer -> write(),
+ *                                 again and again until A closes; asleep in
+ *                                 read() while A sends nothing
+ *   client B --+
+ *   client C --+--> listen fd: accept backlog [ B | C | D ]
+ *   client D --+     (the kernel completed their handshakes; they wait for
+ *                     accept(), which comes only when A is done)
+ *
  * What the kernel does meanwhile: connections beyond the one being served
  * complete their TCP handshake anyway and queue in the accept backlog (-b,
  * capped by net.core.somaxconn); when it is full, new SYNs are dropped and

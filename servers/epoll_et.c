@@ -9,6 +9,15 @@
  * number watched: 10,000 idle connections cost nothing per call, where select()
  * and poll() pay for every one of them on every call.
  *
+ *   epoll instance (epfd), kept by the kernel between calls:
+ *     interest list: fd 3 IN|ET (listen), fd 5 IN|OUT|RDHUP|ET, fd 7 ...
+ *                    (epoll_ctl ADD once per connection, never MOD)
+ *     ready list:    fd 5   <- put here when bytes ARRIVE (or room appears),
+ *                              not for as long as they wait
+ *   epoll_wait(epfd) copies out the ready list only: O(ready), not O(watched).
+ *   Edge: a reported fd does not go back; bytes we leave unread stay
+ *   unreported until more arrive. So we read until a short read.
+ *
  * Edge-triggered (EPOLLET): epoll_wait() reports a descriptor when it BECOMES
  * ready (new bytes arrive, room appears), once. So we must drain: read, and
  * accept, until the kernel has nothing left, or the rest waits unseen until
@@ -87,13 +96,18 @@ static void on_accept(int listen_fd, int64_t now)
 	}
 }
 
+/* Drain: no edge comes for bytes already waiting. But a read that returns less
+   than asked proves the socket empty, and it is safe to stop there: bytes that
+   arrive after that read raise a new edge. Except after the FIN: nothing
+   arrives after it, so no edge would ever report the EOF behind the last
+   bytes; with peer_hup set, conn_run() reads on until read() returns 0. */
 static void on_ready(struct conn *c, uint32_t events, int64_t now)
 {
 	enum conn_want want;
 
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->peer_hup = true;	/* the short-read rule no longer holds: read to EOF */
-	want = conn_run(c, CONN_DRAIN);	/* drain: no edge comes for bytes already waiting */
+		c->peer_hup = true;	/* the short-read rule no longer holds */
+	want = conn_run(c, CONN_DRAIN);	/* edge: read until the socket is empty */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
@@ -105,7 +119,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "epoll_et",
-				     "One thread; epoll(7) edge-triggered readiness loop, drained to EAGAIN.", NET_NONBLOCKING);
+				     "One thread; epoll(7) edge-triggered readiness loop; reads until a short read.", NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -9,6 +9,15 @@
  * number watched: 10,000 idle connections cost nothing per call, where select()
  * and poll() pay for every one of them on every call.
  *
+ *   epoll instance (epfd), kept by the kernel between calls:
+ *     interest list: fd 3 IN (listen), fd 5 IN, fd 6 OUT, fd 7 IN, ...
+ *                    (epoll_ctl ADD once; MOD when what we want changes)
+ *     ready list:    fd 5, fd 7   <- a socket puts itself here when it
+ *                                    becomes ready (its wait-queue callback)
+ *   epoll_wait(epfd) copies out the ready list only: O(ready), not O(watched).
+ *   Level: a reported fd goes back on the ready list; the next epoll_wait
+ *   reports it again while unread bytes (or room to write) remain.
+ *
  * Level-triggered (the default, and poll()'s meaning): epoll_wait() reports a
  * descriptor for as long as it IS ready. So we may read once per report and
  * leave the rest; the next call reports it again. The price is that we must not
@@ -25,12 +34,14 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #define MAX_EVENTS 256		/* ready descriptors taken per epoll_wait */
 
 static int epfd;
+static enum conn_want *watched;	/* by descriptor: what epoll watches it for now */
 static struct conn_list idle;	/* for --idle-timeout, oldest first */
 
 /* Registers (op ADD) or changes (op MOD) what we wait for on c. Level-triggered:
@@ -46,7 +57,7 @@ static bool watch(struct conn *c, int op, enum conn_want want)
 		note("epoll_ctl(fd %d): %s", c->fd, strerror(errno));
 		return false;
 	}
-	c->slot = (int)want;	/* remember it: change it only when the want changes */
+	watched[c->fd] = want;	/* remember it: change it only when the want changes */
 	return true;
 }
 
@@ -89,7 +100,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 		return;
 	}
 	conn_list_touch(&idle, c, now);
-	if (want != (enum conn_want)c->slot && !watch(c, EPOLL_CTL_MOD, want))
+	if (want != watched[c->fd] && !watch(c, EPOLL_CTL_MOD, want))
 		drop(c);
 }
 
@@ -98,7 +109,11 @@ int main(int argc, char **argv)
 	int listen_fd = server_start(argc, argv, "epoll_lt",
 				     "One thread; epoll(7) level-triggered readiness loop.", NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
+	size_t max_fds = (size_t)raise_nofile(0);	/* every descriptor is below the limit */
 
+	watched = malloc(max_fds * sizeof *watched);
+	if (watched == NULL)
+		die("malloc(%zu wants)", max_fds);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd == -1)
 		die("epoll_create1");

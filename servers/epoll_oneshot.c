@@ -6,6 +6,16 @@
  * The model. -t worker threads (default: one per CPU it may run on) all sleep
  * in epoll_wait() on the same epoll descriptor, and whichever wakes serves what
  * it was given.
+ *
+ *   worker 1 --+                  epoll instance (epfd), shared
+ *   worker 2 --+-- epoll_wait --> interest: fd 3 IN|ONESHOT (listen),
+ *   ...        |                            fd 5 (disabled: worker 2 has it),
+ *   worker N --+                            fd 7 IN|ONESHOT, ...
+ *                                 ready:    fd 7 -> to one waiting worker
+ *   worker 2 serves fd 5 alone, then epoll_ctl(MOD) re-arms it: back in play.
+ *   main thread: sigtimedwait(SIGINT, SIGTERM); with --idle-timeout it also
+ *   shutdown()s expired connections, whose worker then closes them.
+ *
  * The danger: two threads could be handed the same connection at once (data
  * arrives while the first is still working), and would read and write over each
  * other. EPOLLONESHOT prevents it: once a descriptor is reported it is disabled
@@ -22,6 +32,8 @@
  *
  * The cost: one epoll_ctl(MOD) per request beside the read and the write, and
  * counters shared between threads. The gain: the work spreads over the CPUs.
+ * (conn_take_over() and conn_hand_off() add nothing the kernel does not already
+ * promise: they say it in C, for ThreadSanitizer; see conn.h.)
  *
  * --idle-timeout: a worker takes a connection off the idle list while it
  * serves it and puts it back before re-arming. The main thread, which also
@@ -49,35 +61,6 @@ static int epfd, listen_fd;
 static struct conn_list idle;	/* every open connection; for --idle-timeout, oldest first */
 static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Handing a connection to the next thread. The kernel orders it: whatever this
-   thread wrote before epoll_ctl() is visible to the thread that epoll_wait()
-   gives the descriptor to next. But C11's memory model knows nothing of
-   syscalls, and ThreadSanitizer (make tsan) sees only the order it models, so
-   we also state it in C: a release store before re-arming, an acquire load by
-   the next owner. On x86 both are plain moves. */
-static void give_away(atomic_bool *handed_off)
-{
-	atomic_store_explicit(handed_off, true, memory_order_release);
-}
-
-static void take_over(atomic_bool *handed_off)
-{
-	(void)atomic_load_explicit(handed_off, memory_order_acquire);
-}
-
-static atomic_bool listener_handed_off;	/* the same for the listening socket */
-
-/* One order no C statement can state: the re-arming epoll_ctl() itself may
-   still be returning when the next owner closes the descriptor. The kernel
-   holds the file until epoll_ctl() returns, so that is safe, but TSan counts
-   it a race on the descriptor. A TSan build asks this function for its
-   suppressions; in other builds nothing calls it. */
-const char *__tsan_default_suppressions(void);
-const char *__tsan_default_suppressions(void)
-{
-	return "race:epoll_ctl\n";
-}
-
 /* Enables one report for c (ADD the first time, MOD after each report). */
 static bool arm(int fd, void *ptr, int op, enum conn_want want)
 {
@@ -97,9 +80,8 @@ static bool arm(int fd, void *ptr, int op, enum conn_want want)
 static void idle_take(struct conn *c)
 {
 	pthread_mutex_lock(&idle_lock);
-	if (c->slot == 1)	/* slot 1: on the list (the reaper may have taken it off) */
+	if (c->on_list)		/* the reaper may have taken it off already */
 		conn_list_remove(&idle, c);
-	c->slot = 0;
 	pthread_mutex_unlock(&idle_lock);
 }
 
@@ -107,7 +89,6 @@ static void idle_put(struct conn *c)
 {
 	pthread_mutex_lock(&idle_lock);
 	conn_list_push(&idle, c, now_ms());
-	c->slot = 1;
 	pthread_mutex_unlock(&idle_lock);
 }
 
@@ -120,7 +101,7 @@ static void add(int fd)
 		return;
 	}
 	idle_put(c);
-	give_away(&c->handed_off);
+	conn_hand_off(c);
 	if (!arm(fd, c, EPOLL_CTL_ADD, CONN_READ)) {
 		idle_take(c);
 		conn_close(c);
@@ -129,7 +110,6 @@ static void add(int fd)
 
 static void on_accept(void)
 {
-	take_over(&listener_handed_off);
 	for (;;) {		/* take all that wait: the socket is disabled meanwhile */
 		int fd = net_accept(listen_fd, NET_NONBLOCKING);
 
@@ -138,17 +118,16 @@ static void on_accept(void)
 		if (fd >= 0)
 			add(fd);
 	}
-	give_away(&listener_handed_off);
 	if (!arm(listen_fd, NULL, EPOLL_CTL_MOD, CONN_READ))
 		die("epoll_ctl(re-arm the listening socket)");
 }
 
 static void on_ready(struct conn *c)
 {
-	int fd = c->fd;		/* read now: after give_away(), c is not ours to read */
+	int fd = c->fd;		/* read now: after conn_hand_off(), c is not ours to read */
 	enum conn_want want;
 
-	take_over(&c->handed_off);
+	conn_take_over(c);
 	if (server_opt.idle_timeout)
 		idle_take(c);		/* serving it: not idle */
 	want = conn_run(c, CONN_READ_ONCE);	/* the re-arm re-checks the level */
@@ -159,7 +138,7 @@ static void on_ready(struct conn *c)
 	}
 	if (server_opt.idle_timeout)
 		idle_put(c);		/* idle again from now */
-	give_away(&c->handed_off);
+	conn_hand_off(c);
 	if (!arm(fd, c, EPOLL_CTL_MOD, want)) {	/* after this, c is not ours */
 		idle_take(c);
 		conn_close(c);
@@ -203,7 +182,6 @@ static void wait_for_stop(const sigset_t *stop)
 		pthread_mutex_lock(&idle_lock);
 		while ((c = conn_list_expired(&idle, now_ms())) != NULL) {
 			conn_list_remove(&idle, c);
-			c->slot = 0;
 			shutdown(c->fd, SHUT_RDWR);	/* its worker sees the hang-up and closes it */
 			stat_add(&stats->timeouts, 1);
 		}

@@ -6,7 +6,14 @@
  * The model. We keep an array of struct pollfd, one per descriptor, with the
  * events we want; poll() fills in revents and returns how many are ready, and
  * we walk the array to find them. No bitmap, so no FD_SETSIZE limit: the array
- * grows to the descriptor limit.
+ * has room for as many descriptors as the process may open.
+ *
+ *   i  pfds[i]: fd events  revents   conns[i]        index_of[fd] = i
+ *   0           3  POLLIN   .         NULL (listen)
+ *   1           5  POLLIN   .         conn of fd 5  <-+ each call: the whole
+ *   2           9  POLLOUT  .         conn of fd 9    | array copied in, every
+ *   3           7  POLLIN   POLLIN    conn of fd 7  <-+ fd asked, revents out
+ *   npfds = 4; closing fd 5 moves entry 3 into entry 1, npfds = 3
  *
  * Level-triggered: a descriptor stays ready until we act, so one read per
  * report is enough, and we ask for POLLOUT only while answers wait to be
@@ -17,7 +24,7 @@
  * again. O(connections) per call, however few are ready: 10,000 idle
  * connections make every request pay for them.
  *
- * Closing a connection: the last entry moves into its slot, so removal is
+ * Closing a connection: the last entry moves into its place, so removal is
  * O(1) and the array stays dense (and its moved entry, whose revents came
  * from this same call, is looked at next).
  *
@@ -33,6 +40,7 @@
 
 static struct pollfd *pfds;	/* pfds[0] is the listening socket */
 static struct conn **conns;	/* conns[i] owns pfds[i] */
+static nfds_t *index_of;	/* by descriptor: its entry in pfds[] */
 static nfds_t npfds, capacity;
 static struct conn_list idle;	/* for --idle-timeout, oldest first */
 
@@ -44,11 +52,11 @@ static short events_for(enum conn_want want)
 /* O(1) removal: the last entry fills the hole. */
 static void drop(struct conn *c)
 {
-	nfds_t i = (nfds_t)c->slot, last = npfds - 1;
+	nfds_t i = index_of[c->fd], last = npfds - 1;
 
 	pfds[i] = pfds[last];
 	conns[i] = conns[last];
-	conns[i]->slot = (int)i;
+	index_of[pfds[i].fd] = i;
 	npfds--;
 	conn_list_remove(&idle, c);
 	conn_close(c);
@@ -72,14 +80,14 @@ static void on_accept(int listen_fd, int64_t now)
 			net_refuse(fd, npfds == capacity ? "poll array full" : "out of memory");
 			continue;
 		}
-		c->slot = (int)npfds;
+		index_of[fd] = npfds;
 		conns[npfds] = c;
 		pfds[npfds++] = (struct pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
 		conn_list_push(&idle, c, now);
 	}
 }
 
-/* Returns true if c is still open (in its slot), false if it was dropped. */
+/* Returns true if c is still open (in its entry), false if it was dropped. */
 static bool on_ready(struct conn *c, int64_t now)
 {
 	enum conn_want want = conn_run(c, CONN_READ_ONCE);	/* level: one read is enough */
@@ -89,7 +97,7 @@ static bool on_ready(struct conn *c, int64_t now)
 		return false;
 	}
 	conn_list_touch(&idle, c, now);
-	pfds[c->slot].events = events_for(want);
+	pfds[index_of[c->fd]].events = events_for(want);
 	return true;
 }
 
@@ -98,10 +106,11 @@ int main(int argc, char **argv)
 	int listen_fd = server_start(argc, argv, "poll",
 				     "One thread; poll(2) readiness loop.", NET_NONBLOCKING);
 
-	capacity = (nfds_t)raise_nofile(0);
+	capacity = (nfds_t)raise_nofile(0);	/* every descriptor is below the limit */
 	pfds = malloc(capacity * sizeof *pfds);
 	conns = malloc(capacity * sizeof *conns);
-	if (pfds == NULL || conns == NULL)
+	index_of = malloc(capacity * sizeof *index_of);
+	if (pfds == NULL || conns == NULL || index_of == NULL)
 		die("malloc(%lu pollfds)", (unsigned long)capacity);
 	pfds[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN, .revents = 0 };
 	conns[0] = NULL;
@@ -130,7 +139,7 @@ int main(int argc, char **argv)
 			n--;
 			pfds[i].revents = 0;
 			if (on_ready(conns[i], now))
-				i++;	/* else slot i now holds the last entry: look at it next */
+				i++;	/* else entry i now holds the last one: look at it next */
 		}
 		conn_list_expire(&idle, now, drop);
 	}

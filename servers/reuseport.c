@@ -62,7 +62,8 @@ struct loop {
 	int listen_fd;
 	int epfd;
 	struct conn_list idle;	/* every open connection; for --idle-timeout, oldest first */
-	atomic_ulong accepted;	/* connections this loop took: loopN_accepted= */
+	atomic_ulong accepted;	/* connections this loop took */
+	char name[24];		/* "loopN_accepted", its name on the stats line */
 	pthread_t thread;
 };
 
@@ -178,6 +179,7 @@ static void loop_open(struct loop *l, int *port)
 {
 	struct epoll_event ev;
 
+	snprintf(l->name, sizeof l->name, "loop%d_accepted", (int)(l - loops));
 	l->listen_fd = net_listen_shared(*port, port);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd == -1)
@@ -189,15 +191,12 @@ static void loop_open(struct loop *l, int *port)
 		die("epoll_ctl(listening socket)");
 }
 
-/* The stats line's extra: loop0_accepted=N loop1_accepted=N ... */
-static int print_loops(char *buf, size_t room)
+/* The stats line's extra: loop0_accepted=N loop1_accepted=N ... It runs in
+   the SIGUSR1 handler too: atomic loads, and names written beforehand. */
+static void print_loops(struct stats_line *line)
 {
-	int len = 0;
-
-	for (int i = 0; i < nloops && (size_t)len < room; i++)
-		len += snprintf(buf + len, room - (size_t)len, " loop%d_accepted=%lu", i,
-				atomic_load_explicit(&loops[i].accepted, memory_order_relaxed));
-	return len;
+	for (int i = 0; i < nloops; i++)
+		stats_put(line, loops[i].name, &loops[i].accepted);
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,15 @@
  * arguments with the answer, and it sleeps until at least one is ready. Then we
  * scan every descriptor up to maxfd to find which.
  *
+ *   our master sets                            the kernel, each call
+ *   want_read  bit: 0 1 2 3 4 5 6 ...
+ *              set: . . . L x . x    --copied in-->  tests every fd 0..maxfd
+ *   want_write set: . . . . . x .                    (L: listen fd, x: conns)
+ *        | copied into rd, wr each turn              sleeps until one is ready
+ *   rd, wr     set: . . . . x . .    <--copied out-- only the ready bits left
+ *   then FD_ISSET(fd) for fd 0..maxfd: the same O(maxfd) scan, in user space.
+ *   The bitmap has FD_SETSIZE (1024) bits: there is no bit for fd 1024.
+ *
  * Level-triggered, like poll(): a descriptor stays ready until we act on it,
  * so one read per report is enough, and we ask for writability only while
  * answers wait to be written (a socket is writable almost always).

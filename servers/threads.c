@@ -8,6 +8,15 @@
  * kernel's scheduler is the event loop: a thread sleeping in read() costs no
  * CPU, and the one whose data arrived is woken.
  *
+ *   listen fd --> main thread: accept() -> conn_new() -> pthread_create()
+ *                                                              |
+ *        +-----------------------------------------------------+
+ *        v
+ *   conn fd 5 <==> thread 1: read() -> answer -> write() -> read() ...
+ *   conn fd 6 <==> thread 2: asleep in read()      (costs no CPU, a stack)
+ *   conn fd 7 <==> thread 3: asleep in write()     (send buffer full)
+ *                  the scheduler wakes the thread whose socket is ready
+ *
  * The costs: a thread is a kernel task with its own stack, so memory grows
  * with connections (we ask for STACK_SIZE instead of the default 8 MiB, most of
  * which would stay untouched virtual memory anyway), and each wake-up is a
@@ -18,6 +27,7 @@
  * Signals: a worker must never take SIGINT/SIGTERM, or the main thread would
  * sleep on in accept(); each thread starts with them blocked
  * (pthread_attr_setsigmask_np, glibc 2.32), so no window exists where it could.
+ * SIGUSR1 may land in any thread: its handler prints the stats line itself.
  *
  * With --idle-timeout, SO_RCVTIMEO/SO_SNDTIMEO let the kernel time out a read
  * or write that waits too long.

@@ -365,6 +365,43 @@ post_with_body() {
 	expect_eq 0 "$(stat_field errors)" errors=
 }
 
+@test "SIGUSR1: the stats line now, and the server goes on serving" {
+	run -3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
+	expect_eq "$RESP$RESP$RESP" "$output" responses
+	snapshot_stats
+	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$SNAPSHOT")" model=
+	# every answer was counted before it was written, so before tk saw it
+	expect_eq 1 "$(field accepted "$SNAPSHOT")" "accepted= at SIGUSR1"
+	expect_eq 3 "$(field requests "$SNAPSHOT")" "requests= at SIGUSR1"
+	expect_eq 0 "$(field errors "$SNAPSHOT")" "errors= at SIGUSR1"
+	run -0 tk -x -s "$GET_CLOSE"
+	expect_eq "$RESP_CLOSE" "$output" "answer after SIGUSR1"
+	stop_server
+	expect_eq 2 "$(stat_field accepted)" accepted=
+	expect_eq 4 "$(stat_field requests)" requests=
+	# counters only grow: the snapshot is an earlier state of the same ones
+	(( $(field wakeups "$SNAPSHOT") <= $(stat_field wakeups) )) ||
+		expect_eq "at most $(stat_field wakeups)" "$(field wakeups "$SNAPSHOT")" "wakeups= at SIGUSR1"
+}
+
+@test "SIGUSR1 again and again while a request trickles in: it is still answered" {
+	# blocking and threads sleep in read() between the pieces: the signal
+	# must not break that read (SA_RESTART) or the request
+	local snapshots=0 client
+	tk_bg -x -k 6 -d 100 -t "$(ms 5000)" -s "$GET_CLOSE"   # 9 pieces, 0.8 s
+	client=${BG_PIDS##* }
+	# (a client that has exited but not been waited for is a zombie: Z)
+	while kill -0 "$client" 2>/dev/null && [ "$(stat_of "$client")" != Z ]; do
+		snapshot_stats
+		snapshots=$(( snapshots + 1 ))
+		sleep 0.05
+	done
+	(( snapshots >= 2 )) || expect_eq "at least 2" "$snapshots" "snapshots while the request trickled in"
+	expect_eq "$RESP_CLOSE" "$(cat "$BG_OUT")" "answer to the trickled request"
+	stop_server
+	expect_eq 1 "$(stat_field requests)" requests=
+}
+
 @test "SIGINT stops the server like SIGTERM" {
 	local pid=$SERVER_PID rc
 	SERVER_PID=

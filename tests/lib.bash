@@ -3,6 +3,7 @@
 #   start_server MODEL [ARGS]  runs "$BIN/MODEL" -p 0 ARGS; sets PORT, SERVER_PID
 #                              (under $SERVER_WRAP when set, e.g. "taskset -c 0")
 #   stop_server                SIGTERM, wait; sets STATS; fails unless exit 0
+#   snapshot_stats             SIGUSR1, waits for the next stats line; sets SNAPSHOT
 #   stat_field NAME            a counter from STATS ("requests" -> 12)
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
 #   fd_count PID               open descriptors of PID, and the sockets of its children
@@ -126,6 +127,27 @@ stop_server() {
 		cat "$SERVER_ERR" >&2
 		return 1
 	fi
+}
+
+# snapshot_stats: sends SIGUSR1 and waits (5 s, scaled) for one more complete
+# stats line on the server's stderr; sets SNAPSHOT to it. The server goes on.
+snapshot_stats() {
+	local before count tries=$(( $(secs 5) * 50 ))
+	before=$(grep -c '^stats model=' "$SERVER_ERR") || true
+	kill -USR1 "$SERVER_PID" || return 1
+	# done when a new line is there and ends with its newline ($(...) drops it)
+	until count=$(grep -c '^stats model=' "$SERVER_ERR") || true
+	      (( count > before )) && [ -z "$(tail -c 1 "$SERVER_ERR")" ]; do
+		if (( tries-- == 0 )) || ! kill -0 "$SERVER_PID" 2>/dev/null ||
+		   [ "$(stat_of "$SERVER_PID")" = Z ]; then
+			echo "snapshot_stats: no stats line after SIGUSR1 (within $(secs 5) s," \
+			     "or the server died of it); stderr:" >&2
+			cat "$SERVER_ERR" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+	SNAPSHOT=$(grep '^stats model=' "$SERVER_ERR" | tail -n 1)
 }
 
 # wait_exit PID: waits (5 s, scaled) for a child that was sent a signal to

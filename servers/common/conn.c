@@ -36,7 +36,6 @@ struct conn *conn_new(int fd, enum net_mode mode)
 	memset(c, 0, offsetof(struct conn, in));
 	c->fd = fd;
 	c->blocking = mode == NET_BLOCKING;
-	c->slot = -1;
 	stats_conn_opened();
 	if (c->blocking && server_opt.idle_timeout) {
 		/* A blocking model has no event loop to keep time: the kernel does it.
@@ -210,6 +209,16 @@ static bool conn_answer(struct conn *c)
 
 /* ---------------------------------------------------------------- the handler */
 
+/* After a read that got bytes: read again now, or wait for readiness? */
+static bool read_again(const struct conn *c, enum conn_reading reading, bool short_read)
+{
+	if (reading == CONN_READ_ONCE)
+		return false;		/* level-triggered: the next report says if more waits */
+	if (c->peer_hup)
+		return true;		/* after the FIN: on to EOF, no edge will come for it */
+	return !short_read;		/* the short-read rule: less than asked means empty */
+}
+
 enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 {
 	bool may_read = true;
@@ -235,11 +244,20 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 		case IO_RETRY: return CONN_READ;
 		case IO_ERROR: return CONN_CLOSE;
 		}
-		/* The short-read rule: a stream socket that gave less than we asked for
-		   is empty now, so an edge-triggered loop may stop without the extra
-		   read() that would only say EAGAIN. After a hang-up, read on to EOF. */
-		may_read = reading == CONN_DRAIN && (!short_read || c->peer_hup);
+		may_read = read_again(c, reading, short_read);
 	}
+}
+
+/* ---------------------------------------------------------------- hand-off */
+
+void conn_hand_off(struct conn *c)
+{
+	atomic_store_explicit(&c->handed_off, true, memory_order_release);
+}
+
+void conn_take_over(struct conn *c)
+{
+	(void)atomic_load_explicit(&c->handed_off, memory_order_acquire);
 }
 
 /* ---------------------------------------------------------------- idle list */
@@ -247,6 +265,7 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now)
 {
 	c->last_active = now;
+	c->on_list = true;
 	c->next = NULL;
 	c->prev = l->tail;
 	if (l->tail)
@@ -267,6 +286,7 @@ void conn_list_remove(struct conn_list *l, struct conn *c)
 	else
 		l->tail = c->prev;
 	c->prev = c->next = NULL;
+	c->on_list = false;
 }
 
 void conn_list_touch(struct conn_list *l, struct conn *c, int64_t now)

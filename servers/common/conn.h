@@ -29,7 +29,7 @@ enum conn_want { CONN_READ, CONN_WRITE, CONN_CLOSE };
 /* How far conn_run() reads, the one thing the trigger mode decides.
    CONN_READ_ONCE: at most one read per call; level-triggered readiness says
    again while input waits. CONN_DRAIN: read until the socket is empty (a read
-   shorter than asked proves it, or EAGAIN; after the peer hung up, until EOF):
+   shorter than asked proves it, or EAGAIN; once c->peer_hup is set, until EOF):
    what edge-triggered needs, since no new edge comes for bytes already waiting. */
 enum conn_reading { CONN_READ_ONCE, CONN_DRAIN };
 
@@ -38,7 +38,8 @@ struct conn {
 	bool blocking;		/* a blocking socket: EAGAIN means SO_RCVTIMEO expired */
 	bool closing;		/* answer what is queued, then close */
 	bool linger;		/* an error was answered: input may be left unread */
-	bool peer_hup;		/* the peer hung up (set by a model that learns it from an event) */
+	bool peer_hup;		/* the peer sent FIN (set by a model that learns it from an event):
+				   CONN_DRAIN then reads on to EOF */
 	struct http_framer framer;
 	unsigned long long body_left;	/* body bytes of the last request still to discard */
 	size_t in_len;		/* bytes waiting in in[] */
@@ -48,8 +49,8 @@ struct conn {
 	/* For --idle-timeout: models keep connections on a list in order of last activity. */
 	int64_t last_active;	/* now_ms() at the last event */
 	struct conn *prev, *next;
-	int slot;		/* free for the model: an index into its own table */
-	atomic_bool handed_off;	/* a model passing it between threads: see epoll_oneshot.c */
+	bool on_list;		/* on a conn_list now (kept by conn_list_push and _remove) */
+	atomic_bool handed_off;	/* for conn_hand_off() and conn_take_over() */
 
 	char in[CONN_IN_SIZE];
 	char out[CONN_OUT_SIZE];
@@ -73,6 +74,19 @@ void conn_refuse(struct conn *c, const char *why);
    as asked, and says what to wait for next. */
 enum conn_want conn_run(struct conn *c, enum conn_reading reading);
 
+/* ---- handing a connection to another thread (epoll_oneshot) ----
+   The kernel orders the hand-off: what one thread wrote before re-arming the
+   descriptor with epoll_ctl() is visible to the thread that epoll_wait() gives
+   it to next. C11's memory model and ThreadSanitizer know nothing of syscalls,
+   so these two state the same order in C: a release store and an acquire load
+   of c->handed_off (plain moves on x86). They change nothing the kernel does. */
+
+/* Before re-arming c: publishes everything this thread wrote to it. */
+void conn_hand_off(struct conn *c);
+
+/* After epoll_wait() gave c to this thread: sees what its last owner wrote. */
+void conn_take_over(struct conn *c);
+
 /* ---- the idle list: connections in order of last activity, oldest first ---- */
 
 struct conn_list {
@@ -82,7 +96,7 @@ struct conn_list {
 /* Puts c at the tail (newest end) and stamps it with now. */
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now);
 
-/* Unlinks c (it must be on l). */
+/* Unlinks c (it must be on l: see c->on_list). */
 void conn_list_remove(struct conn_list *l, struct conn *c);
 
 /* Moves c to the tail after activity. A no-op without --idle-timeout. */

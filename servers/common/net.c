@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -23,6 +24,9 @@
    several threads at once). It is taken only at EMFILE, never per accept. */
 static int spare_fd = -1;
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Passed from one net_accept() call to the next, for ThreadSanitizer: see below. */
+static atomic_bool accept_turn;
 
 static void set_opt(int fd, int level, int name, const char *what)
 {
@@ -142,7 +146,9 @@ static int refuse_at_emfile(int listen_fd, int flags)
 	return fd >= 0 ? NET_REFUSED : NET_AGAIN;
 }
 
-int net_accept(int listen_fd, enum net_mode mode)
+/* net_accept() without the hand-off: the spare descriptor makes it unsafe in
+   two threads at once. */
+static int accept_one(int listen_fd, enum net_mode mode)
 {
 	/* accept4 sets both flags in the same call that creates the descriptor:
 	   one syscall instead of three (accept, fcntl F_SETFL, fcntl F_SETFD), and
@@ -176,5 +182,19 @@ int net_accept(int listen_fd, enum net_mode mode)
 		net_refuse(fd, "too many connections (--max-conns)");
 		return NET_REFUSED;
 	}
+	return fd;
+}
+
+/* Callers take turns (epoll_oneshot: the one-shot listening socket goes to one
+   worker at a time), ordered by the kernel; the release and acquire of
+   accept_turn state that order in C, as conn_hand_off() does, so that
+   ThreadSanitizer sees the spare descriptor passed from turn to turn. */
+int net_accept(int listen_fd, enum net_mode mode)
+{
+	int fd;
+
+	(void)atomic_load_explicit(&accept_turn, memory_order_acquire);
+	fd = accept_one(listen_fd, mode);
+	atomic_store_explicit(&accept_turn, true, memory_order_release);
 	return fd;
 }

@@ -40,7 +40,8 @@ static void usage(FILE *out, const char *model, const char *summary)
 		"  -h                  this help\n"
 		"\n"
 		"Prints 'listening on ADDR:PORT' when ready. On SIGINT or SIGTERM prints one line\n"
-		"of counters to stderr ('stats model=%s accepted=N requests=N ...') and exits 0.\n"
+		"of counters to stderr ('stats model=%s accepted=N requests=N ...') and exits 0;\n"
+		"on SIGUSR1 prints the same line and goes on serving.\n"
 		"Example: %s -p 8080 &  curl -i http://127.0.0.1:8080/\n",
 		model, (int)strlen(model), "", summary, SOMAXCONN, model, model);
 }

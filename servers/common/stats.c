@@ -1,16 +1,26 @@
 /*
  * stats.c - the counters and their one line.
+ *
+ * The line is built by hand and written with one write(2), without stdio:
+ * the SIGUSR1 handler prints it too, in whatever thread the kernel chose and
+ * whatever that thread was doing, and printf() is not async-signal-safe (it
+ * may take stdio's lock, which the interrupted code may hold). Atomic loads
+ * and write() are safe there.
  */
 #include "stats.h"
 #include "util.h"
 
-#include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+/* A load in a signal handler is safe only if it takes no lock. */
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "the SIGUSR1 handler reads the counters");
 
 static struct stats own;		/* the process's copy, until stats_share() */
 struct stats *stats = &own;
-static int (*print_extra)(char *buf, size_t room);
+static void (*print_extra)(struct stats_line *l);
 
 static unsigned long get(atomic_ulong *c)
 {
@@ -46,30 +56,74 @@ void stats_conn_closed(void)
 	atomic_fetch_sub_explicit(&stats->open, 1, memory_order_relaxed);
 }
 
-void stats_extra(int (*print)(char *buf, size_t room))
+/* ---------------------------------------------------------------- the line */
+
+struct stats_line {
+	char buf[1024];		/* nine 20-digit counters, and a model's own (stats_extra) */
+	size_t len;
+};
+
+static void put_str(struct stats_line *l, const char *s)
+{
+	while (*s && l->len < sizeof l->buf)
+		l->buf[l->len++] = *s++;
+}
+
+/* Decimal digits, the last one first, then copied out in order. */
+static void put_ulong(struct stats_line *l, unsigned long v)
+{
+	char digits[20];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0 && l->len < sizeof l->buf)
+		l->buf[l->len++] = digits[--n];
+}
+
+void stats_extra(void (*print)(struct stats_line *l))
 {
 	print_extra = print;
 }
 
-/* Built in one buffer and written with one call: stderr is unbuffered, and
-   bin/fork's children write their notes to the same stderr. */
+void stats_put(struct stats_line *l, const char *name, atomic_ulong *counter)
+{
+	put_str(l, " ");
+	put_str(l, name);
+	put_str(l, "=");
+	put_ulong(l, get(counter));
+}
+
 void stats_print(const char *model)
 {
-	char line[1024];
-	size_t len;
-	int n = snprintf(line, sizeof line,
-			 "stats model=%s accepted=%lu requests=%lu wakeups=%lu events=%lu "
-			 "refused=%lu errors=%lu timeouts=%lu peak=%lu",
-			 model, get(&stats->accepted), get(&stats->requests), get(&stats->wakeups),
-			 get(&stats->events), get(&stats->refused), get(&stats->errors),
-			 get(&stats->timeouts), get(&stats->peak));
+	struct stats_line l = { .len = 0 };
+	size_t sent = 0;
+	int saved_errno = errno;	/* a handler must leave errno as it found it */
 
-	if (print_extra && n > 0 && (size_t)n < sizeof line - 1)
-		print_extra(line + n, sizeof line - 1 - (size_t)n);	/* truncated if too long */
-	len = strlen(line);
-	if (len == sizeof line - 1)
-		len--;			/* truncated: the newline takes the last byte */
-	line[len] = '\n';
-	fwrite(line, 1, len + 1, stderr);
-	fflush(stderr);
+	put_str(&l, "stats model=");
+	put_str(&l, model);
+	stats_put(&l, "accepted", &stats->accepted);
+	stats_put(&l, "requests", &stats->requests);
+	stats_put(&l, "wakeups", &stats->wakeups);
+	stats_put(&l, "events", &stats->events);
+	stats_put(&l, "refused", &stats->refused);
+	stats_put(&l, "errors", &stats->errors);
+	stats_put(&l, "timeouts", &stats->timeouts);
+	stats_put(&l, "peak", &stats->peak);
+	if (print_extra)
+		print_extra(&l);
+	put_str(&l, "\n");
+	while (sent < l.len) {
+		ssize_t n = write(STDERR_FILENO, l.buf + sent, l.len - sent);
+
+		if (n > 0)
+			sent += (size_t)n;
+		else if (n == -1 && errno == EINTR)
+			continue;
+		else
+			break;		/* stderr is gone: nobody to tell */
+	}
+	errno = saved_errno;
 }

@@ -43,12 +43,19 @@ void stats_share(void);
 void stats_conn_opened(void);
 void stats_conn_closed(void);
 
-/* A model's own counters, at the end of the stats line (bin/reuseport: one
-   count per loop). print writes " name=value ..." into buf, at most room bytes
-   with the NUL, as snprintf does, and returns what snprintf returned. NULL: none. */
-void stats_extra(int (*print)(char *buf, size_t room));
+/* The stats line while it is built. */
+struct stats_line;
 
-/* Prints "stats model=NAME accepted=N requests=N ..." as one line to stderr. */
+/* Appends " name=N" (N: the counter's value) to the line. Async-signal-safe. */
+void stats_put(struct stats_line *l, const char *name, atomic_ulong *counter);
+
+/* A model's own counters, at the end of the stats line (bin/reuseport: one
+   per loop): print appends them with stats_put(). It runs in the SIGUSR1
+   handler too, so it may call only async-signal-safe functions. NULL: none. */
+void stats_extra(void (*print)(struct stats_line *l));
+
+/* Prints "stats model=NAME accepted=N requests=N ..." as one line to stderr,
+   with one write(2). Async-signal-safe: the SIGUSR1 handler calls it. */
 void stats_print(const char *model);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * util.h - what every server needs and no I/O model is about: notes, and the
- * signals that stop a server cleanly. Fatal errors and the clock come from
+ * signals that stop a server cleanly or ask it for its counters. Fatal errors and the clock come from
  * lib/toolkit.h, which the load generator and the tools share.
  *
  * Start-up errors end the program (die); a connection's errors end only that
@@ -21,7 +21,9 @@ extern volatile sig_atomic_t server_stopping;
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* SIGPIPE ignored (a write to a closed socket returns EPIPE instead of killing us);
-   SIGINT and SIGTERM set server_stopping, without SA_RESTART so a blocked call returns EINTR. */
+   SIGINT and SIGTERM set server_stopping, without SA_RESTART so a blocked call
+   returns EINTR; SIGUSR1 prints the stats line from its handler, and the
+   server goes on (SA_RESTART: a blocked accept or read just resumes). */
 void signals_install(void);
 
 /* The set {SIGINT, SIGTERM}: threaded models block it in their workers. */
