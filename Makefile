@@ -5,11 +5,14 @@
 #   make bench         the sweep of every model; CSV, PNG and a report in results/
 #   make sanitize      build with ASan+UBSan into build/asan/ and run the suite there
 #   make tsan          build with ThreadSanitizer into build/tsan/ and run the suite there
-#   make fuzz          fuzz the request framing with libFuzzer (clang) for FUZZ_SECONDS (60)
+#   make fuzz          fuzz the request framing and loadgen's response parser with
+#                      libFuzzer (clang), FUZZ_SECONDS (60) in all
 #   make valgrind      a short client session per model under valgrind memcheck
 #   make grade SRC=F   grade your own server F.c (labs/starter/) against the suites
 #   make format-check  is every C file laid out as .clang-format says? (CI runs it)
 #   make format        lay them out so (clang-format -i)
+#   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
+#   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -50,7 +53,7 @@ TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade
+.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -59,7 +62,8 @@ $(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINDIR)/loadgen: $(BUILD)/clients/loadgen.o $(BUILD)/clients/hist.o $(LIB) | $(BINDIR)
+# loadgen: every clients/*.c (loadgen.h lists the modules).
+$(BINDIR)/loadgen: $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/*.c)) $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -122,18 +126,26 @@ grade:
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
+include pitfalls/pitfalls.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- hostile input: fuzzing and leaks (issue 5) ---------------------------
-# bin/http_replay runs the fuzz target over its seed corpus and every input
-# that ever crashed, without libFuzzer, in every build (tests/fuzz.bats).
-# `make fuzz` builds the target with clang's libFuzzer and fuzzes for
-# FUZZ_SECONDS; `make valgrind` runs a short session under memcheck per model.
+# bin/http_replay (the servers' request framing) and bin/resp_replay
+# (loadgen's response parser) run their fuzz target over its seed corpus and
+# every input that ever crashed, without libFuzzer, in every build
+# (tests/fuzz.bats). `make fuzz` builds both targets with clang's libFuzzer
+# and fuzzes them for FUZZ_SECONDS in all; `make valgrind` runs a short
+# session under memcheck per model.
 FUZZ_SECONDS ?= 60
 
-all: $(BINDIR)/http_replay
+all: $(BINDIR)/http_replay $(BINDIR)/resp_replay
 
 $(BINDIR)/http_replay: $(BUILD)/tests/fuzz/http_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/common/http.o $(LIB) | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/resp_replay: $(BUILD)/tests/fuzz/resp_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/clients/resp.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -144,3 +156,10 @@ valgrind:
 	$(Q)tests/deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
+
+# ---- figures (issue 12) -----------------------------------------------------
+# docs/figures/NAME.gp becomes NAME.svg and NAME.png beside it (gnuplot);
+# the outputs are committed. docs/figures/draw names the package if missing.
+.PHONY: docs
+docs:
+	$(Q)docs/figures/draw

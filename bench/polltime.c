@@ -23,8 +23,11 @@
  * ready.
  *
  * The descriptors are N eventfd(2) counters (Linux 2.6.22), numbered
- * contiguously from 3 upwards, so N = 1000 still fits select's FD_SETSIZE of
- * 1024. An eventfd is readable while its counter is non-zero: the last one is
+ * contiguously from the lowest free descriptor (3, unless the caller left
+ * others open: a shell's redirections, a test harness's pipes), so N = 1000
+ * still fits select's FD_SETSIZE of 1024. select is measured only when the
+ * highest descriptor actually opened is below FD_SETSIZE: FD_SET on a larger
+ * one writes past the end of the fd_set (glibc's _FORTIFY_SOURCE aborts). An eventfd is readable while its counter is non-zero: the last one is
  * incremented once and never read, so it stays ready and the others never are.
  * (TLPI's own programs watch pipes; a pipe costs two descriptors, and 10,000
  * of them would not fit a hard limit of 20,000 descriptors, a common default.)
@@ -41,8 +44,10 @@
  * Timing: CLOCK_MONOTONIC read before and after the loop of CALLS calls (after
  * CALLS / 10 warm-up calls). N + a few descriptors are needed; the soft
  * RLIMIT_NOFILE is raised to the hard limit, and the hard limit towards
- * /proc/sys/fs/nr_open when we may (root).
+ * /proc/sys/fs/nr_open when we may (root): raise_nofile, lib/toolkit.h.
  */
+#include "toolkit.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -52,27 +57,18 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/select.h>
-#include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CALLS 100000L           /* what Table 63-9 reports */
+#define DEFAULT_CALLS 100000L /* what Table 63-9 reports */
 #define MAX_SIZES     16
 
 static const long default_sizes[] = { 10, 100, 1000, 10000 };
 
 struct fdset {
-	long n;                         /* number of watched descriptors */
-	int *fd;                        /* eventfds: fd[0] == 3 ... fd[n-1] */
+	long n;	 /* number of watched descriptors */
+	int *fd; /* eventfds: fd[0] == 3 ... fd[n-1] */
 };
-
-static void die(const char *what) __attribute__((noreturn));
-static void die(const char *what)
-{
-	fprintf(stderr, "polltime: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void usage(FILE *out, int status) __attribute__((noreturn));
 static void usage(FILE *out, int status)
@@ -90,35 +86,11 @@ static void usage(FILE *out, int status)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die("clock_gettime");
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)now_ns() / 1e9;
 }
 
-/* Make room for `need` descriptors: soft limit up to hard, hard up to nr_open
- * when permitted. Returns 0 if the soft limit now covers `need`, -1 if not. */
-static int raise_nofile(long need)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("getrlimit(RLIMIT_NOFILE)");
-	if ((long)rl.rlim_cur >= need)
-		return 0;
-	if ((long)rl.rlim_max < need) {
-		rl.rlim_max = (rlim_t)need;     /* fails with EPERM unless root */
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 && getrlimit(RLIMIT_NOFILE, &rl) == -1)
-			die("getrlimit(RLIMIT_NOFILE)");
-	}
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("setrlimit(RLIMIT_NOFILE)");
-	return (long)rl.rlim_cur >= need ? 0 : -1;
-}
-
-/* Open n eventfds, numbered from 3 up; make the last one, only, readable. */
+/* Open n eventfds, numbered from the lowest free descriptor up; make the
+   last one, only, readable. */
 static void fdset_open(struct fdset *s, long n)
 {
 	s->n = n;
@@ -145,9 +117,10 @@ static void fdset_close(struct fdset *s)
 static void expect_one(int got, const char *syscall)
 {
 	if (got == -1)
-		die(syscall);
+		die("%s", syscall);
 	if (got != 1) {
-		fprintf(stderr, "polltime: %s returned %d ready descriptors, expected 1\n", syscall, got);
+		fprintf(stderr, "%s: %s returned %d ready descriptors, expected 1\n", program_name,
+			syscall, got);
 		exit(1);
 	}
 }
@@ -167,8 +140,8 @@ static double time_select(const struct fdset *s, long calls)
 	for (long i = -calls / 10; i < calls; i++) {
 		if (i == 0)
 			t0 = now_s();
-		rset = master;          /* select overwrites its sets: copy each time */
-		zero.tv_sec = 0;        /* Linux also overwrites the timeout */
+		rset = master;	 /* select overwrites its sets: copy each time */
+		zero.tv_sec = 0; /* Linux also overwrites the timeout */
 		zero.tv_usec = 0;
 		expect_one(select(maxfd + 1, &rset, NULL, NULL, &zero), "select");
 	}
@@ -206,7 +179,7 @@ static double time_epoll(const struct fdset *s, long calls)
 		die("epoll_create1");
 	for (long i = 0; i < s->n; i++) {
 		memset(&ev, 0, sizeof ev);
-		ev.events = EPOLLIN;            /* level-triggered: reported every call */
+		ev.events = EPOLLIN; /* level-triggered: reported every call */
 		ev.data.fd = s->fd[i];
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd[i], &ev) == -1)
 			die("epoll_ctl(EPOLL_CTL_ADD)");
@@ -229,22 +202,34 @@ typedef double (*timer_fn)(const struct fdset *s, long calls);
  * fewer calls are made if all of them would take longer than the budget. */
 static void measure(const char *mech, long n, long calls, double budget)
 {
-	timer_fn timer = strcmp(mech, "select") == 0 ? time_select :
-			 strcmp(mech, "poll") == 0 ? time_poll : time_epoll;
+	timer_fn timer = strcmp(mech, "select") == 0 ? time_select
+			 : strcmp(mech, "poll") == 0 ? time_poll
+						     : time_epoll;
 	struct fdset s;
 	double secs;
 
-	if (timer == time_select && n + 3 > FD_SETSIZE) {
-		fprintf(stderr, "skip select nfds=%ld: descriptors up to %ld, select handles < FD_SETSIZE (%d)\n",
-			n, n + 2, FD_SETSIZE);
+	if (timer == time_select && n > FD_SETSIZE) {
+		fprintf(stderr, "skip select nfds=%ld: more descriptors than FD_SETSIZE (%d)\n", n,
+			FD_SETSIZE);
 		return;
 	}
-	if (raise_nofile(n + 32) == -1) {
-		fprintf(stderr, "skip %s nfds=%ld: needs %ld descriptors, RLIMIT_NOFILE is lower "
-			"(raise it with ulimit -n, as root)\n", mech, n, n + 32);
+	if (raise_nofile(n + 32) < n + 32) {
+		fprintf(stderr,
+			"skip %s nfds=%ld: needs %ld descriptors, RLIMIT_NOFILE is lower "
+			"(raise it with ulimit -n, as root)\n",
+			mech, n, n + 32);
 		return;
 	}
 	fdset_open(&s, n);
+	/* the highest descriptor opened, not n + 3: inherited ones push it up */
+	if (timer == time_select && s.fd[n - 1] >= FD_SETSIZE) {
+		fprintf(stderr,
+			"skip select nfds=%ld: descriptors up to %d, select handles "
+			"< FD_SETSIZE (%d)\n",
+			n, s.fd[n - 1], FD_SETSIZE);
+		fdset_close(&s);
+		return;
+	}
 	if (budget > 0 && calls > 1000) {
 		double per_call = timer(&s, 1000) / 1000;
 		if (per_call * (double)calls > budget)
@@ -281,6 +266,7 @@ int main(int argc, char **argv)
 	double budget = 0;
 	int nsizes = 4, header = 0;
 
+	program_name = "polltime";
 	memcpy(sizes, default_sizes, sizeof default_sizes);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
@@ -291,15 +277,17 @@ int main(int argc, char **argv)
 			mech = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			nsizes = parse_sizes(argv[++i], sizes);
-		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc && (calls = atol(argv[++i])) >= 1)
+		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc &&
+			 (calls = atol(argv[++i])) >= 1)
 			continue;
-		else if (strcmp(argv[i], "-T") == 0 && i + 1 < argc && (budget = atof(argv[++i])) > 0)
+		else if (strcmp(argv[i], "-T") == 0 && i + 1 < argc &&
+			 (budget = atof(argv[++i])) > 0)
 			continue;
 		else
 			usage(stderr, 2);
 	}
-	if (strcmp(mech, "all") != 0 && strcmp(mech, "select") != 0 &&
-	    strcmp(mech, "poll") != 0 && strcmp(mech, "epoll") != 0)
+	if (strcmp(mech, "all") != 0 && strcmp(mech, "select") != 0 && strcmp(mech, "poll") != 0 &&
+	    strcmp(mech, "epoll") != 0)
 		usage(stderr, 2);
 	if (header)
 		printf("mechanism,nfds,calls,seconds,ns_per_call\n");

@@ -5,8 +5,9 @@
  * bucket; above, each power of two [2^k, 2^(k+1)) is cut into 1,024 equal
  * buckets, so a bucket is never wider than 1/1,024 of the values it holds:
  * about 0.1% precision, from 1 us up to HIST_MAX_NS (60 s), in 27,648 buckets
- * of 8 bytes (216 KiB). Count, min, max and sum are kept exactly, so the mean
- * and the extremes carry no bucket error at all.
+ * of 8 bytes (216 KiB). Count, min and max are kept exactly, and the sum in a
+ * long double (exact below 2^64 ns on x86-64), so the mean and the extremes
+ * carry no bucket error at all.
  *
  * One histogram per thread, no locks: each thread records into its own and the
  * main thread merges them (hist_merge) after joining the threads.
@@ -16,8 +17,8 @@
 
 #include <stdint.h>
 
-#define HIST_SUB_BITS 10                          /* 1,024 buckets per power of two */
-#define HIST_MAX_NS   60000000000ULL              /* 60 s; larger values are clamped */
+#define HIST_SUB_BITS 10	     /* 1,024 buckets per power of two */
+#define HIST_MAX_NS   60000000000ULL /* 60 s; larger values are clamped */
 
 struct hist;
 
@@ -41,7 +42,7 @@ uint64_t hist_count(const struct hist *h);
 uint64_t hist_min(const struct hist *h);
 uint64_t hist_max(const struct hist *h);
 
-/* Returns the exact arithmetic mean in ns; 0 when empty. */
+/* Returns the arithmetic mean in ns (of the exact sum, see hist.c); 0 when empty. */
 double hist_mean(const struct hist *h);
 
 /* Returns the value (ns) at or below which `pct` percent of the values lie,

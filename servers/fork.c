@@ -64,8 +64,8 @@
  * Ctrl-C.
  *
  * SIGUSR1 prints the stats line from the shared counters. A child keeps the
- * handler (SA_RESTART: its read() resumes), so a SIGUSR1 that reaches it
- * prints the same totals and ends nothing.
+ * handler (its read() returns EINTR and conn_run() reads again), so a SIGUSR1
+ * that reaches it prints the same totals and ends nothing.
  *
  * Counters: wakeups counts blocking accept() and read() calls, as in threads.
  * -t is ignored: the number of processes is the number of connections.

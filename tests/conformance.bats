@@ -386,7 +386,7 @@ post_with_body() {
 
 @test "SIGUSR1 again and again while a request trickles in: it is still answered" {
 	# blocking and threads sleep in read() between the pieces: the signal
-	# must not break that read (SA_RESTART) or the request
+	# must not break that read (it returns EINTR and is retried) or the request
 	local snapshots=0 client
 	tk_bg -x -k 6 -d 100 -t "$(ms 5000)" -s "$GET_CLOSE"   # 9 pieces, 0.8 s
 	client=${BG_PIDS##* }

@@ -378,7 +378,7 @@ needs_concurrency() {
 	select)   skip "select: limited to FD_SETSIZE (1024) descriptors" ;;
 	esac
 	[ -x "$BIN/loadgen" ] || skip "no $BIN/loadgen"
-	local base holder requests
+	local base holder requests idle
 	ulimit -n 20000 2>/dev/null || { ulimit -Hn 65536 && ulimit -n 20000; } ||
 		skip "cannot raise the descriptor limit to 20,000"
 	start_server "$MODEL"
@@ -391,7 +391,7 @@ needs_concurrency() {
 	(
 		close_inherited_fds
 		exec timeout "$(secs 120)" "$BIN/loadgen" -c 0 --idle 9950 -d "$(secs 100)" \
-			--timeout "$(ms 10000)" --format csv "http://127.0.0.1:$PORT/" \
+			--timeout "$(ms 10000)" --format csv --header "http://127.0.0.1:$PORT/" \
 			>"$BATS_TEST_TMPDIR/idle.csv" 2>"$BATS_TEST_TMPDIR/idle.err"
 	) &
 	holder=$!
@@ -402,14 +402,16 @@ needs_concurrency() {
 		--format csv --header "http://127.0.0.1:$PORT/"
 	echo "$output"
 	expect_eq 0 "$status" "loadgen exit status (non-zero: errors or short connections)"
-	requests=$(tail -n 1 <<<"$output" | cut -d, -f13)
+	requests=$(csv_field requests "$output")
 	(( requests > 0 )) || expect_eq "> 0" "$requests" "requests answered to the active clients"
 	kill -TERM "$holder"
 	wait "$holder" || true
 	cat "$BATS_TEST_TMPDIR/idle.csv" "$BATS_TEST_TMPDIR/idle.err"
 	# the holder stopped by a signal must report cleanly (a sanitizer report fails it)
 	expect_eq "" "$(grep -E 'runtime error:|Sanitizer' "$BATS_TEST_TMPDIR/idle.err")" "holder's stderr"
-	expect_eq "9950,9950,0" "$(cut -d, -f6-8 "$BATS_TEST_TMPDIR/idle.csv")" \
+	idle=$(cat "$BATS_TEST_TMPDIR/idle.csv")
+	expect_eq "9950,9950,0" \
+		"$(csv_field idle_asked "$idle"),$(csv_field idle_held "$idle"),$(csv_field idle_closed "$idle")" \
 		"idle connections asked,held,closed by the server"
 	run wait_fd_count "$SERVER_PID" "$base" 10
 	expect_eq "$base" "$output" "server descriptors afterwards"

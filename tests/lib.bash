@@ -6,6 +6,7 @@
 #   snapshot_stats             SIGUSR1, waits for the next stats line; sets SNAPSHOT
 #   stat_field NAME            a counter from STATS ("requests" -> 12)
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
+#   csv_field NAME CSV         a column of loadgen's CSV (header row, then a row), by name
 #   fd_count PID               open descriptors of PID, and the sockets of its children
 #   child_pids PID             its child processes (bin/fork: one per connection)
 #   cpu_ticks PID              CPU used by PID (all threads) and its children, user +
@@ -204,6 +205,27 @@ field() {
 
 stat_field() {
 	field "$1" "$STATS"
+}
+
+# csv_field NAME CSV: the value in column NAME of loadgen's CSV output (its
+# header row, the line starting "url,", and the row: the last line), read by
+# name, so a test never breaks when columns are added. Fails without NAME.
+csv_field() {
+	local name=$1 header row i
+	local -a names values
+	header=$(grep -m 1 '^url,' <<<"$2") ||
+		{ echo "csv_field: no header row (loadgen --header) in: $2" >&2; return 1; }
+	row=$(tail -n 1 <<<"$2")
+	IFS=, read -ra names <<<"$header"
+	IFS=, read -ra values <<<"$row"
+	for i in "${!names[@]}"; do
+		if [ "${names[$i]}" = "$name" ]; then
+			echo "${values[$i]}"
+			return 0
+		fi
+	done
+	echo "csv_field: no column $name in: $header" >&2
+	return 1
 }
 
 # child_pids PID: the processes whose parent is PID, zombies included.

@@ -52,7 +52,7 @@ free_port() {
 	echo "$p"
 }
 
-CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s"
+CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s"
 
 ERRORS="refused connect_timeout addr_unavailable emfile reset eof timeout status parse other"
 
@@ -80,6 +80,7 @@ expect_only_error() {
 		[[ $output == *" $opt "* ]] || { echo "-h does not explain $opt" >&2; return 1; }
 	done
 	[[ $output == *"loadgen -c "*"http://127.0.0.1"* ]]
+	[[ $output == *"; 3 "*"starved"* ]] || { echo "-h does not explain exit status 3" >&2; return 1; }
 	run "$LG" --bogus http://127.0.0.1:1/
 	expect_eq 2 "$status" "exit status for an unknown option"
 	run "$LG" -d 1 -n 5 http://127.0.0.1:1/
@@ -244,7 +245,7 @@ bad_server() {
 	header=$(sed -n 1p <<<"$output")
 	row=$(sed -n 2p <<<"$output")
 	expect_eq 2 "$(wc -l <<<"$output")" "lines"
-	[[ $header == "$CSV_COLUMNS"* ]] || { echo "header: $header" >&2; return 1; }
+	expect_eq "$CSV_COLUMNS" "$header" "header (new columns go at the end, and into this list)"
 	local -a names values
 	IFS=, read -ra names <<<"$header"
 	IFS=, read -ra values <<<"$row"
@@ -277,7 +278,8 @@ bad_server() {
 		 requests non2xx seconds req_per_s bytes errors.total \
 		 latency_us.p50 latency_us.p90 latency_us.p99 latency_us.p999 latency_us.max \
 		 latency_us.mean connect_us.p50 connect_us.p99 connect_us.max \
-		 cpu.user_s cpu.sys_s; do
+		 cpu.user_s cpu.sys_s conn_req_min conn_req_median conn_req_max conns_starved \
+		 fairness connects_over_1s; do
 		jget "$output" ".$f" >/dev/null || { echo "no $f in $output" >&2; return 1; }
 	done
 	for f in $ERRORS; do
@@ -288,4 +290,104 @@ bad_server() {
 	expect_eq 5 "$(jget "$output" .idle.held)" "idle held"
 	# 200 answers of the contract's exact size, 78 bytes
 	expect_eq $(( 200 * 78 )) "$(jget "$output" .bytes)" bytes
+}
+
+# ---- the response parser -------------------------------------------------------------
+
+@test "Connection is a list of case-insensitive tokens: 'Upgrade, Keep-Alive' keeps an HTTP/1.0 line" {
+	start_server badserver keepalive10
+	run lg -c 2 -n 50 --format json "http://127.0.0.1:$PORT/"
+	(( status == 0 )) || { echo "$output" >&2; return 1; }
+	expect_eq 50 "$(jget "$output" .requests)" requests
+	# a missed keep-alive makes loadgen close after every answer and reconnect
+	expect_eq 2 "$(jget "$output" .connect_us.count)" "connects (one per connection)"
+}
+
+# ---- connects that fail at once ----------------------------------------------------------
+
+@test "--close --rate -n ends by itself when connects fail at once (EMFILE)" {
+	need_epoll_et
+	local json
+	# 4 descriptors: stdio and the epoll fd, so every socket() fails with
+	# EMFILE. Each failed ticket must be released, or the 15 connections that
+	# never got one keep the run waiting for 5 answers that will never come.
+	lg_limited 4 -c 20 --close --rate 1000 -n 5
+	expect_eq 1 "$status" "exit status (EMFILE errors)"
+	expect_eq 5 "$(jget "$output" .errors.emfile)" "err_emfile"
+	# 10 descriptors: 6 sockets for 20 connections, and the 200 tickets all
+	# claimed at once (1,000,000/s): connections that fail are retired, the
+	# rest carry every ticket, none lost in the backlog
+	lg_limited 10 -c 20 --close --rate 1000000 -n 200
+	expect_eq 1 "$status" "exit status (EMFILE errors)"
+	json=$output
+	(( $(jget "$json" .errors.emfile) > 0 )) || { echo "no EMFILE: $json" >&2; return 1; }
+	expect_eq 200 $(( $(jget "$json" .requests) + $(jget "$json" .errors.total) )) \
+		"requests + errors (with -n a failed request uses up its ticket)"
+}
+
+# lg_limited FDS ARGS: loadgen with a descriptor limit of FDS (soft and hard),
+# none inherited from bats, for at most 10 s; sets status and output (stdout).
+lg_limited() {
+	local fds=$1 limit
+	shift
+	limit=$(secs 10)        # before the ulimit: a command substitution needs a pipe
+	(
+		close_inherited_fds
+		ulimit -n "$fds"
+		exec timeout "$limit" "$LG" "$@" --format json "$URL"
+	) >"$BATS_TEST_TMPDIR/lg.out" 2>"$BATS_TEST_TMPDIR/lg.err" && status=0 || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/lg.out")
+	cat "$BATS_TEST_TMPDIR/lg.err"
+	(( status != 124 )) || { echo "loadgen never ended (killed by timeout)" >&2; return 1; }
+}
+
+# ---- fairness ----------------------------------------------------------------------
+
+@test "blocking, -c 2 -d 2: one connection starved, reported in every format, exit 3" {
+	start_server blocking
+	run --separate-stderr lg -c 2 -d 2 --format json "http://127.0.0.1:$PORT/"
+	expect_eq 3 "$status" "exit status"
+	expect_eq 2 "$(jget "$output" .conns.established)" "established (the kernel completes both)"
+	expect_eq 1 "$(jget "$output" .conns_starved)" conns_starved
+	expect_eq 0 "$(jget "$output" .conn_req_min)" conn_req_min
+	expect_eq 0 "$(jget "$output" .errors.total)" "errors"
+	# the server serves the next connection only when this run closes its first
+	run --separate-stderr lg -c 2 -d 1 --format csv --header --tolerate "http://127.0.0.1:$PORT/"
+	expect_eq 0 "$status" "exit status with --tolerate"
+	expect_eq 1 "$(csv_field conns_starved "$output")" "CSV conns_starved"
+	run lg -c 2 -d 1 "http://127.0.0.1:$PORT/"
+	expect_eq 3 "$status" "exit status, text"
+	[[ $output == *"1 starved"* ]] || { echo "text: $output" >&2; return 1; }
+}
+
+@test "epoll_et, -c 2 -d 2: no connection starved, Jain's index above 0.9" {
+	need_epoll_et
+	run lg -c 2 -d 2 --format csv --header "$URL"
+	(( status == 0 )) || { echo "$output" >&2; return 1; }
+	expect_eq 0 "$(csv_field conns_starved "$output")" conns_starved
+	local fairness min
+	fairness=$(csv_field fairness "$output")
+	min=$(csv_field conn_req_min "$output")
+	awk -v f="$fairness" 'BEGIN { exit !(f > 0.9 && f <= 1) }' ||
+		{ echo "fairness $fairness" >&2; return 1; }
+	(( min > 0 )) || { echo "conn_req_min $min" >&2; return 1; }
+}
+
+# ---- connect times -----------------------------------------------------------------------
+
+@test "a connect that times out counts at its timeout, and in connects_over_1s" {
+	# blocking serves one connection and accepts no other: with a backlog of
+	# 1 the kernel queues two more and drops the SYNs of the rest
+	start_server blocking -b 1
+	# a timeout below the SYN's first retransmission (1 s) makes them time out
+	run --separate-stderr lg -c 6 -d 2 --timeout 800 --format json --tolerate \
+		"http://127.0.0.1:$PORT/"
+	(( status == 0 )) || { echo "$output" >&2; return 1; }
+	local timeouts over max
+	timeouts=$(jget "$output" .errors.connect_timeout)
+	over=$(jget "$output" .connects_over_1s)
+	max=$(jget "$output" .connect_us.max)
+	(( timeouts > 0 )) || { echo "no connect timed out: $output" >&2; return 1; }
+	(( over >= timeouts )) || expect_eq ">= $timeouts" "$over" connects_over_1s
+	(( ${max%.*} >= 800000 )) || expect_eq ">= 800000" "$max" "connect_us.max"
 }

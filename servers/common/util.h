@@ -23,7 +23,7 @@ void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* SIGPIPE ignored (a write to a closed socket returns EPIPE instead of killing us);
    SIGINT and SIGTERM set server_stopping, without SA_RESTART so a blocked call
    returns EINTR; SIGUSR1 prints the stats line from its handler, and the
-   server goes on (SA_RESTART: a blocked accept or read just resumes). */
+   server goes on (also without SA_RESTART: the loops retry after EINTR). */
 void signals_install(void);
 
 /* The set {SIGINT, SIGTERM}: threaded models block it in their workers. */

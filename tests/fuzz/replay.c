@@ -1,7 +1,9 @@
 /*
- * replay.c - runs inputs through the fuzz target without libFuzzer, so the
+ * replay.c - runs inputs through a fuzz target without libFuzzer, so the
  * seed corpus and every input that ever crashed run in every build (plain,
- * ASan, TSan) as regression tests: bin/http_replay FILE|DIR...
+ * ASan, TSan) as regression tests: bin/http_replay FILE|DIR... (the request
+ * framing, http_fuzz.c) and bin/resp_replay FILE|DIR... (loadgen's response
+ * parser, resp_fuzz.c) are this file linked with each target.
  *
  * It gives LLVMFuzzerTestOneInput() each file, whole, as libFuzzer would. A
  * broken promise aborts inside the target; a clean run prints
@@ -20,6 +22,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned long replayed;
+static const char *name = "replay";    /* argv[0]'s last part, for messages */
 
 static void replay_file(const char *path)
 {
@@ -28,7 +31,7 @@ static void replay_file(const char *path)
 	size_t n;
 
 	if (f == NULL) {
-		fprintf(stderr, "http_replay: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", name, path, strerror(errno));
 		exit(1);
 	}
 	n = fread(data, 1, sizeof data, f);
@@ -37,7 +40,7 @@ static void replay_file(const char *path)
 	uint8_t *copy = malloc(n ? n : 1);
 
 	if (copy == NULL) {
-		fprintf(stderr, "http_replay: out of memory\n");
+		fprintf(stderr, "%s: out of memory\n", name);
 		exit(1);
 	}
 	memcpy(copy, data, n);
@@ -53,7 +56,7 @@ static void replay(const char *path)
 	struct dirent *e;
 
 	if (stat(path, &st) == -1) {
-		fprintf(stderr, "http_replay: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", name, path, strerror(errno));
 		exit(1);
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -61,7 +64,7 @@ static void replay(const char *path)
 		return;
 	}
 	if ((d = opendir(path)) == NULL) {
-		fprintf(stderr, "http_replay: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", name, path, strerror(errno));
 		exit(1);
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -77,8 +80,10 @@ static void replay(const char *path)
 
 int main(int argc, char **argv)
 {
+	const char *slash = strrchr(argv[0], '/');
+	name = slash ? slash + 1 : argv[0];
 	if (argc < 2) {
-		fprintf(stderr, "usage: http_replay FILE|DIR...\n");
+		fprintf(stderr, "usage: %s FILE|DIR...\n", name);
 		return 2;
 	}
 	for (int i = 1; i < argc; i++)

@@ -7,6 +7,8 @@
  * For every request (a block ending in a blank line) it:
  *   ok        answers 200 "Hello, world!", keeps the connection
  *   split     the same answer, written one byte at a time (tests reassembly)
+ *   keepalive10  an HTTP/1.0 answer with "Connection: Upgrade, Keep-Alive":
+ *             a list, in another case; keeps the connection (tests tokens)
  *   404       answers 404 with a body, keeps the connection     -> non2xx
  *   close     closes without answering                          -> err_eof
  *   short     promises 13 body bytes, sends 5, closes           -> err_eof
@@ -60,6 +62,10 @@ static int answer(int fd)
 	} else if (strcmp(mode, "split") == 0) {
 		for (size_t i = 0; i < sizeof OK - 1; i++)
 			send_all(fd, OK + i, 1);
+	} else if (strcmp(mode, "keepalive10") == 0) {
+		static const char r[] = "HTTP/1.0 200 OK\r\nConnection: Upgrade, Keep-Alive\r\n"
+			"Content-Length: 13\r\n\r\nHello, world!";
+		send_all(fd, r, sizeof r - 1);
 	} else if (strcmp(mode, "404") == 0) {
 		static const char r[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
 		send_all(fd, r, sizeof r - 1);
@@ -122,7 +128,7 @@ int main(int argc, char **argv)
 		mode = argv[1];
 	} else {
 		fprintf(stderr, "usage: badserver [-p PORT] "
-			"ok|split|404|close|short|reset|garbage|nolength|silent\n");
+			"ok|split|keepalive10|404|close|short|reset|garbage|nolength|silent\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);

@@ -1,0 +1,138 @@
+/*
+ * worker.h - one loadgen thread: its epoll loop, the state machine of its
+ * connections, and the open-loop schedule of its share of --rate.
+ *
+ * Each of the -t threads runs worker_main over its own connections, with its
+ * own epoll descriptor, counters and histograms: nothing is locked on the hot
+ * path. Three atomics are shared: the -n ticket counter, the number of open
+ * connections (for the peak), and the source address (net.c).
+ *
+ *   thread 0                 thread 1                  main
+ *   epoll fd ── conns 0..k   epoll fd ── conns k+1..   parse options
+ *      │ idle first, then the barrier, then the load   start, join
+ *      └ counters, hists     └ counters, hists   ───>  merge, report
+ *
+ * A connection's states and what moves it (active connections; an --idle one
+ * goes QUEUED -> CONNECTING -> OPEN and stays until the end, or DONE when the
+ * server closes it):
+ *
+ *   from        event                                     to
+ *   QUEUED      a place in the connect window (64)        CONNECTING
+ *   QUEUED      socket/connect fails at once (EMFILE)     BACKOFF, or DONE with -n
+ *   CONNECTING  EPOLLOUT and SO_ERROR 0                   OPEN
+ *   CONNECTING  SO_ERROR set, or --timeout passed         BACKOFF, or DONE with -n
+ *   OPEN        an answer, the line kept                  OPEN (closed loop: the
+ *                                                         next request is written)
+ *   OPEN        an answer and the server's FIN (--close,  QUEUED; SPARE in open
+ *               or Connection: close)                     loop with --close
+ *   OPEN        reset, early EOF, bad answer, timeout     QUEUED (or SPARE), an
+ *                                                         error counted
+ *   BACKOFF     100 ms passed                             QUEUED (or SPARE)
+ *   SPARE       a ticket of the schedule is due           QUEUED, its request owed
+ *   any         the run is over, -n used up               DONE
+ *
+ * A request is owed (counted in `pending`) from the moment it has a ticket
+ * until its answer arrives or its connection closes; conn_close releases it
+ * whatever the state, even when no descriptor was ever opened.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include "hist.h"
+#include "loadgen.h"
+#include "resp.h"
+
+#include <pthread.h>
+#include <sys/epoll.h>
+
+#define MAX_EVENTS 256
+
+enum cstate {
+	S_QUEUED,     /* waiting for a place in the connect window */
+	S_CONNECTING, /* connect() in progress, EPOLLOUT armed */
+	S_OPEN,	      /* established */
+	S_BACKOFF,    /* a connect failed; retried at retry_at */
+	S_SPARE,      /* --close --rate: closed, waiting for the next ticket */
+	S_DONE,	      /* retired for the rest of the run */
+};
+
+struct conn {
+	int fd;
+	uint8_t state;		   /* enum cstate */
+	bool idle;		   /* an --idle connection: never sends */
+	bool ever;		   /* has been established at least once */
+	bool asked;		   /* was ever sent a request */
+	bool in_ready;		   /* on the worker's ready queue (open loop) */
+	bool draining;		   /* the last answer is read; only the server's FIN may follow */
+	bool out_armed;		   /* EPOLLOUT armed for a blocked write */
+	uint8_t src;		   /* source address 127.0.0.(src + 1); 0: the kernel's choice */
+	struct resp resp;	   /* the answer being parsed */
+	uint32_t inflight;	   /* requests owed an answer; their times in sent[] */
+	uint32_t head;		   /* oldest entry of the sent[] ring */
+	uint32_t out_off, out_len; /* unsent part of cfg.req */
+	uint64_t *sent;		   /* ring of cfg.pipeline send (or intended) times */
+	uint64_t answered;	   /* valid answers inside the measured window */
+	uint64_t t_connect;	   /* when connect() was called */
+	uint64_t deadline;	   /* timeout of what we wait for */
+	uint64_t retry_at;
+};
+
+struct worker {
+	int id;
+	pthread_t tid;
+	int ep;
+	char *buf;
+	struct epoll_event events[MAX_EVENTS];
+
+	struct conn *conns; /* idle ones first, then the active ones */
+	int nidle, nactive;
+	struct conn **queue; /* connect FIFO, one place per connection */
+	int qhead, qlen;
+	int connecting;
+	struct conn **ready; /* open loop: FIFO of connections that may send */
+	int rhead, nready;
+
+	uint64_t t_start, warm_end, deadline, next_sweep;
+	bool stopping;
+	uint64_t pending; /* requests owed an answer, all connections */
+	int live;	  /* active connections not S_DONE */
+
+	uint64_t interval;		 /* open loop: ns between this thread's tickets */
+	uint64_t next_tick;		 /* intended time of the next ticket */
+	uint64_t backlog, backlog_first; /* tickets due but not sent, oldest time */
+	bool ticks_over;		 /* -n reached: no more tickets */
+
+	uint64_t *stamps; /* every connection's sent[] ring */
+	struct hist *lat, *conn_lat;
+	uint64_t requests, non2xx, bytes, established, err[NERR];
+	uint64_t connects_over_1s; /* connects slower than 1 s, or timed out */
+	int idle_held, idle_closed;
+	double window_s;
+};
+
+/* Prepares thread `id` with its share of the connections; `first` numbers its
+   first connection across all threads, `per_src` connections share a source
+   address. Dies when out of memory or descriptors for epoll. */
+void worker_init(struct worker *w, int id, int first, int per_src);
+
+/* The thread: opens the idle connections, waits at the barrier for every
+   other thread, runs the load, closes everything. Returns NULL. */
+void *worker_main(void *arg);
+
+/* Frees what worker_init allocated; call after the thread is joined. */
+void worker_free(struct worker *w);
+
+/* Must be called once before any worker starts: the barrier between the idle
+   phase and the load, for `threads` threads. */
+void workers_setup(int threads);
+
+/* Destroys the barrier; call after every thread is joined. */
+void workers_teardown(void);
+
+/* Asks every worker to stop at its next wake-up; async-signal-safe. */
+void workers_stop(void);
+
+/* Returns the most active connections that were open at the same time. */
+int workers_peak(void);
+
+#endif
