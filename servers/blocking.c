@@ -58,9 +58,9 @@ int main(int argc, char **argv)
 	while (!server_stopping) {
 		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
 
-		stat_add(&stats.wakeups, 1);
+		stat_add(&stats->wakeups, 1);
 		if (fd >= 0) {
-			stat_add(&stats.events, 1);
+			stat_add(&stats->events, 1);
 			serve(fd);			/* everyone else waits meanwhile */
 		}
 	}

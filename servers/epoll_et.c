@@ -140,8 +140,8 @@ int main(int argc, char **argv)
 				continue;	/* a signal: the loop condition decides */
 			die("epoll_wait");
 		}
-		stat_add(&stats.wakeups, 1);
-		stat_add(&stats.events, (unsigned long)n);
+		stat_add(&stats->wakeups, 1);
+		stat_add(&stats->events, (unsigned long)n);
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.ptr == NULL)
 				on_accept(listen_fd, now);

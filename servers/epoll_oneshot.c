@@ -158,8 +158,8 @@ static void *worker(void *arg)
 				continue;
 			die("epoll_wait");
 		}
-		stat_add(&stats.wakeups, 1);
-		stat_add(&stats.events, (unsigned long)n);
+		stat_add(&stats->wakeups, 1);
+		stat_add(&stats->events, (unsigned long)n);
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.ptr == NULL)
 				on_accept();
@@ -183,7 +183,7 @@ static void wait_for_stop(const sigset_t *stop)
 		while ((c = conn_list_expired(&idle, now_ms())) != NULL) {
 			conn_list_remove(&idle, c);
 			shutdown(c->fd, SHUT_RDWR);	/* its worker sees the hang-up and closes it */
-			stat_add(&stats.timeouts, 1);
+			stat_add(&stats->timeouts, 1);
 		}
 		pthread_mutex_unlock(&idle_lock);
 	}

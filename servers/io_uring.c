@@ -536,10 +536,10 @@ static void arm_timer(void)
 
 int main(int argc, char **argv)
 {
-	server_prepare(argc, argv, "io_uring",
-		       "One thread; io_uring(7) completions: multishot accept and recv into a\n"
-		       "provided-buffer pool, sends batched, one io_uring_enter per turn (Linux 6.0+).\n"
-		       "-t and --cork are ignored.");
+	server_init(argc, argv, "io_uring",
+		    "One thread; io_uring(7) completions: multishot accept and recv into a\n"
+		    "provided-buffer pool, sends batched, one io_uring_enter per turn (Linux 6.0+).\n"
+		    "-t and --cork are ignored.");
 	if (server_opt.root != NULL) {	/* its sends are out[] only, no sendfile step yet */
 		fprintf(stderr, "io_uring: --root is not served by this model yet; "
 			"the readiness models serve files (bin/epoll_et --root DIR)\n");
@@ -561,14 +561,14 @@ int main(int argc, char **argv)
 		ret = io_uring_submit_and_wait(&ring, 1);
 		if (ret < 0 && ret != -EINTR)
 			die_en(-ret, "io_uring_enter");
-		stat_add(&stats.wakeups, 1);
+		stat_add(&stats->wakeups, 1);
 		now = now_ms();
 		io_uring_for_each_cqe(&ring, head, cqe) {
 			on_completion(cqe, now);
 			reaped++;
 		}
 		io_uring_cq_advance(&ring, reaped);
-		stat_add(&stats.events, reaped);
+		stat_add(&stats->events, reaped);
 		conn_list_expire(&idle, now, drop);
 	}
 	io_uring_queue_exit(&ring);

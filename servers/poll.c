@@ -125,8 +125,8 @@ int main(int argc, char **argv)
 				continue;	/* a signal: the loop condition decides */
 			die("poll");
 		}
-		stat_add(&stats.wakeups, 1);
-		stat_add(&stats.events, (unsigned long)n);
+		stat_add(&stats->wakeups, 1);
+		stat_add(&stats->events, (unsigned long)n);
 		if (pfds[0].revents) {
 			on_accept(listen_fd, now);	/* new entries join with revents 0 */
 			n--;

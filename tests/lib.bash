@@ -7,8 +7,10 @@
 #   stat_field NAME            a counter from STATS ("requests" -> 12)
 #   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
 #   csv_field NAME CSV         a column of loadgen's CSV (header row, then a row), by name
-#   fd_count PID               open descriptors of PID
-#   cpu_ticks PID              CPU used by PID (all threads), user + system, in 1/100 s
+#   fd_count PID               open descriptors of PID, and the sockets of its children
+#   child_pids PID             its child processes (bin/fork: one per connection)
+#   cpu_ticks PID              CPU used by PID (all threads) and its children, user +
+#                              system, in 1/100 s
 #   wait_fd_count PID N [S]    waits up to S seconds for PID to hold N descriptors
 #   wait_exit PID              waits for a signalled child; its exit status
 #   tk ARGS                    "$BIN/tcpkit" ARGS $PORT, under a timeout
@@ -224,16 +226,36 @@ csv_field() {
 	return 1
 }
 
-fd_count() {
-	ls "/proc/$1/fd" | wc -l
+# child_pids PID: the processes whose parent is PID, zombies included.
+child_pids() {
+	pgrep -P "$1" || true
 }
 
+# fd_count PID: descriptors held by PID, plus the sockets its children hold:
+# bin/fork serves each connection in a child, whose other descriptors are
+# copies of the parent's. So N connections are N more, in every model (the
+# others have no children).
+fd_count() {
+	local n pid link
+	n=$(ls "/proc/$1/fd" | wc -l)
+	for pid in $(child_pids "$1"); do
+		for link in /proc/"$pid"/fd/*; do
+			[[ $(readlink "$link" 2>/dev/null) == socket:* ]] && n=$(( n + 1 ))
+		done
+	done
+	echo "$n"
+}
+
+# cpu_ticks PID: CPU used by PID and its live children (bin/fork), in 1/100 s.
 cpu_ticks() {
-	local rest
-	rest=$(cat "/proc/$1/stat") || return 1
-	rest=${rest##*) }                   # fields from the 3rd on; comm may hold spaces
-	set -- $rest
-	echo $(( ${12} + ${13} ))            # utime and stime: fields 14 and 15
+	local rest pid n=0
+	for pid in "$1" $(child_pids "$1"); do
+		rest=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		rest=${rest##*) }            # fields from the 3rd on; comm may hold spaces
+		set -- $rest
+		n=$(( n + ${12} + ${13} ))   # utime and stime: fields 14 and 15
+	done
+	echo "$n"
 }
 
 # wait_fd_count PID N [SECONDS]: a server closes a connection a moment after

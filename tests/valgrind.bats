@@ -66,4 +66,7 @@ start_under_valgrind() {
 	sleep 0.5
 	stop_server
 	expect_eq 3 "$(stat_field errors)" "errors= (400, 405, 431)"
+	# bin/fork's children run under memcheck too, and their reports (--quiet:
+	# nothing else) reach the same stderr without changing the parent's status
+	expect_eq "" "$(grep -E '^==[0-9]+==' "$SERVER_ERR")" "memcheck reports on stderr"
 }

@@ -87,7 +87,7 @@ void conn_refuse(struct conn *c, const char *why)
 	/* conn_new() counted it accepted, but it was never served: take that back,
 	   so accepted= and refused= stay disjoint, as in the models that refuse
 	   before they make the state. */
-	atomic_fetch_sub_explicit(&stats.accepted, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&stats->accepted, 1, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -97,7 +97,7 @@ static enum io_result would_block(struct conn *c)
 {
 	if (!c->blocking)
 		return IO_RETRY;
-	stat_add(&stats.timeouts, 1);
+	stat_add(&stats->timeouts, 1);
 	return IO_ERROR;
 }
 
@@ -185,8 +185,8 @@ static enum io_result conn_fill(struct conn *c, bool *short_read)
 	size_t room = CONN_IN_SIZE - c->in_len;
 
 	if (c->blocking) {
-		stat_add(&stats.wakeups, 1);
-		stat_add(&stats.events, 1);
+		stat_add(&stats->wakeups, 1);
+		stat_add(&stats->events, 1);
 	}
 	for (;;) {
 		ssize_t n = read(c->fd, c->in + c->in_len, room);
@@ -255,9 +255,9 @@ static bool conn_answer(struct conn *c)
 	}
 	consume(c, pos);
 	if (served)
-		stat_add(&stats.requests, served);
+		stat_add(&stats->requests, served);
 	if (failed)
-		stat_add(&stats.errors, failed);
+		stat_add(&stats->errors, failed);
 	return served + failed > 0;
 }
 
@@ -390,7 +390,7 @@ void conn_list_expire(struct conn_list *l, int64_t now, void (*drop)(struct conn
 	struct conn *c;
 
 	while ((c = conn_list_expired(l, now)) != NULL) {
-		stat_add(&stats.timeouts, 1);
+		stat_add(&stats->timeouts, 1);
 		drop(c);	/* drop() takes c off the list, so the loop moves on */
 	}
 }

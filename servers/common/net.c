@@ -13,13 +13,17 @@
 #include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Held open so that at EMFILE one descriptor can be freed to accept and refuse. */
+/* Held open so that at EMFILE one descriptor can be freed to accept and refuse;
+   the lock makes that dance one thread's at a time (bin/reuseport accepts in
+   several threads at once). It is taken only at EMFILE, never per accept. */
 static int spare_fd = -1;
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Passed from one net_accept() call to the next, for ThreadSanitizer: see below. */
 static atomic_bool accept_turn;
@@ -38,7 +42,11 @@ static int sock_flags(enum net_mode mode)
 	return SOCK_CLOEXEC | (mode == NET_NONBLOCKING ? SOCK_NONBLOCK : 0);
 }
 
-int net_listen(enum net_mode mode)
+/* Whether other sockets may listen on the same port (SO_REUSEPORT). */
+enum port_use { PORT_OWN, PORT_SHARED };
+
+/* socket, options, bind, listen. Returns the descriptor and the port bound. */
+static int open_listener(int port, enum net_mode mode, enum port_use use, int *bound)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof sa;
@@ -46,7 +54,7 @@ int net_listen(enum net_mode mode)
 
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)server_opt.port);
+	sa.sin_port = htons((unsigned short)port);
 	if (inet_pton(AF_INET, server_opt.addr, &sa.sin_addr) != 1) {
 		errno = EINVAL;
 		die("inet_pton('%s'): not an IPv4 address", server_opt.addr);
@@ -57,22 +65,44 @@ int net_listen(enum net_mode mode)
 		die("socket");
 	/* Lets a restarted server bind while old connections sit in TIME_WAIT. */
 	set_opt(fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
+	/* Lets several sockets of this user bind the same address and port; set
+	   on each of them, the first included, before bind. */
+	if (use == PORT_SHARED)
+		set_opt(fd, SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT");
 	if (server_opt.nodelay)
 		set_opt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
-		die("bind(%s:%d)", server_opt.addr, server_opt.port);
+		die("bind(%s:%d)", server_opt.addr, port);
 	if (listen(fd, server_opt.backlog) == -1)
 		die("listen");
 	if (getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
 		die("getsockname");
+	*bound = ntohs(sa.sin_port);
+	return fd;
+}
 
+int net_listen(enum net_mode mode)
+{
+	int port;
+	int fd = open_listener(server_opt.port, mode, PORT_OWN, &port);
+
+	net_listening(port);
+	return fd;
+}
+
+int net_listen_shared(int port, int *bound)
+{
+	return open_listener(port, NET_NONBLOCKING, PORT_SHARED, bound);
+}
+
+void net_listening(int port)
+{
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (spare_fd == -1)
 		die("open(/dev/null) for the spare descriptor");
 
-	printf("listening on %s:%d\n", server_opt.addr, ntohs(sa.sin_port));
+	printf("listening on %s:%d\n", server_opt.addr, port);
 	fflush(stdout);
-	return fd;
 }
 
 void net_refuse(int fd, const char *why)
@@ -84,7 +114,7 @@ void net_refuse(int fd, const char *why)
 	if (send(fd, out, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		(void)0;	/* the client is gone already; nothing to tell it */
 	close(fd);
-	stat_add(&stats.refused, 1);
+	stat_add(&stats->refused, 1);
 }
 
 /* Out of descriptors: free the spare, accept the waiting connection, take the
@@ -130,9 +160,9 @@ static int accept_one(int listen_fd, enum net_mode mode)
 		switch (errno) {
 		case EMFILE:
 		case ENFILE:
-			if (spare_fd == -1)
-				return NET_AGAIN;
-			fd = refuse_at_emfile(listen_fd, flags);
+			pthread_mutex_lock(&spare_lock);
+			fd = spare_fd == -1 ? NET_AGAIN : refuse_at_emfile(listen_fd, flags);
+			pthread_mutex_unlock(&spare_lock);
 			if (fd < 0)
 				return fd;	/* NET_REFUSED or NET_AGAIN */
 			break;		/* a descriptor came free meanwhile: serve it */
@@ -153,7 +183,7 @@ static int accept_one(int listen_fd, enum net_mode mode)
 
 int net_admit(int fd)
 {
-	if (server_opt.max_conns && (long)atomic_load(&stats.open) >= server_opt.max_conns) {
+	if (server_opt.max_conns && (long)atomic_load(&stats->open) >= server_opt.max_conns) {
 		net_refuse(fd, "too many connections (--max-conns)");
 		return NET_REFUSED;
 	}

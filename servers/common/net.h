@@ -18,13 +18,23 @@ enum net_mode { NET_BLOCKING, NET_NONBLOCKING };
    dies on failure. */
 int net_listen(enum net_mode mode);
 
+/* For a model with several listening sockets on one port (bin/reuseport):
+   opens one, non-blocking, with SO_REUSEPORT, on port (0: any free port), and
+   stores the port it got in *bound; prints nothing. Dies on failure. */
+int net_listen_shared(int port, int *bound);
+
+/* Readies accepting (the spare descriptor below) and prints "listening on
+   ADDR:PORT" to stdout: net_listen() calls it; a model that opens its own
+   listening sockets calls it once they all listen. Dies on failure. */
+void net_listening(int port);
+
 /* Accepts one connection. Returns its descriptor (close-on-exec, in the given
    mode), NET_AGAIN when none is waiting (or the call was interrupted), or
    NET_REFUSED when one was refused: past --max-conns, or the process is out of
    descriptors (EMFILE/ENFILE), when a spare descriptor is given up to accept it,
    answer 503 and close it, so a level-triggered loop does not spin on a backlog
-   it cannot empty. Not thread-safe (the spare descriptor): call it from one
-   thread at a time. */
+   it cannot empty. Thread-safe: at EMFILE one thread at a time gives up the
+   spare, the others wait for the lock (they are out of descriptors too). */
 int net_accept(int listen_fd, enum net_mode mode);
 
 /* For a connection accepted some other way (io_uring's accept): past

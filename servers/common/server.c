@@ -6,14 +6,7 @@
 
 #include <stdio.h>
 
-int server_start(int argc, char **argv, const char *model, const char *summary,
-		 enum net_mode mode)
-{
-	server_prepare(argc, argv, model, summary);
-	return net_listen(mode);
-}
-
-void server_prepare(int argc, char **argv, const char *model, const char *summary)
+void server_init(int argc, char **argv, const char *model, const char *summary)
 {
 	program_name = model;
 	options_parse(argc, argv, model, summary);
@@ -21,6 +14,13 @@ void server_prepare(int argc, char **argv, const char *model, const char *summar
 		files_init(server_opt.root);	/* before any client: a bad DIR ends it here */
 	raise_nofile(0);
 	signals_install();
+}
+
+int server_start(int argc, char **argv, const char *model, const char *summary,
+		 enum net_mode mode)
+{
+	server_init(argc, argv, model, summary);
+	return net_listen(mode);
 }
 
 int server_finish(void)
