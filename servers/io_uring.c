@@ -93,6 +93,7 @@ struct link {
 	bool ahead;		/* it once sent more than in[] could take: one buffer per recv */
 	char *spill;		/* bytes that came when in[] was full */
 	size_t spill_len;
+	size_t spill_cap;	/* room in spill[]: doubled as needed, up to SPILL_MAX */
 };
 
 static struct io_uring ring;
@@ -180,10 +181,30 @@ static void give_back(unsigned bid)
 	io_uring_buf_ring_advance(pool, 1);
 }
 
+/* Makes room for need bytes in spill[], doubling it (so a flood costs a few
+   reallocations, not one per completion). Returns false when out of memory. */
+static bool grow_spill(struct link *l, size_t need)
+{
+	size_t cap = l->spill_cap ? l->spill_cap : BUF_SIZE;
+	char *p;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap > SPILL_MAX)
+		cap = SPILL_MAX;
+	p = realloc(l->spill, cap);
+	if (p == NULL)
+		return false;
+	l->spill = p;
+	l->spill_cap = cap;
+	return true;
+}
+
 /* Copies received bytes into in[]; what does not fit waits in spill[], the
    recv is cancelled, and from then on the connection gets one buffer per
    recv: a multishot recv re-armed on a socket holding megabytes would take
-   them all at once, as far as the pool goes. Returns false past SPILL_MAX. */
+   them all at once, as far as the pool goes. Returns false past SPILL_MAX or
+   out of memory. */
 static bool take(struct link *l, const char *bytes, size_t n)
 {
 	struct conn *c = l->conn;
@@ -203,9 +224,8 @@ static bool take(struct link *l, const char *bytes, size_t n)
 	}
 	if (l->spill_len + n > SPILL_MAX)
 		return false;
-	l->spill = realloc(l->spill, l->spill_len + n);
-	if (l->spill == NULL)
-		die("realloc");
+	if (l->spill_len + n > l->spill_cap && !grow_spill(l, l->spill_len + n))
+		return false;
 	memcpy(l->spill + l->spill_len, bytes, n);
 	l->spill_len += n;
 	return true;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run: once
 #
 # make bench in its smallest form: bench/run with four models, two idle
 # counts, one round (each point once, the A/A control twice) and 0.3 s runs,

@@ -204,6 +204,9 @@ needs_concurrency() {
 }
 
 @test "a sparse file over 2 GiB: every byte sent" {
+	# the kernel's 2 GiB per sendfile call: the same code in every build, so
+	# the sanitizer runs leave it to make test (it reads 2 GiB each time)
+	[[ $BIN == */asan/* || $BIN == */tsan/* ]] && skip "checked in the plain build (make test)"
 	local size
 	size=$(stat -c %s "$ROOT/huge.bin")
 	run -0 curl -s -m "$(secs 60)" -o /dev/null -w '%{http_code} %{size_download}' \

@@ -23,6 +23,11 @@ setup() {
 		skip "valgrind cannot run a sanitizer build"
 	fi
 	command -v valgrind >/dev/null || skip "valgrind is not installed (apt-get install valgrind)"
+	# Seen with valgrind 3.19: it hands a signal to the program only inside a
+	# syscall it knows may block, and io_uring_enter is not one; a server that
+	# makes no other syscall never gets SIGTERM (nor SIGUSR1) and cannot stop.
+	[ "$MODEL" = io_uring ] &&
+		skip "valgrind never delivers a signal to a loop that only calls io_uring_enter"
 	# valgrind runs the server some 20-50 times slower: give start and stop room
 	TIME_SCALE=$(( TIME_SCALE * 6 ))
 }
