@@ -49,15 +49,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TICK_NS 1000000ULL	/* the timer: due every millisecond */
+#define TICK_NS 1000000ULL /* the timer: due every millisecond */
 
 struct run {
 	int fd;
 	off_t size;
 	size_t chunk;
-	uint64_t read_ns, read_max_ns;	/* the reading: in all, and the longest read */
-	atomic_bool done;		/* the reader has reached the end */
-	uint64_t *late;			/* how late each tick ran, ns */
+	uint64_t read_ns, read_max_ns; /* the reading: in all, and the longest read */
+	atomic_bool done;	       /* the reader has reached the end */
+	uint64_t *late;		       /* how late each tick ran, ns */
 	size_t ticks, cap;
 };
 
@@ -68,7 +68,7 @@ struct run {
 static void make_file(const char *path, off_t size)
 {
 	static char buf[1 << 20];
-	unsigned long long x = 88172645463325252ULL;	/* xorshift64 */
+	unsigned long long x = 88172645463325252ULL; /* xorshift64 */
 	struct stat st;
 	int fd;
 

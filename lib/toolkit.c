@@ -24,7 +24,7 @@ void vmessage(int err, const char *fmt, va_list ap)
 
 void die(const char *fmt, ...)
 {
-	int err = errno;	/* before anything else can change it */
+	int err = errno; /* before anything else can change it */
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -47,7 +47,7 @@ uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail with a valid clock id */
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail with a valid clock id */
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -85,7 +85,7 @@ long raise_nofile(long need)
 
 		up.rlim_cur = up.rlim_max = (rlim_t)need < cap ? (rlim_t)need : cap;
 		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-			rl = up;	/* allowed: we hold CAP_SYS_RESOURCE */
+			rl = up; /* allowed: we hold CAP_SYS_RESOURCE */
 	}
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;

@@ -52,16 +52,18 @@ static void serve(int fd)
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "blocking",
-				     "Iterative: one client at a time, blocking I/O. One idle client stalls all.", NET_BLOCKING);
+	int listen_fd = server_start(
+		argc, argv, "blocking",
+		"Iterative: one client at a time, blocking I/O. One idle client stalls all.",
+		NET_BLOCKING);
 
 	while (!server_stopping) {
-		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
+		int fd = net_accept(listen_fd, NET_BLOCKING); /* sleeps until a client connects */
 
 		stat_add(&stats->wakeups, 1);
 		if (fd >= 0) {
 			stat_add(&stats->events, 1);
-			serve(fd);			/* everyone else waits meanwhile */
+			serve(fd); /* everyone else waits meanwhile */
 		}
 	}
 	return server_finish();

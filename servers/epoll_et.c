@@ -42,10 +42,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#define MAX_EVENTS 256		/* ready descriptors taken per epoll_wait */
+#define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
 
 static int epfd;
-static struct conn_list idle;	/* for --idle-timeout, oldest first */
+static struct conn_list idle; /* for --idle-timeout, oldest first */
 
 /* Registers c once, for input, output and the peer's hang-up, edge-triggered.
    The edges tell us when to try again; what we want changes nothing here. */
@@ -107,7 +107,7 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->peer_hup = true;	/* the short-read rule no longer holds */
-	want = conn_run(c, CONN_DRAIN);	/* edge: read until the socket is empty */
+	want = conn_run(c, CONN_DRAIN); /* edge: read until the socket is empty */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
@@ -118,8 +118,10 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "epoll_et",
-				     "One thread; epoll(7) edge-triggered readiness loop; reads until a short read.", NET_NONBLOCKING);
+	int listen_fd = server_start(
+		argc, argv, "epoll_et",
+		"One thread; epoll(7) edge-triggered readiness loop; reads until a short read.",
+		NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -127,7 +129,7 @@ int main(int argc, char **argv)
 		die("epoll_create1");
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLET;
-	ev.data.ptr = NULL;	/* NULL marks the listening socket */
+	ev.data.ptr = NULL; /* NULL marks the listening socket */
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
 		die("epoll_ctl(listening socket)");
 
@@ -137,7 +139,7 @@ int main(int argc, char **argv)
 
 		if (n == -1) {
 			if (errno == EINTR)
-				continue;	/* a signal: the loop condition decides */
+				continue; /* a signal: the loop condition decides */
 			die("epoll_wait");
 		}
 		stat_add(&stats->wakeups, 1);

@@ -38,10 +38,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#define MAX_EVENTS 256		/* ready descriptors taken per epoll_wait */
+#define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
 
 static int epfd;
-static enum conn_want *watched;	/* by descriptor: what epoll watches it for now */
+static enum conn_want *watched; /* by descriptor: what epoll watches it for now */
 static struct conn_list idle;	/* for --idle-timeout, oldest first */
 
 /* Registers (op ADD) or changes (op MOD) what we wait for on c. Level-triggered:
@@ -57,7 +57,7 @@ static bool watch(struct conn *c, int op, enum conn_want want)
 		note("epoll_ctl(fd %d): %s", c->fd, strerror(errno));
 		return false;
 	}
-	watched[c->fd] = want;	/* remember it: change it only when the want changes */
+	watched[c->fd] = want; /* remember it: change it only when the want changes */
 	return true;
 }
 
@@ -93,8 +93,8 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 {
 	enum conn_want want;
 
-	(void)events;		/* EPOLLERR/EPOLLHUP: the read inside conn_run reports it */
-	want = conn_run(c, CONN_READ_ONCE);	/* one read is enough: the level is reported again */
+	(void)events; /* EPOLLERR/EPOLLHUP: the read inside conn_run reports it */
+	want = conn_run(c, CONN_READ_ONCE); /* one read is enough: the level is reported again */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
@@ -107,9 +107,10 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 int main(int argc, char **argv)
 {
 	int listen_fd = server_start(argc, argv, "epoll_lt",
-				     "One thread; epoll(7) level-triggered readiness loop.", NET_NONBLOCKING);
+				     "One thread; epoll(7) level-triggered readiness loop.",
+				     NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
-	size_t max_fds = (size_t)raise_nofile(0);	/* every descriptor is below the limit */
+	size_t max_fds = (size_t)raise_nofile(0); /* every descriptor is below the limit */
 
 	watched = malloc(max_fds * sizeof *watched);
 	if (watched == NULL)
@@ -119,7 +120,7 @@ int main(int argc, char **argv)
 		die("epoll_create1");
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;	/* NULL marks the listening socket */
+	ev.data.ptr = NULL; /* NULL marks the listening socket */
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
 		die("epoll_ctl(listening socket)");
 
@@ -129,7 +130,7 @@ int main(int argc, char **argv)
 
 		if (n == -1) {
 			if (errno == EINTR)
-				continue;	/* a signal: the loop condition decides */
+				continue; /* a signal: the loop condition decides */
 			die("epoll_wait");
 		}
 		stat_add(&stats->wakeups, 1);

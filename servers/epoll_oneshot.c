@@ -55,10 +55,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#define MAX_EVENTS 16		/* few per call: a thread holds what it takes */
+#define MAX_EVENTS 16 /* few per call: a thread holds what it takes */
 
 static int epfd, listen_fd;
-static struct conn_list idle;	/* every open connection; for --idle-timeout, oldest first */
+static struct conn_list idle; /* every open connection; for --idle-timeout, oldest first */
 static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Enables one report for c (ADD the first time, MOD after each report). */
@@ -80,7 +80,7 @@ static bool arm(int fd, void *ptr, int op, enum conn_want want)
 static void idle_take(struct conn *c)
 {
 	pthread_mutex_lock(&idle_lock);
-	if (c->on_list)		/* the reaper may have taken it off already */
+	if (c->on_list) /* the reaper may have taken it off already */
 		conn_list_remove(&idle, c);
 	pthread_mutex_unlock(&idle_lock);
 }
@@ -110,7 +110,7 @@ static void add(int fd)
 
 static void on_accept(void)
 {
-	for (;;) {		/* take all that wait: the socket is disabled meanwhile */
+	for (;;) { /* take all that wait: the socket is disabled meanwhile */
 		int fd = net_accept(listen_fd, NET_NONBLOCKING);
 
 		if (fd == NET_AGAIN)
@@ -124,22 +124,22 @@ static void on_accept(void)
 
 static void on_ready(struct conn *c)
 {
-	int fd = c->fd;		/* read now: after conn_hand_off(), c is not ours to read */
+	int fd = c->fd; /* read now: after conn_hand_off(), c is not ours to read */
 	enum conn_want want;
 
 	conn_take_over(c);
 	if (server_opt.idle_timeout)
-		idle_take(c);		/* serving it: not idle */
-	want = conn_run(c, CONN_READ_ONCE);	/* the re-arm re-checks the level */
+		idle_take(c);		    /* serving it: not idle */
+	want = conn_run(c, CONN_READ_ONCE); /* the re-arm re-checks the level */
 	if (want == CONN_CLOSE) {
 		idle_take(c);
 		conn_close(c);
 		return;
 	}
 	if (server_opt.idle_timeout)
-		idle_put(c);		/* idle again from now */
+		idle_put(c); /* idle again from now */
 	conn_hand_off(c);
-	if (!arm(fd, c, EPOLL_CTL_MOD, want)) {	/* after this, c is not ours */
+	if (!arm(fd, c, EPOLL_CTL_MOD, want)) { /* after this, c is not ours */
 		idle_take(c);
 		conn_close(c);
 	}
@@ -182,7 +182,7 @@ static void wait_for_stop(const sigset_t *stop)
 		pthread_mutex_lock(&idle_lock);
 		while ((c = conn_list_expired(&idle, now_ms())) != NULL) {
 			conn_list_remove(&idle, c);
-			shutdown(c->fd, SHUT_RDWR);	/* its worker sees the hang-up and closes it */
+			shutdown(c->fd, SHUT_RDWR); /* its worker sees the hang-up and closes it */
 			stat_add(&stats->timeouts, 1);
 		}
 		pthread_mutex_unlock(&idle_lock);
@@ -196,7 +196,8 @@ int main(int argc, char **argv)
 
 	listen_fd = server_start(argc, argv, "epoll_oneshot",
 				 "-t worker threads share one epoll set; EPOLLONESHOT gives each\n"
-				 "connection to one thread at a time, re-armed with EPOLL_CTL_MOD.", NET_NONBLOCKING);
+				 "connection to one thread at a time, re-armed with EPOLL_CTL_MOD.",
+				 NET_NONBLOCKING);
 	/* Block the stop signals before any worker exists: workers inherit the mask,
 	   and only sigtimedwait() in this thread takes them. */
 	signals_stop_set(&stop);
@@ -215,5 +216,5 @@ int main(int argc, char **argv)
 			die_en(err, "pthread_create(worker %d)", i);
 	}
 	wait_for_stop(&stop);
-	return server_finish();	/* exit() ends the workers with the process */
+	return server_finish(); /* exit() ends the workers with the process */
 }

@@ -92,7 +92,7 @@ static void reap(int sig)
 	(void)sig;
 	while (waitpid(-1, &status, WNOHANG) > 0)
 		if (WIFSIGNALED(status))
-			stats_conn_closed();	/* killed before its conn_close() */
+			stats_conn_closed(); /* killed before its conn_close() */
 	errno = saved_errno;
 }
 
@@ -102,7 +102,7 @@ static void reap_children(void)
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = reap;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;	/* not for stopped children */
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP; /* not for stopped children */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGCHLD, &sa, NULL) == -1)
 		die("sigaction(SIGCHLD)");
@@ -120,24 +120,26 @@ static bool die_with_parent(pid_t parent)
 /* The child: one connection, served to its end; never returns. */
 static _Noreturn void serve(int listen_fd, struct conn *c, pid_t parent)
 {
-	close(listen_fd);	/* only the parent accepts (and the port closes with it) */
+	close(listen_fd); /* only the parent accepts (and the port closes with it) */
 	if (die_with_parent(parent))
 		while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE)
 			;
-	conn_close(c);		/* counts it closed, in the shared counters */
-	_exit(0);		/* not exit(): the stdio buffers and atexit handlers are the parent's */
+	conn_close(c); /* counts it closed, in the shared counters */
+	_exit(0);      /* not exit(): the stdio buffers and atexit handlers are the parent's */
 }
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "fork",
-				     "One process per connection (fork), blocking I/O; children reaped on SIGCHLD.", NET_BLOCKING);
+	int listen_fd = server_start(
+		argc, argv, "fork",
+		"One process per connection (fork), blocking I/O; children reaped on SIGCHLD.",
+		NET_BLOCKING);
 	pid_t parent = getpid();
 
-	stats_share();		/* before the first fork: the children count into it */
+	stats_share(); /* before the first fork: the children count into it */
 	reap_children();
 	while (!server_stopping) {
-		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
+		int fd = net_accept(listen_fd, NET_BLOCKING); /* sleeps until a client connects */
 		struct conn *c;
 		pid_t pid;
 
@@ -145,20 +147,21 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		stat_add(&stats->events, 1);
-		if ((c = conn_new(fd, NET_BLOCKING)) == NULL) {	/* counted open: --max-conns sees it */
+		if ((c = conn_new(fd, NET_BLOCKING)) ==
+		    NULL) { /* counted open: --max-conns sees it */
 			net_refuse(fd, "out of memory");
 			continue;
 		}
 		pid = fork();
 		if (pid == 0)
 			serve(listen_fd, c, parent);
-		if (pid == -1) {	/* EAGAIN: RLIMIT_NPROC, a pids cgroup; ENOMEM */
+		if (pid == -1) { /* EAGAIN: RLIMIT_NPROC, a pids cgroup; ENOMEM */
 			note("fork: %s; refusing the connection", strerror(errno));
 			conn_refuse(c, "out of processes");
 			continue;
 		}
-		close(c->fd);		/* the child's now: our copy would hold it open */
+		close(c->fd); /* the child's now: our copy would hold it open */
 		free(c);
 	}
-	return server_finish();	/* the children get SIGTERM when we are gone */
+	return server_finish(); /* the children get SIGTERM when we are gone */
 }

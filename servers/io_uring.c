@@ -72,12 +72,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SQ_ENTRIES 1024		/* requests submitted per io_uring_enter, at most */
-#define CQ_ENTRIES 8192		/* completions waiting to be reaped (more go on a kernel list) */
-#define BUF_COUNT  256		/* provided buffers in the pool, a power of two */
-#define BUF_SIZE   2048		/* bytes each */
-#define BUF_GROUP  0		/* the pool's id, named by every recv */
-#define SPILL_MAX  (2 * BUF_COUNT * BUF_SIZE)	/* a safety net: one burst is at most the pool */
+#define SQ_ENTRIES 1024 /* requests submitted per io_uring_enter, at most */
+#define CQ_ENTRIES 8192 /* completions waiting to be reaped (more go on a kernel list) */
+#define BUF_COUNT  256	/* provided buffers in the pool, a power of two */
+#define BUF_SIZE   2048 /* bytes each */
+#define BUF_GROUP  0	/* the pool's id, named by every recv */
+#define SPILL_MAX  (2 * BUF_COUNT * BUF_SIZE) /* a safety net: one burst is at most the pool */
 
 /* What a completion is about: user_data carries the descriptor and the operation. */
 enum op { OP_ACCEPT, OP_LISTENER_READY, OP_RECV, OP_SEND, OP_CANCEL, OP_TIMER, OP_PROBE };
@@ -85,25 +85,25 @@ enum op { OP_ACCEPT, OP_LISTENER_READY, OP_RECV, OP_SEND, OP_CANCEL, OP_TIMER, O
 /* A connection as the ring sees it; links[fd]. */
 struct link {
 	struct conn *conn;
-	unsigned in_kernel;	/* requests the kernel holds that name this connection */
-	bool receiving;		/* the multishot recv is armed */
-	bool sending;		/* a send is in flight: out[] is the kernel's until it completes */
-	bool peer_done;		/* EOF: the client sends nothing more */
-	bool ending;		/* closing: freed when in_kernel reaches 0 */
-	bool ahead;		/* it once sent more than in[] could take: one buffer per recv */
-	char *spill;		/* bytes that came when in[] was full */
+	unsigned in_kernel; /* requests the kernel holds that name this connection */
+	bool receiving;	    /* the multishot recv is armed */
+	bool sending;	    /* a send is in flight: out[] is the kernel's until it completes */
+	bool peer_done;	    /* EOF: the client sends nothing more */
+	bool ending;	    /* closing: freed when in_kernel reaches 0 */
+	bool ahead;	    /* it once sent more than in[] could take: one buffer per recv */
+	char *spill;	    /* bytes that came when in[] was full */
 	size_t spill_len;
-	size_t spill_cap;	/* room in spill[]: doubled as needed, up to SPILL_MAX */
+	size_t spill_cap; /* room in spill[]: doubled as needed, up to SPILL_MAX */
 };
 
 static struct io_uring ring;
-static struct io_uring_buf_ring *pool;	/* the provided-buffer ring, shared with the kernel */
-static char *pool_bufs;			/* BUF_COUNT buffers of BUF_SIZE */
-static struct link *links;		/* indexed by descriptor */
+static struct io_uring_buf_ring *pool; /* the provided-buffer ring, shared with the kernel */
+static char *pool_bufs;		       /* BUF_COUNT buffers of BUF_SIZE */
+static struct link *links;	       /* indexed by descriptor */
 static long links_size;
 static int listen_fd;
-static struct conn_list idle;		/* for --idle-timeout, oldest first */
-static bool timer_armed;		/* a timeout request is in the kernel */
+static struct conn_list idle; /* for --idle-timeout, oldest first */
+static bool timer_armed;      /* a timeout request is in the kernel */
 
 /* ---------------------------------------------------------------- requests */
 
@@ -140,11 +140,11 @@ static void arm_recv(struct link *l)
 {
 	struct io_uring_sqe *sqe = new_request(l->conn->fd, OP_RECV);
 
-	if (l->ahead)	/* one buffer at most, then wait: conn_run's back-pressure */
+	if (l->ahead) /* one buffer at most, then wait: conn_run's back-pressure */
 		io_uring_prep_recv(sqe, l->conn->fd, NULL, BUF_SIZE, 0);
-	else		/* every arrival, until it ends */
+	else /* every arrival, until it ends */
 		io_uring_prep_recv_multishot(sqe, l->conn->fd, NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;	/* the kernel picks a buffer from the pool */
+	sqe->flags |= IOSQE_BUFFER_SELECT; /* the kernel picks a buffer from the pool */
 	sqe->buf_group = BUF_GROUP;
 	l->receiving = true;
 	l->in_kernel++;
@@ -253,7 +253,7 @@ static void end(struct link *l)
 		return;
 	l->ending = true;
 	conn_list_remove(&idle, l->conn);
-	if (l->in_kernel > 0)	/* freed when the last of them completes */
+	if (l->in_kernel > 0) /* freed when the last of them completes */
 		io_uring_prep_cancel_fd(new_request(l->conn->fd, OP_CANCEL), l->conn->fd,
 					IORING_ASYNC_CANCEL_ALL);
 }
@@ -280,7 +280,7 @@ static void advance(struct link *l)
 	enum conn_want want;
 
 	if (l->ending || l->sending)
-		return;		/* sending: out[] is the kernel's until the send completes */
+		return; /* sending: out[] is the kernel's until the send completes */
 	do {
 		unspill(l);
 		want = conn_serve(l->conn);
@@ -288,7 +288,7 @@ static void advance(struct link *l)
 	if (want == CONN_WRITE)
 		send_out(l);
 	else if (want == CONN_CLOSE || l->peer_done)
-		end(l);		/* after EOF, a partial request is never completed */
+		end(l); /* after EOF, a partial request is never completed */
 	else if (!l->receiving)
 		arm_recv(l);
 }
@@ -297,12 +297,12 @@ static void add(int fd, int64_t now)
 {
 	struct conn *c;
 
-	if (fd >= links_size) {	/* the limit was raised under us (prlimit) */
+	if (fd >= links_size) { /* the limit was raised under us (prlimit) */
 		net_refuse(fd, "descriptor past the table");
 		return;
 	}
 	if (net_admit(fd) < 0)
-		return;		/* past --max-conns: refused with 503 */
+		return; /* past --max-conns: refused with 503 */
 	c = conn_new(fd, NET_BLOCKING);
 	if (c == NULL) {
 		net_refuse(fd, "out of memory");
@@ -342,7 +342,7 @@ static void on_accept(const struct io_uring_cqe *cqe, int64_t now)
 
 static void on_listener_ready(const struct io_uring_cqe *cqe, int64_t now)
 {
-	if (cqe->res > 0) {	/* readable: a client waits, so accept4 will not block */
+	if (cqe->res > 0) { /* readable: a client waits, so accept4 will not block */
 		int fd = net_accept(listen_fd, NET_BLOCKING);
 
 		if (fd >= 0)
@@ -362,19 +362,19 @@ static void on_recv(struct link *l, const struct io_uring_cqe *cqe, int64_t now)
 			ok = take(l, buffer(bid), (size_t)cqe->res);
 		give_back(bid);
 	}
-	if (!(cqe->flags & IORING_CQE_F_MORE)) {	/* the request ended */
+	if (!(cqe->flags & IORING_CQE_F_MORE)) { /* the request ended */
 		l->receiving = false;
 		l->in_kernel--;
 		if (cqe->res == 0)
 			l->peer_done = true;
 		else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
-			ok = false;	/* ECONNRESET and friends */
+			ok = false; /* ECONNRESET and friends */
 	}
 	if (!ok)
 		end(l);
 	if (!l->ending)
 		conn_list_touch(&idle, l->conn, now);
-	advance(l);		/* -ENOBUFS: re-armed here, and the pool is full again by then */
+	advance(l); /* -ENOBUFS: re-armed here, and the pool is full again by then */
 	release(l);
 }
 
@@ -385,9 +385,9 @@ static void on_send(struct link *l, const struct io_uring_cqe *cqe, int64_t now)
 	l->sending = false;
 	l->in_kernel--;
 	if (cqe->res < 0) {
-		end(l);		/* EPIPE, ECONNRESET, or cancelled */
+		end(l); /* EPIPE, ECONNRESET, or cancelled */
 	} else {
-		c->out_sent += (size_t)cqe->res;	/* a short send: advance sends the rest */
+		c->out_sent += (size_t)cqe->res; /* a short send: advance sends the rest */
 		if (c->out_sent == c->out_len)
 			c->out_len = c->out_sent = 0;
 		if (!l->ending)
@@ -403,13 +403,13 @@ static void on_completion(const struct io_uring_cqe *cqe, int64_t now)
 	int fd = (int)(data >> 32);
 
 	switch ((enum op)(data & 0xff)) {
-	case OP_ACCEPT:         on_accept(cqe, now); break;
+	case OP_ACCEPT: on_accept(cqe, now); break;
 	case OP_LISTENER_READY: on_listener_ready(cqe, now); break;
-	case OP_RECV:           on_recv(&links[fd], cqe, now); break;
-	case OP_SEND:           on_send(&links[fd], cqe, now); break;
-	case OP_CANCEL:         break;	/* the cancelled request completes on its own */
-	case OP_TIMER:          timer_armed = false; break;	/* expiry follows the reaping */
-	case OP_PROBE:          break;
+	case OP_RECV: on_recv(&links[fd], cqe, now); break;
+	case OP_SEND: on_send(&links[fd], cqe, now); break;
+	case OP_CANCEL: break;			   /* the cancelled request completes on its own */
+	case OP_TIMER: timer_armed = false; break; /* expiry follows the reaping */
+	case OP_PROBE: break;
 	}
 }
 
@@ -428,11 +428,15 @@ static _Noreturn void setup_failed(int err)
 		fclose(f);
 	}
 	if (err == ENOSYS)
-		snprintf(line, sizeof line, "io_uring_setup: %s (a kernel without io_uring, or "
-			 "a seccomp filter)", strerror(err));
+		snprintf(line, sizeof line,
+			 "io_uring_setup: %s (a kernel without io_uring, or "
+			 "a seccomp filter)",
+			 strerror(err));
 	else if (err == EPERM)
-		snprintf(line, sizeof line, "io_uring_setup: %s (kernel.io_uring_disabled=%d, or "
-			 "a seccomp filter, as in containers)", strerror(err), disabled);
+		snprintf(line, sizeof line,
+			 "io_uring_setup: %s (kernel.io_uring_disabled=%d, or "
+			 "a seccomp filter, as in containers)",
+			 strerror(err), disabled);
 	else
 		snprintf(line, sizeof line, "io_uring_setup: %s", strerror(err));
 	unsupported(line);
@@ -531,7 +535,7 @@ static void ring_start(void)
 	if (getrlimit(RLIMIT_NOFILE, &lim) == -1)
 		die("getrlimit");
 	links_size = lim.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)lim.rlim_cur;
-	links = calloc((size_t)links_size, sizeof *links);	/* untouched pages cost nothing */
+	links = calloc((size_t)links_size, sizeof *links); /* untouched pages cost nothing */
 	if (links == NULL)
 		die("calloc(%ld connections)", links_size);
 }
@@ -543,7 +547,7 @@ static void ring_start(void)
    loop (a connection touched since only makes it early: it is armed again). */
 static void arm_timer(void)
 {
-	static struct __kernel_timespec ts;	/* read at submission: it must outlive this call */
+	static struct __kernel_timespec ts; /* read at submission: it must outlive this call */
 	int ms = conn_list_timeout(&idle, now_ms());
 
 	if (timer_armed || ms < 0)
@@ -560,9 +564,9 @@ int main(int argc, char **argv)
 		    "One thread; io_uring(7) completions: multishot accept and recv into a\n"
 		    "provided-buffer pool, sends batched, one io_uring_enter per turn (Linux 6.0+).\n"
 		    "-t and --cork are ignored.");
-	if (server_opt.root != NULL) {	/* its sends are out[] only, no sendfile step yet */
+	if (server_opt.root != NULL) { /* its sends are out[] only, no sendfile step yet */
 		fprintf(stderr, "io_uring: --root is not served by this model yet; "
-			"the readiness models serve files (bin/epoll_et --root DIR)\n");
+				"the readiness models serve files (bin/epoll_et --root DIR)\n");
 		return 2;
 	}
 	ring_start();
@@ -583,7 +587,8 @@ int main(int argc, char **argv)
 			die_en(-ret, "io_uring_enter");
 		stat_add(&stats->wakeups, 1);
 		now = now_ms();
-		io_uring_for_each_cqe(&ring, head, cqe) {
+		io_uring_for_each_cqe(&ring, head, cqe)
+		{
 			on_completion(cqe, now);
 			reaped++;
 		}

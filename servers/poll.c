@@ -36,13 +36,13 @@
 #include <poll.h>
 #include <stdlib.h>
 
-#define ACCEPT_BATCH 64		/* connections accepted per report of the listening socket */
+#define ACCEPT_BATCH 64 /* connections accepted per report of the listening socket */
 
-static struct pollfd *pfds;	/* pfds[0] is the listening socket */
-static struct conn **conns;	/* conns[i] owns pfds[i] */
-static nfds_t *index_of;	/* by descriptor: its entry in pfds[] */
+static struct pollfd *pfds; /* pfds[0] is the listening socket */
+static struct conn **conns; /* conns[i] owns pfds[i] */
+static nfds_t *index_of;    /* by descriptor: its entry in pfds[] */
 static nfds_t npfds, capacity;
-static struct conn_list idle;	/* for --idle-timeout, oldest first */
+static struct conn_list idle; /* for --idle-timeout, oldest first */
 
 static short events_for(enum conn_want want)
 {
@@ -75,7 +75,7 @@ static void on_accept(int listen_fd, int64_t now)
 		if (fd == NET_AGAIN)
 			return;
 		if (fd < 0)
-			continue;	/* one was refused: take the next */
+			continue; /* one was refused: take the next */
 		if (npfds == capacity || (c = conn_new(fd, NET_NONBLOCKING)) == NULL) {
 			net_refuse(fd, npfds == capacity ? "poll array full" : "out of memory");
 			continue;
@@ -90,7 +90,7 @@ static void on_accept(int listen_fd, int64_t now)
 /* Returns true if c is still open (in its entry), false if it was dropped. */
 static bool on_ready(struct conn *c, int64_t now)
 {
-	enum conn_want want = conn_run(c, CONN_READ_ONCE);	/* level: one read is enough */
+	enum conn_want want = conn_run(c, CONN_READ_ONCE); /* level: one read is enough */
 
 	if (want == CONN_CLOSE) {
 		drop(c);
@@ -103,10 +103,10 @@ static bool on_ready(struct conn *c, int64_t now)
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "poll",
-				     "One thread; poll(2) readiness loop.", NET_NONBLOCKING);
+	int listen_fd = server_start(argc, argv, "poll", "One thread; poll(2) readiness loop.",
+				     NET_NONBLOCKING);
 
-	capacity = (nfds_t)raise_nofile(0);	/* every descriptor is below the limit */
+	capacity = (nfds_t)raise_nofile(0); /* every descriptor is below the limit */
 	pfds = malloc(capacity * sizeof *pfds);
 	conns = malloc(capacity * sizeof *conns);
 	index_of = malloc(capacity * sizeof *index_of);
@@ -122,16 +122,16 @@ int main(int argc, char **argv)
 
 		if (n == -1) {
 			if (errno == EINTR)
-				continue;	/* a signal: the loop condition decides */
+				continue; /* a signal: the loop condition decides */
 			die("poll");
 		}
 		stat_add(&stats->wakeups, 1);
 		stat_add(&stats->events, (unsigned long)n);
 		if (pfds[0].revents) {
-			on_accept(listen_fd, now);	/* new entries join with revents 0 */
+			on_accept(listen_fd, now); /* new entries join with revents 0 */
 			n--;
 		}
-		for (nfds_t i = 1; i < npfds && n > 0;) {	/* O(connections): the cost of poll */
+		for (nfds_t i = 1; i < npfds && n > 0;) { /* O(connections): the cost of poll */
 			if (pfds[i].revents == 0) {
 				i++;
 				continue;
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 			n--;
 			pfds[i].revents = 0;
 			if (on_ready(conns[i], now))
-				i++;	/* else entry i now holds the last one: look at it next */
+				i++; /* else entry i now holds the last one: look at it next */
 		}
 		conn_list_expire(&idle, now, drop);
 	}

@@ -56,20 +56,20 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#define MAX_EVENTS 256		/* ready descriptors taken per epoll_wait */
+#define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
 
 struct loop {
 	int listen_fd;
 	int epfd;
-	struct conn_list idle;	/* every open connection; for --idle-timeout, oldest first */
-	atomic_ulong accepted;	/* connections this loop took */
-	char name[24];		/* "loopN_accepted", its name on the stats line */
+	struct conn_list idle; /* every open connection; for --idle-timeout, oldest first */
+	atomic_ulong accepted; /* connections this loop took */
+	char name[24];	       /* "loopN_accepted", its name on the stats line */
 	pthread_t thread;
 };
 
 static struct loop *loops;
 static int nloops;
-static _Thread_local struct loop *loop;	/* the loop this thread runs */
+static _Thread_local struct loop *loop; /* the loop this thread runs */
 
 /* ---- one loop: bin/epoll_et's, with loop-> before its state ---- */
 
@@ -136,8 +136,9 @@ static void on_accept(int64_t now)
 static void on_ready(struct conn *c, uint32_t events, int64_t now)
 {
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->peer_hup = true;	/* the short-read rule no longer holds: read to EOF */
-	if (conn_run(c, CONN_DRAIN) == CONN_CLOSE) {	/* drain: no edge comes for bytes already waiting */
+		c->peer_hup = true; /* the short-read rule no longer holds: read to EOF */
+	if (conn_run(c, CONN_DRAIN) ==
+	    CONN_CLOSE) { /* drain: no edge comes for bytes already waiting */
 		drop(c);
 		return;
 	}
@@ -149,8 +150,9 @@ static void *run_loop(void *arg)
 	struct epoll_event events[MAX_EVENTS];
 
 	loop = arg;
-	for (;;) {		/* until exit(): the stop signals are the main thread's */
-		int n = epoll_wait(loop->epfd, events, MAX_EVENTS, conn_list_timeout(&loop->idle, now_ms()));
+	for (;;) { /* until exit(): the stop signals are the main thread's */
+		int n = epoll_wait(loop->epfd, events, MAX_EVENTS,
+				   conn_list_timeout(&loop->idle, now_ms()));
 		int64_t now = now_ms();
 
 		if (n == -1) {
@@ -186,7 +188,7 @@ static void loop_open(struct loop *l, int *port)
 		die("epoll_create1");
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLET;
-	ev.data.ptr = NULL;	/* NULL marks the listening socket */
+	ev.data.ptr = NULL; /* NULL marks the listening socket */
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->listen_fd, &ev) == -1)
 		die("epoll_ctl(listening socket)");
 }
@@ -219,7 +221,7 @@ int main(int argc, char **argv)
 		die("calloc(%d loops)", nloops);
 	port = server_opt.port;
 	for (int i = 0; i < nloops; i++)
-		loop_open(&loops[i], &port);	/* the first learns the port, the rest take it */
+		loop_open(&loops[i], &port); /* the first learns the port, the rest take it */
 	net_listening(port);
 	stats_extra(print_loops);
 	for (int i = 0; i < nloops; i++)
@@ -229,5 +231,5 @@ int main(int argc, char **argv)
 	while (sigwaitinfo(&stop, NULL) == -1)
 		if (errno != EINTR)
 			die("sigwaitinfo");
-	return server_finish();	/* exit() ends the loops with the process */
+	return server_finish(); /* exit() ends the loops with the process */
 }

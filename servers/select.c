@@ -37,10 +37,10 @@
 #include <errno.h>
 #include <sys/select.h>
 
-static struct conn *conns[FD_SETSIZE];	/* by descriptor */
-static fd_set want_read, want_write;	/* the master sets */
+static struct conn *conns[FD_SETSIZE]; /* by descriptor */
+static fd_set want_read, want_write;   /* the master sets */
 static int maxfd;
-static struct conn_list idle;		/* for --idle-timeout, oldest first */
+static struct conn_list idle; /* for --idle-timeout, oldest first */
 
 /* Puts c's descriptor in the one master set that matches what it wants. */
 static void watch(struct conn *c, enum conn_want want)
@@ -60,7 +60,7 @@ static void drop(struct conn *c)
 	FD_CLR(fd, &want_write);
 	conns[fd] = NULL;
 	while (maxfd > 0 && !FD_ISSET(maxfd, &want_read) && !FD_ISSET(maxfd, &want_write))
-		maxfd--;	/* keep the scan as short as the highest descriptor in use */
+		maxfd--; /* keep the scan as short as the highest descriptor in use */
 	conn_list_remove(&idle, c);
 	conn_close(c);
 }
@@ -72,7 +72,7 @@ static void on_accept(int listen_fd, int64_t now)
 
 	if (fd < 0)
 		return;
-	if (fd >= FD_SETSIZE) {		/* the fd_set cannot hold it: refuse, never FD_SET */
+	if (fd >= FD_SETSIZE) { /* the fd_set cannot hold it: refuse, never FD_SET */
 		net_refuse(fd, "descriptor beyond select()'s FD_SETSIZE");
 		return;
 	}
@@ -87,7 +87,7 @@ static void on_accept(int listen_fd, int64_t now)
 
 static void on_ready(struct conn *c, int64_t now)
 {
-	enum conn_want want = conn_run(c, CONN_READ_ONCE);	/* level: one read is enough */
+	enum conn_want want = conn_run(c, CONN_READ_ONCE); /* level: one read is enough */
 
 	if (want == CONN_CLOSE) {
 		drop(c);
@@ -111,8 +111,10 @@ static struct timeval *timeout(struct timeval *tv)
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "select",
-				     "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only).", NET_NONBLOCKING);
+	int listen_fd =
+		server_start(argc, argv, "select",
+			     "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only).",
+			     NET_NONBLOCKING);
 
 	if (listen_fd >= FD_SETSIZE)
 		die("listening descriptor %d beyond FD_SETSIZE", listen_fd);
@@ -120,14 +122,14 @@ int main(int argc, char **argv)
 	maxfd = listen_fd;
 
 	while (!server_stopping) {
-		fd_set rd = want_read, wr = want_write;	/* select() overwrites what it is given */
+		fd_set rd = want_read, wr = want_write; /* select() overwrites what it is given */
 		struct timeval tv;
 		int n = select(maxfd + 1, &rd, &wr, NULL, timeout(&tv));
 		int64_t now = now_ms();
 
 		if (n == -1) {
 			if (errno == EINTR)
-				continue;	/* a signal: the loop condition decides */
+				continue; /* a signal: the loop condition decides */
 			die("select");
 		}
 		stat_add(&stats->wakeups, 1);
@@ -136,11 +138,11 @@ int main(int argc, char **argv)
 			on_accept(listen_fd, now);
 			n--;
 		}
-		for (int fd = 0; fd <= maxfd && n > 0; fd++) {	/* O(maxfd): the cost of select */
+		for (int fd = 0; fd <= maxfd && n > 0; fd++) { /* O(maxfd): the cost of select */
 			if (fd == listen_fd || (!FD_ISSET(fd, &rd) && !FD_ISSET(fd, &wr)))
 				continue;
 			n--;
-			if (conns[fd] != NULL)	/* NULL: closed already in this turn */
+			if (conns[fd] != NULL) /* NULL: closed already in this turn */
 				on_ready(conns[fd], now);
 		}
 		conn_list_expire(&idle, now, drop);

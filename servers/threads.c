@@ -42,7 +42,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#define STACK_SIZE (64 * 1024)	/* the handler needs little: buffers live in struct conn */
+#define STACK_SIZE (64 * 1024) /* the handler needs little: buffers live in struct conn */
 
 static void *serve(void *arg)
 {
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 
 	thread_attr_init(&attr);
 	while (!server_stopping) {
-		int fd = net_accept(listen_fd, NET_BLOCKING);	/* sleeps until a client connects */
+		int fd = net_accept(listen_fd, NET_BLOCKING); /* sleeps until a client connects */
 		struct conn *c;
 		pthread_t tid;
 		int err;
@@ -94,11 +94,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		err = pthread_create(&tid, &attr, serve, c);
-		if (err != 0) {		/* EAGAIN: out of threads or memory for a stack */
+		if (err != 0) { /* EAGAIN: out of threads or memory for a stack */
 			note("pthread_create: %s; refusing the connection", strerror(err));
 			conn_refuse(c, "out of threads");
 		}
 	}
-	pthread_attr_destroy(&attr);	/* frees what pthread_attr_setsigmask_np allocated */
+	pthread_attr_destroy(&attr); /* frees what pthread_attr_setsigmask_np allocated */
 	return server_finish();
 }

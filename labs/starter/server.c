@@ -38,7 +38,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#define MAX_EVENTS 256		/* ready descriptors taken per epoll_wait */
+#define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
 
 static int epfd;
 
@@ -51,7 +51,7 @@ static bool watch(struct conn *c, int op, enum conn_want want)
 
 	memset(&ev, 0, sizeof ev);
 	ev.events = want == CONN_WRITE ? EPOLLOUT : EPOLLIN;
-	ev.data.ptr = c;	/* epoll_wait gives this pointer back */
+	ev.data.ptr = c; /* epoll_wait gives this pointer back */
 	if (epoll_ctl(epfd, op, c->fd, &ev) == -1) {
 		note("epoll_ctl(fd %d): %s", c->fd, strerror(errno));
 		return false;
@@ -86,8 +86,9 @@ static void on_ready(struct conn *c)
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "mine",
-				     "One thread; my own epoll(7) level-triggered loop.", NET_NONBLOCKING);
+	int listen_fd =
+		server_start(argc, argv, "mine",
+			     "One thread; my own epoll(7) level-triggered loop.", NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 		die("epoll_create1");
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;	/* NULL marks the listening socket */
+	ev.data.ptr = NULL; /* NULL marks the listening socket */
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
 		die("epoll_ctl(listening socket)");
 
@@ -107,7 +108,7 @@ int main(int argc, char **argv)
 		   stat_add(&stats.events, n). Then for each of the n events:
 		   data.ptr NULL is the listening socket (on_accept), anything else a
 		   connection (on_ready). */
-		(void)events, (void)on_accept, (void)on_ready, (void)watch;	/* unused until then */
+		(void)events, (void)on_accept, (void)on_ready, (void)watch; /* unused until then */
 		die("TODO 3 in main() is not written yet");
 	}
 	return server_finish();

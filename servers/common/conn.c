@@ -71,7 +71,7 @@ void conn_close(struct conn *c)
 	if (c->linger)
 		linger_close(c->fd);
 	if (c->file.fd >= 0)
-		close(c->file.fd);	/* the client left in the middle of a file */
+		close(c->file.fd); /* the client left in the middle of a file */
 	/* close() also removes the descriptor from every epoll set it is in,
 	   because no other descriptor refers to the same open socket. */
 	close(c->fd);
@@ -81,7 +81,7 @@ void conn_close(struct conn *c)
 
 void conn_refuse(struct conn *c, const char *why)
 {
-	net_refuse(c->fd, why);	/* counts it refused */
+	net_refuse(c->fd, why); /* counts it refused */
 	free(c);
 	stats_conn_closed();
 	/* conn_new() counted it accepted, but it was never served: take that back,
@@ -131,17 +131,17 @@ static enum io_result conn_flush(struct conn *c)
 		ssize_t n = write_out(c);
 
 		if (n >= 0)
-			c->out_sent += (size_t)n;	/* a partial write: go on from there */
+			c->out_sent += (size_t)n; /* a partial write: go on from there */
 		else if (errno == EINTR && !server_stopping)
 			continue;
 		else if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return would_block(c);
 		else
-			return IO_ERROR;	/* EPIPE, ECONNRESET (SIGPIPE is ignored) */
+			return IO_ERROR; /* EPIPE, ECONNRESET (SIGPIPE is ignored) */
 	}
 	c->out_len = c->out_sent = 0;
 	if (server_opt.cork && c->file.fd < 0)
-		cork(c->fd, 0);		/* uncorking sends the last partial segment now */
+		cork(c->fd, 0); /* uncorking sends the last partial segment now */
 	return IO_OK;
 }
 
@@ -162,9 +162,9 @@ static enum io_result conn_send_file(struct conn *c, bool once)
 		if (n > 0 && once && f->offset < f->end)
 			return IO_RETRY;
 		if (n > 0)
-			continue;	/* sendfile moved f->offset on */
+			continue; /* sendfile moved f->offset on */
 		if (n == 0)
-			return IO_ERROR;	/* end of file before f->end: truncated */
+			return IO_ERROR; /* end of file before f->end: truncated */
 		if (errno == EINTR && !server_stopping)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -196,13 +196,13 @@ static enum io_result conn_fill(struct conn *c, bool *short_read)
 			*short_read = (size_t)n < room;
 			return IO_OK;
 		}
-		if (n == 0)	/* EOF: every complete request was answered before we read */
+		if (n == 0) /* EOF: every complete request was answered before we read */
 			return IO_ERROR;
 		if (errno == EINTR && !server_stopping)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return would_block(c);
-		return IO_ERROR;	/* ECONNRESET and friends */
+		return IO_ERROR; /* ECONNRESET and friends */
 	}
 }
 
@@ -228,7 +228,7 @@ static bool conn_answer(struct conn *c)
 		struct http_request req;
 		size_t used;
 
-		if (c->body_left > 0) {		/* a request body: framed, then dropped */
+		if (c->body_left > 0) { /* a request body: framed, then dropped */
 			size_t n = c->in_len - pos < c->body_left ? c->in_len - pos : c->body_left;
 
 			pos += n;
@@ -236,10 +236,10 @@ static bool conn_answer(struct conn *c)
 			continue;
 		}
 		if (CONN_OUT_SIZE - c->out_len < HTTP_MAX_ANSWER)
-			break;			/* back-pressure: write before reading on */
+			break; /* back-pressure: write before reading on */
 		used = http_frame(&c->framer, c->in + pos, c->in_len - pos, &req);
 		if (used == 0)
-			break;			/* the rest is a partial request */
+			break; /* the rest is a partial request */
 		pos += used;
 		if (server_opt.root != NULL && req.status == 0)
 			c->out_len += files_answer(&req, c->out + c->out_len, &c->file);
@@ -250,8 +250,8 @@ static bool conn_answer(struct conn *c)
 		else
 			served++;
 		c->body_left = req.body;
-		c->closing = !req.keep_alive;	/* always after a framing error (http.h) */
-		c->linger = req.status && c->closing;	/* the client may be mid-send */
+		c->closing = !req.keep_alive;	      /* always after a framing error (http.h) */
+		c->linger = req.status && c->closing; /* the client may be mid-send */
 	}
 	consume(c, pos);
 	if (served)
@@ -266,7 +266,7 @@ static bool conn_answer(struct conn *c)
 enum conn_want conn_serve(struct conn *c)
 {
 	if (c->out_len > 0 || c->file.fd >= 0)
-		return CONN_WRITE;	/* back-pressure: what is queued goes out first */
+		return CONN_WRITE; /* back-pressure: what is queued goes out first */
 	if (c->closing)
 		return CONN_CLOSE;
 	return conn_answer(c) ? CONN_WRITE : CONN_READ;
@@ -276,10 +276,10 @@ enum conn_want conn_serve(struct conn *c)
 static bool read_again(const struct conn *c, enum conn_reading reading, bool short_read)
 {
 	if (reading == CONN_READ_ONCE)
-		return false;		/* level-triggered: the next report says if more waits */
+		return false; /* level-triggered: the next report says if more waits */
 	if (c->peer_hup)
-		return true;		/* after the FIN: on to EOF, no edge will come for it */
-	return !short_read;		/* the short-read rule: less than asked means empty */
+		return true; /* after the FIN: on to EOF, no edge will come for it */
+	return !short_read;  /* the short-read rule: less than asked means empty */
 }
 
 enum conn_want conn_run(struct conn *c, enum conn_reading reading)
@@ -291,27 +291,27 @@ enum conn_want conn_run(struct conn *c, enum conn_reading reading)
 
 		if (c->out_len > 0) {
 			switch (conn_flush(c)) {
-			case IO_OK:    break;
+			case IO_OK: break;
 			case IO_RETRY: return CONN_WRITE;
 			case IO_ERROR: return CONN_CLOSE;
 			}
 		}
-		if (c->file.fd >= 0) {		/* --root: the body after its head */
+		if (c->file.fd >= 0) { /* --root: the body after its head */
 			switch (conn_send_file(c, reading == CONN_READ_ONCE && !c->blocking)) {
-			case IO_OK:    break;
+			case IO_OK: break;
 			case IO_RETRY: return CONN_WRITE;
 			case IO_ERROR: return CONN_CLOSE;
 			}
 		}
 		switch (conn_serve(c)) {
-		case CONN_WRITE: continue;	/* answers queued: write them first */
+		case CONN_WRITE: continue; /* answers queued: write them first */
 		case CONN_CLOSE: return CONN_CLOSE;
-		case CONN_READ:  break;
+		case CONN_READ: break;
 		}
 		if (!may_read)
 			return CONN_READ;
 		switch (conn_fill(c, &short_read)) {
-		case IO_OK:    break;
+		case IO_OK: break;
 		case IO_RETRY: return CONN_READ;
 		case IO_ERROR: return CONN_CLOSE;
 		}
@@ -391,6 +391,6 @@ void conn_list_expire(struct conn_list *l, int64_t now, void (*drop)(struct conn
 
 	while ((c = conn_list_expired(l, now)) != NULL) {
 		stat_add(&stats->timeouts, 1);
-		drop(c);	/* drop() takes c off the list, so the loop moves on */
+		drop(c); /* drop() takes c off the list, so the loop moves on */
 	}
 }

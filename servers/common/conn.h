@@ -28,8 +28,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONN_IN_SIZE  (16 * 1024)	/* above HTTP_MAX_HEAD, so 431 is reached */
-#define CONN_OUT_SIZE (16 * 1024)	/* answers to about 200 pipelined requests */
+#define CONN_IN_SIZE  (16 * 1024) /* above HTTP_MAX_HEAD, so 431 is reached */
+#define CONN_OUT_SIZE (16 * 1024) /* answers to about 200 pipelined requests */
 
 enum conn_want { CONN_READ, CONN_WRITE, CONN_CLOSE };
 
@@ -44,23 +44,23 @@ enum conn_reading { CONN_READ_ONCE, CONN_DRAIN };
 
 struct conn {
 	int fd;
-	bool blocking;		/* a blocking socket: EAGAIN means SO_RCVTIMEO expired */
-	bool closing;		/* answer what is queued, then close */
-	bool linger;		/* an error was answered: input may be left unread */
-	bool peer_hup;		/* the peer sent FIN (set by a model that learns it from an event):
+	bool blocking; /* a blocking socket: EAGAIN means SO_RCVTIMEO expired */
+	bool closing;  /* answer what is queued, then close */
+	bool linger;   /* an error was answered: input may be left unread */
+	bool peer_hup; /* the peer sent FIN (set by a model that learns it from an event):
 				   CONN_DRAIN then reads on to EOF */
 	struct http_framer framer;
-	unsigned long long body_left;	/* body bytes of the last request still to discard */
-	size_t in_len;		/* bytes waiting in in[] */
-	size_t out_len;		/* bytes queued in out[] */
-	size_t out_sent;	/* of which already written */
-	struct file_body file;	/* --root: the body to send after out[] (fd -1: none) */
+	unsigned long long body_left; /* body bytes of the last request still to discard */
+	size_t in_len;		      /* bytes waiting in in[] */
+	size_t out_len;		      /* bytes queued in out[] */
+	size_t out_sent;	      /* of which already written */
+	struct file_body file;	      /* --root: the body to send after out[] (fd -1: none) */
 
 	/* For --idle-timeout: models keep connections on a list in order of last activity. */
-	int64_t last_active;	/* now_ms() at the last event */
+	int64_t last_active; /* now_ms() at the last event */
 	struct conn *prev, *next;
 	bool on_list;		/* on a conn_list now (kept by conn_list_push and _remove) */
-	atomic_bool handed_off;	/* for conn_hand_off() and conn_take_over() */
+	atomic_bool handed_off; /* for conn_hand_off() and conn_take_over() */
 
 	char in[CONN_IN_SIZE];
 	char out[CONN_OUT_SIZE];

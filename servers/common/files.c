@@ -52,8 +52,8 @@
 /* How every file is opened: see step 5 above. */
 #define OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
-static int root_fd = -1;	/* DIR, opened O_PATH: a place to resolve beneath */
-static bool use_openat2;	/* false: the component walk */
+static int root_fd = -1; /* DIR, opened O_PATH: a place to resolve beneath */
+static bool use_openat2; /* false: the component walk */
 
 /* ---------------------------------------------------------------- opening beneath the root */
 
@@ -63,7 +63,7 @@ static int open_openat2(const char *path)
 #ifdef SYS_openat2
 	struct open_how how;
 
-	memset(&how, 0, sizeof how);	/* the kernel refuses fields it does not know unless 0 */
+	memset(&how, 0, sizeof how); /* the kernel refuses fields it does not know unless 0 */
 	how.flags = OPEN_FLAGS;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
@@ -97,8 +97,9 @@ static int open_walk(const char *path)
 		} else {
 			memcpy(name, path, n);
 			name[n] = '\0';
-			fd = openat(dir, name, last ? OPEN_FLAGS | O_NOFOLLOW
-						    : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(dir, name,
+				    last ? OPEN_FLAGS | O_NOFOLLOW
+					 : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		err = errno;
 		if (dir != root_fd)
@@ -116,7 +117,7 @@ static int open_walk(const char *path)
 static int open_beneath(const char *path)
 {
 	if (*path == '\0')
-		path = ".";		/* "/" names the root itself */
+		path = "."; /* "/" names the root itself */
 	return use_openat2 ? open_openat2(path) : open_walk(path);
 }
 
@@ -138,7 +139,8 @@ void files_init(const char *dir)
 			close(fd);
 	}
 	note("serving the files beneath %s (%s)", dir,
-	     use_openat2 ? "openat2, RESOLVE_BENEATH" : "openat, component by component, O_NOFOLLOW");
+	     use_openat2 ? "openat2, RESOLVE_BENEATH"
+			 : "openat, component by component, O_NOFOLLOW");
 }
 
 /* ---------------------------------------------------------------- judging the target */
@@ -162,7 +164,7 @@ static int decode_target(const char *t, size_t n, char *path, size_t room, const
 	size_t len = 0;
 
 	if (q != NULL)
-		n = (size_t)(q - t);	/* the query means nothing to a file */
+		n = (size_t)(q - t); /* the query means nothing to a file */
 	if (n == 0 || t[0] != '/') {
 		*why = "the target must be a path starting with /";
 		return 400;
@@ -219,29 +221,19 @@ static int open_status(int err, const char **why)
 	switch (err) {
 	case ENOENT:
 	case ENOTDIR:
-	case ENAMETOOLONG:
-		*why = "no such file";
-		return 404;
+	case ENAMETOOLONG: *why = "no such file"; return 404;
 	case EACCES:
-	case EPERM:
-		*why = "the file is not readable";
-		return 403;
+	case EPERM: *why = "the file is not readable"; return 403;
 	case EXDEV:
 	case ELOOP:
 		*why = "the path leads outside the root (or through a refused symlink)";
 		return 403;
 	case ENXIO:
-	case ENODEV:
-		*why = "not a regular file";
-		return 403;
+	case ENODEV: *why = "not a regular file"; return 403;
 	case EMFILE:
 	case ENFILE:
-	case ENOMEM:
-		*why = "out of descriptors or memory";
-		return 503;
-	default:
-		*why = "the file cannot be opened";
-		return 500;
+	case ENOMEM: *why = "out of descriptors or memory"; return 503;
+	default: *why = "the file cannot be opened"; return 500;
 	}
 }
 
@@ -288,7 +280,7 @@ static int find_file(char *path, size_t room, int *fd, struct stat *st, const ch
 	}
 	if (*fd == -1)
 		return status;
-	if (!S_ISREG(st->st_mode)) {	/* a FIFO, a device, a socket: never read */
+	if (!S_ISREG(st->st_mode)) { /* a FIFO, a device, a socket: never read */
 		close(*fd);
 		*why = "not a regular file";
 		return 403;
@@ -299,11 +291,14 @@ static int find_file(char *path, size_t room, int *fd, struct stat *st, const ch
 /* Content-Type from the file name's extension. */
 static const char *content_type(const char *path)
 {
-	static const struct { const char *ext, *type; } types[] = {
-		{ "html", "text/html" }, { "htm", "text/html" }, { "css", "text/css" },
-		{ "js", "text/javascript" }, { "txt", "text/plain" }, { "json", "application/json" },
-		{ "png", "image/png" }, { "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" },
-		{ "svg", "image/svg+xml" },
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{ "html", "text/html" },  { "htm", "text/html" },
+		{ "css", "text/css" },	  { "js", "text/javascript" },
+		{ "txt", "text/plain" },  { "json", "application/json" },
+		{ "png", "image/png" },	  { "jpg", "image/jpeg" },
+		{ "jpeg", "image/jpeg" }, { "svg", "image/svg+xml" },
 	};
 	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
 
@@ -334,11 +329,11 @@ size_t files_answer(struct http_request *req, char *out, struct file_body *body)
 		req->status = status;
 		req->why = why;
 		if (status == 400 || status >= 500)
-			req->keep_alive = false;	/* bad input, or a server in trouble */
+			req->keep_alive = false; /* bad input, or a server in trouble */
 		return http_answer(req, out);
 	}
 	if (req->head || st.st_size == 0) {
-		close(fd);			/* nothing to send after the head */
+		close(fd); /* nothing to send after the head */
 	} else {
 		body->fd = fd;
 		body->offset = 0;

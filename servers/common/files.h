@@ -19,9 +19,9 @@
 
 /* A response body still to send: bytes [offset, end) of an open file. */
 struct file_body {
-	int fd;			/* the open file; -1: no body pending */
-	off_t offset;		/* the next byte to send (sendfile advances it) */
-	off_t end;		/* the file's size when it was opened */
+	int fd;	      /* the open file; -1: no body pending */
+	off_t offset; /* the next byte to send (sendfile advances it) */
+	off_t end;    /* the file's size when it was opened */
 };
 
 /* Opens DIR (from --root) as the root every path is resolved beneath, and

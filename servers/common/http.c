@@ -51,7 +51,7 @@ static bool list_has(const char *v, size_t n, const char *tok)
 
 		while (j < n && v[j] != ',')
 			j++;
-		size_t a = i, b = j;	/* trim blanks around the element */
+		size_t a = i, b = j; /* trim blanks around the element */
 		while (a < b && (v[a] == ' ' || v[a] == '\t'))
 			a++;
 		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
@@ -67,7 +67,7 @@ static bool parse_length(const char *v, size_t n, unsigned long long *out)
 {
 	unsigned long long x = 0;
 
-	if (n == 0 || n > 15)	/* 15 digits: under a petabyte, and no overflow */
+	if (n == 0 || n > 15) /* 15 digits: under a petabyte, and no overflow */
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (!isdigit((unsigned char)v[i]))
@@ -83,7 +83,9 @@ static bool parse_length(const char *v, size_t n, unsigned long long *out)
    after it still earns the 400 it deserves. */
 static void check_method(const char *m, size_t n, struct http_request *req)
 {
-	static const char *const known[] = { "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT" };
+	static const char *const known[] = {
+		"PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"
+	};
 
 	if ((n == 3 && memcmp(m, "GET", 3) == 0) || (n == 4 && memcmp(m, "POST", 4) == 0))
 		return;
@@ -196,7 +198,7 @@ static void parse_head(const char *buf, size_t len, struct http_request *req)
 
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		if (n == 0)		/* the blank line that ends the head */
+		if (n == 0) /* the blank line that ends the head */
 			break;
 		ok = first ? parse_request_line(p, n, req) : parse_header(p, n, req, &facts);
 		p = nl + 1;
@@ -204,8 +206,8 @@ static void parse_head(const char *buf, size_t len, struct http_request *req)
 	if (ok && req->status == 0 && !req->http10 && !facts.host)
 		fail(req, 400, "HTTP/1.1 request without Host header");
 	/* After an error the framing cannot be trusted: the answer closes. */
-	req->keep_alive = req->status == 0 &&
-			  (req->http10 ? facts.keep_alive && !facts.close : !facts.close);
+	req->keep_alive =
+		req->status == 0 && (req->http10 ? facts.keep_alive && !facts.close : !facts.close);
 }
 
 /* ---------------------------------------------------------------- framing */
@@ -226,16 +228,16 @@ size_t http_frame(struct http_framer *f, const char *buf, size_t len, struct htt
 			f->scanned = len;
 			break;
 		}
-		line_len = (size_t)(nl - buf) - f->line;	/* without the LF */
+		line_len = (size_t)(nl - buf) - f->line; /* without the LF */
 		f->scanned = (size_t)(nl - buf) + 1;
 		if (line_len == 0 || (line_len == 1 && buf[f->line] == '\r')) {
-			if (f->line == f->start) {	/* empty line before a request: skip it */
+			if (f->line == f->start) { /* empty line before a request: skip it */
 				f->start = f->line = f->scanned;
 				continue;
 			}
 			size_t used = f->scanned;
 
-			if (used > HTTP_MAX_HEAD)	/* complete, but too long */
+			if (used > HTTP_MAX_HEAD) /* complete, but too long */
 				too_long(req);
 			else
 				parse_head(buf + f->start, used - f->start, req);
@@ -246,7 +248,7 @@ size_t http_frame(struct http_framer *f, const char *buf, size_t len, struct htt
 	}
 	/* Counted from buf[0], skipped empty lines included: else a client sending
 	   nothing but CRLFs would be skipped forever and fill its buffer. */
-	if (f->scanned > HTTP_MAX_HEAD) {	/* incomplete, and too long already */
+	if (f->scanned > HTTP_MAX_HEAD) { /* incomplete, and too long already */
 		too_long(req);
 		memset(f, 0, sizeof *f);
 		return len;
@@ -268,7 +270,7 @@ static const char *reason(int status)
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
-	default:  return "Error";
+	default: return "Error";
 	}
 }
 
@@ -277,11 +279,12 @@ size_t http_error(int status, const char *why, char *out)
 	char body[256];
 	int blen = snprintf(body, sizeof body, "%d %s: %s\n", status, reason(status), why);
 
-	return (size_t)snprintf(out, HTTP_MAX_ANSWER,
-				"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-				"%sConnection: close\r\n\r\n%s",
-				status, reason(status), blen,
-				status == 405 ? "Allow: GET, HEAD, POST\r\n" : "", body);
+	return (size_t)
+		snprintf(out, HTTP_MAX_ANSWER,
+			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+			 "%sConnection: close\r\n\r\n%s",
+			 status, reason(status), blen,
+			 status == 405 ? "Allow: GET, HEAD, POST\r\n" : "", body);
 }
 
 /* "Connection: close" or "Connection: keep-alive" when the client needs to be
@@ -298,30 +301,35 @@ static const char *connection_header(const struct http_request *req)
 static size_t answer_kept_error(const struct http_request *req, char *out)
 {
 	char body[256];
-	int blen = snprintf(body, sizeof body, "%d %s: %s\n", req->status, reason(req->status), req->why);
+	int blen = snprintf(body, sizeof body, "%d %s: %s\n", req->status, reason(req->status),
+			    req->why);
 
-	return (size_t)snprintf(out, HTTP_MAX_ANSWER,
-				"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n%s",
-				req->status, reason(req->status), blen, connection_header(req),
-				req->head ? "" : body);
+	return (size_t)
+		snprintf(out, HTTP_MAX_ANSWER,
+			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%s\r\n%s",
+			 req->status, reason(req->status), blen, connection_header(req),
+			 req->head ? "" : body);
 }
 
-size_t http_file_head(const struct http_request *req, const char *type,
-		      unsigned long long length, char *out)
+size_t http_file_head(const struct http_request *req, const char *type, unsigned long long length,
+		      char *out)
 {
-	return (size_t)snprintf(out, HTTP_MAX_ANSWER,
-				"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %llu\r\n%s\r\n",
-				type, length, connection_header(req));
+	return (size_t)
+		snprintf(out, HTTP_MAX_ANSWER,
+			 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %llu\r\n%s\r\n",
+			 type, length, connection_header(req));
 }
 
 size_t http_answer(const struct http_request *req, char *out)
 {
-	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n";
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n";
 	static const char body[] = "Hello, world!";
 	size_t n = sizeof head - 1;
 
 	if (req->status)
-		return req->keep_alive ? answer_kept_error(req, out) : http_error(req->status, req->why, out);
+		return req->keep_alive ? answer_kept_error(req, out)
+				       : http_error(req->status, req->why, out);
 	memcpy(out, head, n);
 	if (!req->keep_alive)
 		n += (size_t)sprintf(out + n, "Connection: close\r\n");

@@ -12,26 +12,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HTTP_MAX_HEAD 8192	/* request line + headers; a longer head is answered 431 */
-#define HTTP_MAX_ANSWER 512	/* room one answer needs in the output buffer, at most */
+#define HTTP_MAX_HEAD	8192 /* request line + headers; a longer head is answered 431 */
+#define HTTP_MAX_ANSWER 512  /* room one answer needs in the output buffer, at most */
 
 struct http_request {
-	int status;		/* 0: serve it; otherwise the error status to answer */
-	const char *why;	/* with an error: what was wrong, for the answer's body */
-	const char *target;	/* the request-target, as sent: it points into the */
-	size_t target_len;	/* caller's buffer, so it lives as long as those bytes */
-	bool head;		/* HEAD: the headers without the body */
-	bool keep_alive;	/* the connection stays open after the answer (never
+	int status;		 /* 0: serve it; otherwise the error status to answer */
+	const char *why;	 /* with an error: what was wrong, for the answer's body */
+	const char *target;	 /* the request-target, as sent: it points into the */
+	size_t target_len;	 /* caller's buffer, so it lives as long as those bytes */
+	bool head;		 /* HEAD: the headers without the body */
+	bool keep_alive;	 /* the connection stays open after the answer (never
 				   after an error found while framing) */
-	bool http10;		/* HTTP/1.0: keep-alive has to be announced */
-	unsigned long long body;	/* Content-Length: body bytes that follow the head */
+	bool http10;		 /* HTTP/1.0: keep-alive has to be announced */
+	unsigned long long body; /* Content-Length: body bytes that follow the head */
 };
 
 /* Framing state of one connection; zero it before the first request. */
 struct http_framer {
-	size_t start;		/* where the request line starts (empty lines before it are skipped) */
-	size_t line;		/* where the line being scanned starts */
-	size_t scanned;		/* bytes already looked at */
+	size_t start;	/* where the request line starts (empty lines before it are skipped) */
+	size_t line;	/* where the line being scanned starts */
+	size_t scanned; /* bytes already looked at */
 };
 
 /* Looks for a complete request head at the start of buf[0..len), scanning only
@@ -51,8 +51,8 @@ size_t http_answer(const struct http_request *req, char *out);
 /* Writes the head of a 200 answer whose body, length bytes of the given
    Content-Type, the caller sends itself (room: HTTP_MAX_ANSWER). Returns the
    number of bytes written. */
-size_t http_file_head(const struct http_request *req, const char *type,
-		      unsigned long long length, char *out);
+size_t http_file_head(const struct http_request *req, const char *type, unsigned long long length,
+		      char *out);
 
 /* Writes an error answer (status 400..599, with Connection: close) into out
    (room: HTTP_MAX_ANSWER). Returns the number of bytes written. */

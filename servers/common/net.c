@@ -112,7 +112,7 @@ void net_refuse(int fd, const char *why)
 
 	/* One try, non-blocking in effect: a fresh socket's send buffer has room. */
 	if (send(fd, out, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		(void)0;	/* the client is gone already; nothing to tell it */
+		(void)0; /* the client is gone already; nothing to tell it */
 	close(fd);
 	stat_add(&stats->refused, 1);
 }
@@ -133,12 +133,12 @@ static int refuse_at_emfile(int listen_fd, int flags)
 	fd = accept4(listen_fd, NULL, NULL, flags);
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && spare_fd >= 0)
-		return fd;		/* room again: serve it */
+		return fd; /* room again: serve it */
 	if (fd >= 0)
 		net_refuse(fd, "server out of file descriptors");
-	if (spare_fd == -1)		/* the refused one's descriptor is free now */
+	if (spare_fd == -1) /* the refused one's descriptor is free now */
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (now_ms() - last_note >= 1000) {	/* one note a second, not one per client */
+	if (now_ms() - last_note >= 1000) { /* one note a second, not one per client */
 		last_note = now_ms();
 		note("accept: out of descriptors; refusing connections with 503%s",
 		     spare_fd == -1 ? " (and could not take the spare back)" : "");
@@ -164,16 +164,14 @@ static int accept_one(int listen_fd, enum net_mode mode)
 			fd = spare_fd == -1 ? NET_AGAIN : refuse_at_emfile(listen_fd, flags);
 			pthread_mutex_unlock(&spare_lock);
 			if (fd < 0)
-				return fd;	/* NET_REFUSED or NET_AGAIN */
-			break;		/* a descriptor came free meanwhile: serve it */
-		case ECONNABORTED:	/* that one connection died in the backlog: take the next */
+				return fd; /* NET_REFUSED or NET_AGAIN */
+			break;		   /* a descriptor came free meanwhile: serve it */
+		case ECONNABORTED: /* that one connection died in the backlog: take the next */
 		case EPROTO:
-		case EPERM:
-			return NET_REFUSED;
+		case EPERM: return NET_REFUSED;
 		case EAGAIN:
-		case EINTR:
-			return NET_AGAIN;
-		default:	/* ENOBUFS, ENOMEM: wait for the next readiness */
+		case EINTR: return NET_AGAIN;
+		default: /* ENOBUFS, ENOMEM: wait for the next readiness */
 			note("accept4: %s", strerror(errno));
 			return NET_AGAIN;
 		}

@@ -9,8 +9,8 @@
    (Our names, not the kernel's SOCK_NONBLOCK flag, which net.c derives from them.) */
 enum net_mode { NET_BLOCKING, NET_NONBLOCKING };
 
-#define NET_AGAIN   (-1)	/* nothing more to accept now: wait for readiness */
-#define NET_REFUSED (-2)	/* one connection was refused (503) and closed: accept again */
+#define NET_AGAIN   (-1) /* nothing more to accept now: wait for readiness */
+#define NET_REFUSED (-2) /* one connection was refused (503) and closed: accept again */
 
 /* Opens the listening socket from server_opt (address, port, backlog, SO_REUSEADDR,
    TCP_NODELAY, which Linux copies to every accepted socket) in the given mode,

@@ -101,20 +101,35 @@ void options_parse(int argc, char **argv, const char *model, const char *summary
 
 		switch (c) {
 		case 'a': server_opt.addr = optarg; break;
-		case 'p': ok = parse_long(optarg, 0, 65535, &v); server_opt.port = (int)v; break;
-		case 'b': ok = parse_long(optarg, 1, INT_MAX, &v); server_opt.backlog = (int)v; break;
-		case 't': ok = parse_long(optarg, 1, 1024, &v); server_opt.threads = (int)v; break;
+		case 'p':
+			ok = parse_long(optarg, 0, 65535, &v);
+			server_opt.port = (int)v;
+			break;
+		case 'b':
+			ok = parse_long(optarg, 1, INT_MAX, &v);
+			server_opt.backlog = (int)v;
+			break;
+		case 't':
+			ok = parse_long(optarg, 1, 1024, &v);
+			server_opt.threads = (int)v;
+			break;
 		case 'q': server_opt.quiet = true; break;
 		case OPT_NODELAY: server_opt.nodelay = true; break;
 		case OPT_CORK: server_opt.cork = true; break;
-		case OPT_MAX_CONNS: ok = parse_long(optarg, 1, LONG_MAX, &server_opt.max_conns); break;
-		case OPT_IDLE_TIMEOUT: ok = parse_long(optarg, 1, 86400, &v); server_opt.idle_timeout = (int)v; break;
+		case OPT_MAX_CONNS:
+			ok = parse_long(optarg, 1, LONG_MAX, &server_opt.max_conns);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			ok = parse_long(optarg, 1, 86400, &v);
+			server_opt.idle_timeout = (int)v;
+			break;
 		case OPT_ROOT: server_opt.root = optarg; break;
 		case 'h': usage(stdout, model, summary); exit(0);
 		default: usage(stderr, model, summary); exit(2);
 		}
 		if (!ok) {
-			fprintf(stderr, "%s: bad value '%s' for -%c\n\n", model, optarg, c < 256 ? c : '-');
+			fprintf(stderr, "%s: bad value '%s' for -%c\n\n", model, optarg,
+				c < 256 ? c : '-');
 			usage(stderr, model, summary);
 			exit(2);
 		}

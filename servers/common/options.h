@@ -10,16 +10,16 @@
 #include <stdbool.h>
 
 struct server_opt {
-	const char *addr;	/* IPv4 address to listen on; default 127.0.0.1 */
-	int port;		/* default 8080; 0 takes any free port */
-	int backlog;		/* listen(2) backlog; the kernel caps it at net.core.somaxconn */
-	int threads;		/* worker threads (epoll_oneshot), loops (reuseport); default: the CPUs it may run on */
-	bool nodelay;		/* TCP_NODELAY: send small segments at once (no Nagle) */
-	bool cork;		/* TCP_CORK around each flush of a connection's output */
-	bool quiet;		/* no notes on stderr (the listening and stats lines stay) */
-	long max_conns;		/* refuse (503) past this many open connections; 0: no limit */
-	int idle_timeout;	/* close a connection idle this many seconds; 0: never */
-	const char *root;	/* serve the files beneath this directory; NULL: hello world */
+	const char *addr; /* IPv4 address to listen on; default 127.0.0.1 */
+	int port;	  /* default 8080; 0 takes any free port */
+	int backlog;	  /* listen(2) backlog; the kernel caps it at net.core.somaxconn */
+	int threads; /* worker threads (epoll_oneshot), loops (reuseport); default: the CPUs it may run on */
+	bool nodelay;	  /* TCP_NODELAY: send small segments at once (no Nagle) */
+	bool cork;	  /* TCP_CORK around each flush of a connection's output */
+	bool quiet;	  /* no notes on stderr (the listening and stats lines stay) */
+	long max_conns;	  /* refuse (503) past this many open connections; 0: no limit */
+	int idle_timeout; /* close a connection idle this many seconds; 0: never */
+	const char *root; /* serve the files beneath this directory; NULL: hello world */
 };
 
 /* The parsed options; filled by options_parse(), read everywhere after. */

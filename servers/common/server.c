@@ -11,13 +11,12 @@ void server_init(int argc, char **argv, const char *model, const char *summary)
 	program_name = model;
 	options_parse(argc, argv, model, summary);
 	if (server_opt.root != NULL)
-		files_init(server_opt.root);	/* before any client: a bad DIR ends it here */
+		files_init(server_opt.root); /* before any client: a bad DIR ends it here */
 	raise_nofile(0);
 	signals_install();
 }
 
-int server_start(int argc, char **argv, const char *model, const char *summary,
-		 enum net_mode mode)
+int server_start(int argc, char **argv, const char *model, const char *summary, enum net_mode mode)
 {
 	server_init(argc, argv, model, summary);
 	return net_listen(mode);

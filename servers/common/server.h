@@ -19,8 +19,7 @@ void server_init(int argc, char **argv, const char *model, const char *summary);
 /* Parses the command line (-h and bad options exit here), raises the descriptor
    limit, installs the signals, opens the listening socket in the given mode
    and prints "listening on ADDR:PORT". Returns the listening descriptor. */
-int server_start(int argc, char **argv, const char *model, const char *summary,
-		 enum net_mode mode);
+int server_start(int argc, char **argv, const char *model, const char *summary, enum net_mode mode);
 
 /* Prints the stats line; returns 0, the exit status of a clean stop. */
 int server_finish(void);

@@ -18,7 +18,7 @@
 /* A load in a signal handler is safe only if it takes no lock. */
 _Static_assert(ATOMIC_LONG_LOCK_FREE == 2, "the SIGUSR1 handler reads the counters");
 
-static struct stats own;		/* the process's copy, until stats_share() */
+static struct stats own; /* the process's copy, until stats_share() */
 struct stats *stats = &own;
 static void (*print_extra)(struct stats_line *l);
 
@@ -37,7 +37,7 @@ void stats_share(void)
 
 	if (shared == MAP_FAILED)
 		die("mmap(shared counters)");
-	memcpy(shared, &own, sizeof own);	/* nothing counted yet, but keep it */
+	memcpy(shared, &own, sizeof own); /* nothing counted yet, but keep it */
 	stats = shared;
 }
 
@@ -59,7 +59,7 @@ void stats_conn_closed(void)
 /* ---------------------------------------------------------------- the line */
 
 struct stats_line {
-	char buf[1024];		/* nine 20-digit counters, and a model's own (stats_extra) */
+	char buf[1024]; /* nine 20-digit counters, and a model's own (stats_extra) */
 	size_t len;
 };
 
@@ -100,7 +100,7 @@ void stats_print(const char *model)
 {
 	struct stats_line l = { .len = 0 };
 	size_t sent = 0;
-	int saved_errno = errno;	/* a handler must leave errno as it found it */
+	int saved_errno = errno; /* a handler must leave errno as it found it */
 
 	put_str(&l, "stats model=");
 	put_str(&l, model);
@@ -123,7 +123,7 @@ void stats_print(const char *model)
 		else if (n == -1 && errno == EINTR)
 			continue;
 		else
-			break;		/* stderr is gone: nobody to tell */
+			break; /* stderr is gone: nobody to tell */
 	}
 	errno = saved_errno;
 }

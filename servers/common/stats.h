@@ -12,16 +12,16 @@
 #include <stddef.h>
 
 struct stats {
-	atomic_ulong accepted;	/* connections accepted and served */
-	atomic_ulong requests;	/* requests answered 200 */
-	atomic_ulong errors;	/* requests answered with an error status (4xx, 5xx) */
-	atomic_ulong refused;	/* connections answered 503 and closed at once */
-	atomic_ulong timeouts;	/* connections closed by --idle-timeout */
-	atomic_ulong wakeups;	/* calls of the waiting syscall: select, poll, epoll_wait
+	atomic_ulong accepted; /* connections accepted and served */
+	atomic_ulong requests; /* requests answered 200 */
+	atomic_ulong errors;   /* requests answered with an error status (4xx, 5xx) */
+	atomic_ulong refused;  /* connections answered 503 and closed at once */
+	atomic_ulong timeouts; /* connections closed by --idle-timeout */
+	atomic_ulong wakeups;  /* calls of the waiting syscall: select, poll, epoll_wait
 				   (blocking models: blocking accept and read calls) */
-	atomic_ulong events;	/* descriptors those calls reported ready */
-	atomic_ulong open;	/* connections open now */
-	atomic_ulong peak;	/* the most ever open at once */
+	atomic_ulong events;   /* descriptors those calls reported ready */
+	atomic_ulong open;     /* connections open now */
+	atomic_ulong peak;     /* the most ever open at once */
 };
 
 /* The counters. A pointer, so that a model with several processes can move

@@ -9,7 +9,7 @@
 #ifndef UTIL_H
 #define UTIL_H
 
-#include "toolkit.h"	/* die, die_en, now_ms, raise_nofile: lib/, shared with the clients */
+#include "toolkit.h" /* die, die_en, now_ms, raise_nofile: lib/, shared with the clients */
 
 #include <signal.h>
 #include <stdint.h>

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUF_SIZE (2 * HTTP_MAX_HEAD)	/* like a connection's input buffer */
+#define BUF_SIZE     (2 * HTTP_MAX_HEAD) /* like a connection's input buffer */
 #define MAX_REQUESTS 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* What one framed request came to: enough to compare two framings. */
 struct framed {
 	int status;
-	size_t used;	/* 0 for an error: the bytes it took depend on the pieces */
+	size_t used; /* 0 for an error: the bytes it took depend on the pieces */
 	bool head, keep_alive, http10;
 	unsigned long long body;
 };
@@ -62,8 +62,8 @@ static void check_answer(const struct http_request *req)
 	char out[HTTP_MAX_ANSWER];
 	size_t n;
 
-	check(req->status == 0 || req->status == 400 || req->status == 405 ||
-	      req->status == 431 || req->status == 501 || req->status == 505,
+	check(req->status == 0 || req->status == 400 || req->status == 405 || req->status == 431 ||
+		      req->status == 501 || req->status == 505,
 	      "a status the servers answer with");
 	n = http_answer(req, out);
 	check(n > 0 && n < HTTP_MAX_ANSWER, "the answer fits HTTP_MAX_ANSWER");
@@ -77,7 +77,7 @@ static int frame_all(const uint8_t *data, size_t size, size_t piece, struct fram
 {
 	static char buf[BUF_SIZE];
 	struct http_framer f;
-	size_t len = 0, fed = 0;	/* bytes in buf; bytes of data taken so far */
+	size_t len = 0, fed = 0; /* bytes in buf; bytes of data taken so far */
 	unsigned long long body_left = 0;
 	int n = 0;
 
@@ -86,7 +86,7 @@ static int frame_all(const uint8_t *data, size_t size, size_t piece, struct fram
 		struct http_request req;
 		size_t used;
 
-		if (body_left > 0 && len > 0) {		/* drop body bytes */
+		if (body_left > 0 && len > 0) { /* drop body bytes */
 			size_t k = len < body_left ? len : body_left;
 
 			memmove(buf, buf + k, len - k);
@@ -96,24 +96,26 @@ static int frame_all(const uint8_t *data, size_t size, size_t piece, struct fram
 		}
 		used = len > 0 && body_left == 0 ? http_frame(&f, buf, len, &req) : 0;
 		check(used <= len, "http_frame consumes no more than it was given");
-		if (used == 0) {	/* a read: as much as arrived and fits */
+		if (used == 0) { /* a read: as much as arrived and fits */
 			size_t k = size - fed < piece ? size - fed : piece;
 
-			check(len <= HTTP_MAX_HEAD, "http_frame asks for more only within HTTP_MAX_HEAD");
+			check(len <= HTTP_MAX_HEAD,
+			      "http_frame asks for more only within HTTP_MAX_HEAD");
 			if (k > BUF_SIZE - len)
 				k = BUF_SIZE - len;
 			if (k == 0)
-				break;		/* all of it sent */
+				break; /* all of it sent */
 			memcpy(buf + len, data + fed, k);
 			len += k;
 			fed += k;
 			continue;
 		}
 		check_answer(&req);
-		out[n++] = (struct framed){ req.status, req.status ? 0 : used, req.head,
-					    req.keep_alive, req.http10, req.body };
+		out[n++] = (struct framed){ req.status, req.status ? 0 : used,
+					    req.head,	req.keep_alive,
+					    req.http10, req.body };
 		if (req.status)
-			break;		/* a server answers the error and closes */
+			break; /* a server answers the error and closes */
 		body_left = req.body;
 		memmove(buf, buf + used, len - used);
 		len -= used;

@@ -22,7 +22,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned long replayed;
-static const char *name = "replay";    /* argv[0]'s last part, for messages */
+static const char *name = "replay"; /* argv[0]'s last part, for messages */
 
 static void replay_file(const char *path)
 {
@@ -70,7 +70,7 @@ static void replay(const char *path)
 	while ((e = readdir(d)) != NULL) {
 		char child[4096];
 
-		if (e->d_name[0] == '.')	/* ., .., and hidden files such as .gitkeep */
+		if (e->d_name[0] == '.') /* ., .., and hidden files such as .gitkeep */
 			continue;
 		snprintf(child, sizeof child, "%s/%s", path, e->d_name);
 		replay(child);

@@ -64,10 +64,11 @@ static int answer(int fd)
 			send_all(fd, OK + i, 1);
 	} else if (strcmp(mode, "keepalive10") == 0) {
 		static const char r[] = "HTTP/1.0 200 OK\r\nConnection: Upgrade, Keep-Alive\r\n"
-			"Content-Length: 13\r\n\r\nHello, world!";
+					"Content-Length: 13\r\n\r\nHello, world!";
 		send_all(fd, r, sizeof r - 1);
 	} else if (strcmp(mode, "404") == 0) {
-		static const char r[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
+		static const char r[] =
+			"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
 		send_all(fd, r, sizeof r - 1);
 	} else if (strcmp(mode, "short") == 0) {
 		static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello";
@@ -86,7 +87,7 @@ static int answer(int fd)
 	} else if (strcmp(mode, "close") == 0) {
 		return -1;
 	}
-	return 0;                       /* silent: keep it open, say nothing */
+	return 0; /* silent: keep it open, say nothing */
 }
 
 static void *serve(void *arg)
@@ -127,7 +128,8 @@ int main(int argc, char **argv)
 	} else if (argc == 2) {
 		mode = argv[1];
 	} else {
-		fprintf(stderr, "usage: badserver [-p PORT] "
+		fprintf(stderr,
+			"usage: badserver [-p PORT] "
 			"ok|split|keepalive10|404|close|short|reset|garbage|nolength|silent\n");
 		return 2;
 	}

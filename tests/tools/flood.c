@@ -48,8 +48,8 @@ static const char REQUEST[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
 struct client {
 	int fd;
-	size_t offset;		/* bytes of the current request already written */
-	unsigned long sent;	/* whole requests written */
+	size_t offset;	    /* bytes of the current request already written */
+	unsigned long sent; /* whole requests written */
 	bool stalled, closed;
 };
 
@@ -92,10 +92,10 @@ static bool write_some(struct client *cl)
 		ssize_t n = write(cl->fd, batch + cl->offset, len - cl->offset);
 
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;	/* else EPIPE, ECONNRESET */
+			return errno == EAGAIN || errno == EINTR; /* else EPIPE, ECONNRESET */
 		cl->offset += (size_t)n;
 		cl->sent += cl->offset / (sizeof REQUEST - 1);
-		cl->offset %= sizeof REQUEST - 1;	/* a partial request: finish it next */
+		cl->offset %= sizeof REQUEST - 1; /* a partial request: finish it next */
 	}
 }
 
@@ -111,7 +111,8 @@ static void flood(struct client *cls, int n, unsigned long want, long stall_ms, 
 		last_room[i] = now_ms();
 	while (active > 0 && now_ms() < deadline) {
 		for (int i = 0; i < n; i++)
-			p[i] = (struct pollfd){ .fd = cls[i].stalled || cls[i].closed ? -1 : cls[i].fd,
+			p[i] = (struct pollfd){ .fd = cls[i].stalled || cls[i].closed ? -1
+										      : cls[i].fd,
 						.events = POLLOUT };
 		if (poll(p, (nfds_t)n, 50) < 0 && errno != EINTR)
 			die("poll");
@@ -185,7 +186,7 @@ int main(int argc, char **argv)
 		case 'm': read_bytes = number(optarg, 'm'); break;
 		default:
 			fprintf(stderr, "usage: flood [-c CONNS] [-n REQUESTS] [-b MS] [-t MS] "
-				"[-S SECS] [-m BYTES] PORT\n");
+					"[-S SECS] [-m BYTES] PORT\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

@@ -35,12 +35,11 @@
 
 static void usage(FILE *to)
 {
-	fprintf(to,
-		"usage: slowread [-r BYTES_PER_SEC] [-b RCVBUF] [-t MS] [-o FILE] PATH PORT\n"
-		"Asks 127.0.0.1:PORT for PATH and reads the answer at BYTES_PER_SEC\n"
-		"(default 65536) through a receive buffer of RCVBUF bytes (default\n"
-		"4096), until the server closes or MS milliseconds pass (default 10000).\n"
-		"Prints \"received=N closed=yes|no\".\n");
+	fprintf(to, "usage: slowread [-r BYTES_PER_SEC] [-b RCVBUF] [-t MS] [-o FILE] PATH PORT\n"
+		    "Asks 127.0.0.1:PORT for PATH and reads the answer at BYTES_PER_SEC\n"
+		    "(default 65536) through a receive buffer of RCVBUF bytes (default\n"
+		    "4096), until the server closes or MS milliseconds pass (default 10000).\n"
+		    "Prints \"received=N closed=yes|no\".\n");
 }
 
 /* A socket with a small receive buffer, connected to 127.0.0.1:port. */
@@ -98,14 +97,14 @@ static bool read_slowly(int fd, int out, size_t per_tick, int64_t deadline, unsi
 			ssize_t n;
 
 			if (poll(&pfd, 1, (int)(tick + TICK_MS - now)) == 0)
-				break;		/* nothing came this tick */
+				break; /* nothing came this tick */
 			n = recv(fd, buf, want, MSG_DONTWAIT);
 			if (n == 0)
 				return true;
 			if (n == -1 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (n == -1)
-				return true;	/* reset: closed, too */
+				return true; /* reset: closed, too */
 			*got += (size_t)n;
 			budget -= (size_t)n;
 			if (out >= 0 && write(out, buf, (size_t)n) != n)
@@ -142,7 +141,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+	len = snprintf(req, sizeof req,
+		       "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
 		       argv[optind]);
 	if (len < 0 || (size_t)len >= sizeof req) {
 		usage(stderr);

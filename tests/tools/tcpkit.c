@@ -65,8 +65,8 @@ enum {
 	EXIT_MISSING = 5,
 };
 
-#define MAX_STEPS 16     /* -s given more than once: one request per step */
-#define CONN_BUF 2048    /* -C: one response per connection fits easily */
+#define MAX_STEPS 16   /* -s given more than once: one request per step */
+#define CONN_BUF  2048 /* -C: one response per connection fits easily */
 
 struct buf {
 	char *data;
@@ -76,54 +76,54 @@ struct buf {
 struct options {
 	struct buf steps[MAX_STEPS];
 	int nsteps;
-	size_t chunk;         /* -k: bytes per write, 0 = all at once */
-	int delay_ms;         /* -d: pause between chunks */
-	bool half_close;      /* -w */
-	long reset_after;     /* -r: bytes to send before RST, -1 = never */
-	int want;             /* -n: responses to wait for, 0 = until EOF */
-	int grace_ms;         /* -g */
-	int timeout_ms;       /* -t */
-	bool head;            /* -H: responses carry no body */
-	bool escape;          /* -x */
-	bool summary;         /* -c */
-	int conns;            /* -C */
-	int idle;             /* -I */
-	int hold_s;           /* -S */
+	size_t chunk;	  /* -k: bytes per write, 0 = all at once */
+	int delay_ms;	  /* -d: pause between chunks */
+	bool half_close;  /* -w */
+	long reset_after; /* -r: bytes to send before RST, -1 = never */
+	int want;	  /* -n: responses to wait for, 0 = until EOF */
+	int grace_ms;	  /* -g */
+	int timeout_ms;	  /* -t */
+	bool head;	  /* -H: responses carry no body */
+	bool escape;	  /* -x */
+	bool summary;	  /* -c */
+	int conns;	  /* -C */
+	int idle;	  /* -I */
+	int hold_s;	  /* -S */
 	int port;
 };
 
 static void usage(FILE *to)
 {
 	fprintf(to,
-	"usage: tcpkit [options] PORT\n"
-	"Connects to 127.0.0.1:PORT, sends DATA, reports what comes back.\n"
-	"\n"
-	"  -s DATA   bytes to send; C escapes decoded: \\r \\n \\t \\\\ \\0 \\xHH.\n"
-	"            Repeat -s (up to %d) to send one request per step, each\n"
-	"            after the answer to the previous one arrived\n"
-	"  -f FILE   send the contents of FILE (- is stdin) instead of -s\n"
-	"  -k BYTES  send in writes of BYTES bytes (1 = one byte per write)\n"
-	"  -d MS     pause MS milliseconds between those writes\n"
-	"  -w        half-close (shutdown SHUT_WR) after sending\n"
-	"  -r BYTES  send only the first BYTES bytes, then reset (RST), read nothing\n"
-	"  -n COUNT  stop reading after COUNT complete responses, then wait -g\n"
-	"  -g MS     after -n, how long to watch for the server closing (100)\n"
-	"  -t MS     stop reading after MS milliseconds in all (2000)\n"
-	"  -H        responses answer HEAD: headers only, no body\n"
-	"  -x        print what was received with C escapes, on one line\n"
-	"  -c        print only \"responses=N closed=yes|no|reset status=S,S,...\"\n"
-	"  -C N      open N connections at once, send DATA on each, print\n"
-	"            \"conns=N 200=N 503=N other=N none=N\"; all stay open until\n"
-	"            every one is answered or -t passes\n"
-	"  -I N      open N idle connections, print \"established=N\" once\n"
-	"            connected, hold them -S seconds (or until the server closed\n"
-	"            them all), print \"conns=N established=N closed_by_server=N\"\n"
-	"  -S SECS   how long -I holds its connections (1)\n"
-	"  -h        this help\n"
-	"\n"
-	"Exit: 0 server closed (-C: all answered, -I: all established), 1 syscall\n"
-	"failed, 2 usage, 3 still open, 4 reset by server, 5 -C/-I: some missing.\n",
-	MAX_STEPS);
+		"usage: tcpkit [options] PORT\n"
+		"Connects to 127.0.0.1:PORT, sends DATA, reports what comes back.\n"
+		"\n"
+		"  -s DATA   bytes to send; C escapes decoded: \\r \\n \\t \\\\ \\0 \\xHH.\n"
+		"            Repeat -s (up to %d) to send one request per step, each\n"
+		"            after the answer to the previous one arrived\n"
+		"  -f FILE   send the contents of FILE (- is stdin) instead of -s\n"
+		"  -k BYTES  send in writes of BYTES bytes (1 = one byte per write)\n"
+		"  -d MS     pause MS milliseconds between those writes\n"
+		"  -w        half-close (shutdown SHUT_WR) after sending\n"
+		"  -r BYTES  send only the first BYTES bytes, then reset (RST), read nothing\n"
+		"  -n COUNT  stop reading after COUNT complete responses, then wait -g\n"
+		"  -g MS     after -n, how long to watch for the server closing (100)\n"
+		"  -t MS     stop reading after MS milliseconds in all (2000)\n"
+		"  -H        responses answer HEAD: headers only, no body\n"
+		"  -x        print what was received with C escapes, on one line\n"
+		"  -c        print only \"responses=N closed=yes|no|reset status=S,S,...\"\n"
+		"  -C N      open N connections at once, send DATA on each, print\n"
+		"            \"conns=N 200=N 503=N other=N none=N\"; all stay open until\n"
+		"            every one is answered or -t passes\n"
+		"  -I N      open N idle connections, print \"established=N\" once\n"
+		"            connected, hold them -S seconds (or until the server closed\n"
+		"            them all), print \"conns=N established=N closed_by_server=N\"\n"
+		"  -S SECS   how long -I holds its connections (1)\n"
+		"  -h        this help\n"
+		"\n"
+		"Exit: 0 server closed (-C: all answered, -I: all established), 1 syscall\n"
+		"failed, 2 usage, 3 still open, 4 reset by server, 5 -C/-I: some missing.\n",
+		MAX_STEPS);
 }
 
 static void sleep_ms(long ms)
@@ -189,8 +189,7 @@ static int decode_escapes(const char *in, struct buf *out)
 				in += 2;
 				break;
 			}
-			default:
-				return -1;
+			default: return -1;
 			}
 		}
 		buf_append(out, &c, 1);
@@ -257,7 +256,7 @@ static long parse_response(const char *p, size_t len, bool head, int *status)
 	if (header_len < 13 || p[8] != ' ')
 		return -1;
 	*status = atoi(p + 9);
-	for (const char *line = p; line < end; ) {
+	for (const char *line = p; line < end;) {
 		const char *next = memmem(line, (size_t)(end - line) + 2, "\r\n", 2);
 
 		if (strncasecmp(line, "Content-Length:", 15) == 0)
@@ -272,17 +271,14 @@ static long parse_response(const char *p, size_t len, bool head, int *status)
 }
 
 /* Counts the complete responses in b from *offset on, appending statuses. */
-static int count_responses(const struct buf *b, size_t *offset, bool head,
-			   struct buf *statuses)
+static int count_responses(const struct buf *b, size_t *offset, bool head, struct buf *statuses)
 {
 	int n = 0, status = 0;
 	long used;
 
-	while ((used = parse_response(b->data + *offset, b->len - *offset,
-				      head, &status)) > 0) {
+	while ((used = parse_response(b->data + *offset, b->len - *offset, head, &status)) > 0) {
 		char text[16];
-		int len = snprintf(text, sizeof text, "%s%d",
-				   statuses->len ? "," : "", status);
+		int len = snprintf(text, sizeof text, "%s%d", statuses->len ? "," : "", status);
 
 		buf_append(statuses, text, (size_t)len);
 		*offset += (size_t)used;
@@ -310,8 +306,8 @@ static int connect_local(int port, bool nonblocking)
 	 * ACKed, and delayed ACKs make that 40 ms per byte */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
 		die("setsockopt TCP_NODELAY");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0
-	    && !(nonblocking && errno == EINPROGRESS))
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0 &&
+	    !(nonblocking && errno == EINPROGRESS))
 		die("connect");
 	return fd;
 }
@@ -323,7 +319,8 @@ static void raise_fd_limit(int need)
 	long have = raise_nofile(need + 16);
 
 	if (have < need + 16)
-		fprintf(stderr, "tcpkit: only %ld descriptors allowed, %d needed\n", have, need + 16);
+		fprintf(stderr, "tcpkit: only %ld descriptors allowed, %d needed\n", have,
+			need + 16);
 }
 
 /* SO_LINGER with a zero timeout: close() now sends RST, not FIN. */
@@ -343,8 +340,7 @@ static void reset_close(int fd)
  * them. Returns false if the server closed or reset the connection first:
  * what it answered before that is still worth reading.
  */
-static bool send_all(int fd, const char *data, size_t len, size_t chunk,
-		     int delay_ms)
+static bool send_all(int fd, const char *data, size_t len, size_t chunk, int delay_ms)
 {
 	size_t off = 0;
 
@@ -371,9 +367,9 @@ enum read_end { END_EOF, END_OPEN, END_RESET };
 /* What one connection has received so far, and how many responses that is. */
 struct reading {
 	struct buf got;
-	size_t parsed;           /* bytes of got taken by complete responses */
+	size_t parsed; /* bytes of got taken by complete responses */
 	int responses;
-	struct buf statuses;     /* "200,200,400" */
+	struct buf statuses; /* "200,200,400" */
 };
 
 /*
@@ -381,8 +377,8 @@ struct reading {
  * arrived and then `grace` ms passed without the server closing (0 = return
  * at once). want 0 reads until EOF or the deadline.
  */
-static enum read_end read_until(int fd, struct reading *r, int want,
-				int grace_ms, bool head, long deadline)
+static enum read_end read_until(int fd, struct reading *r, int want, int grace_ms, bool head,
+				long deadline)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -393,7 +389,7 @@ static enum read_end read_until(int fd, struct reading *r, int want,
 		if (want > 0 && r->responses >= want) {
 			if (now_ms() + grace_ms < deadline)
 				deadline = now_ms() + grace_ms;
-			want = 0;    /* the grace period starts once */
+			want = 0; /* the grace period starts once */
 		}
 		left = deadline - now_ms();
 		if (left <= 0)
@@ -415,24 +411,20 @@ static enum read_end read_until(int fd, struct reading *r, int want,
 		if (n == 0)
 			return END_EOF;
 		buf_append(&r->got, chunk, (size_t)n);
-		r->responses += count_responses(&r->got, &r->parsed, head,
-						&r->statuses);
+		r->responses += count_responses(&r->got, &r->parsed, head, &r->statuses);
 	}
 }
 
-static void print_single(const struct options *o, const struct reading *r,
-			 enum read_end end)
+static void print_single(const struct options *o, const struct reading *r, enum read_end end)
 {
 	static const char *const closed_word[] = { "yes", "no", "reset" };
 
 	if (o->summary)
-		printf("responses=%d closed=%s status=%.*s\n", r->responses,
-		       closed_word[end], (int)r->statuses.len,
-		       r->statuses.data ? r->statuses.data : "");
+		printf("responses=%d closed=%s status=%.*s\n", r->responses, closed_word[end],
+		       (int)r->statuses.len, r->statuses.data ? r->statuses.data : "");
 	else if (o->escape)
 		print_escaped(r->got.data ? r->got.data : "", r->got.len);
-	else if (r->got.len > 0
-		 && fwrite(r->got.data, 1, r->got.len, stdout) != r->got.len)
+	else if (r->got.len > 0 && fwrite(r->got.data, 1, r->got.len, stdout) != r->got.len)
 		die("fwrite");
 }
 
@@ -461,9 +453,8 @@ static int run_single(const struct options *o)
 			if (end != END_OPEN || r.responses < i)
 				break;
 		}
-		if (!send_all(fd, o->steps[i].data, o->steps[i].len, o->chunk,
-			      o->delay_ms))
-			last = true;    /* closed on us: read what it said */
+		if (!send_all(fd, o->steps[i].data, o->steps[i].len, o->chunk, o->delay_ms))
+			last = true; /* closed on us: read what it said */
 		if (!last)
 			continue;
 		if (o->half_close && shutdown(fd, SHUT_WR) < 0)
@@ -475,8 +466,7 @@ static int run_single(const struct options *o)
 	print_single(o, &r, end);
 	free(r.got.data);
 	free(r.statuses.data);
-	return end == END_EOF ? EXIT_CLOSED
-	     : end == END_RESET ? EXIT_RESET : EXIT_OPEN;
+	return end == END_EOF ? EXIT_CLOSED : end == END_RESET ? EXIT_RESET : EXIT_OPEN;
 }
 
 /* ---- many connections --------------------------------------------------- */
@@ -486,7 +476,7 @@ enum conn_state { CONNECTING, SENDING, READING, DONE };
 struct conn {
 	enum conn_state state;
 	size_t sent, got;
-	int status;          /* 0 = no answer */
+	int status; /* 0 = no answer */
 	char in[CONN_BUF];
 };
 
@@ -508,18 +498,17 @@ static bool conn_connected(struct pollfd *p, struct conn *c, int *failed_errno)
 }
 
 /* One step of one connection of -C, driven by poll's revents. */
-static void conn_step(struct pollfd *p, struct conn *c, const struct buf *req,
-		      bool head, int *failed_errno)
+static void conn_step(struct pollfd *p, struct conn *c, const struct buf *req, bool head,
+		      int *failed_errno)
 {
 	ssize_t n;
 
 	if (c->state == CONNECTING && !conn_connected(p, c, failed_errno))
 		return;
 	if (c->state == SENDING) {
-		n = send(p->fd, req->data + c->sent, req->len - c->sent,
-			 MSG_NOSIGNAL);
+		n = send(p->fd, req->data + c->sent, req->len - c->sent, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-			c->state = READING;  /* closed early: it may have said why (503) */
+			c->state = READING; /* closed early: it may have said why (503) */
 			return;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -541,12 +530,12 @@ static void conn_step(struct pollfd *p, struct conn *c, const struct buf *req,
 		c->got += (size_t)n;
 		used = parse_response(c->in, c->got, head, &c->status);
 		if (used == 0 && c->got < sizeof c->in) {
-			c->status = 0;       /* not complete yet: keep reading */
+			c->status = 0; /* not complete yet: keep reading */
 			return;
 		}
 		c->state = DONE;
 		if (used <= 0)
-			c->status = -1;      /* garbage, or too long: "other" */
+			c->status = -1; /* garbage, or too long: "other" */
 		return;
 	}
 	/* EOF or error: a complete header block without a body still counts */
@@ -561,9 +550,9 @@ static short conn_events(const struct conn *c)
 {
 	switch (c->state) {
 	case CONNECTING:
-	case SENDING:    return POLLOUT;
-	case READING:    return POLLIN;
-	default:         return 0;
+	case SENDING: return POLLOUT;
+	case READING: return POLLIN;
+	default: return 0;
 	}
 }
 
@@ -595,11 +584,10 @@ static int run_concurrent(const struct options *o)
 			if (pfd[i].revents == 0)
 				continue;
 			ready--;
-			conn_step(&pfd[i], &conn[i], &o->steps[0], o->head,
-				  &failed_errno);
+			conn_step(&pfd[i], &conn[i], &o->steps[0], o->head, &failed_errno);
 			pfd[i].events = conn_events(&conn[i]);
 			if (conn[i].state == DONE) {
-				pfd[i].fd = -pfd[i].fd - 1;  /* poll skips fd < 0 */
+				pfd[i].fd = -pfd[i].fd - 1; /* poll skips fd < 0 */
 				left--;
 			}
 		}
@@ -616,8 +604,7 @@ static int run_concurrent(const struct options *o)
 	if (failed_errno)
 		fprintf(stderr, "tcpkit: some connections failed, last: %s\n",
 			strerror(failed_errno));
-	printf("conns=%d 200=%d 503=%d other=%d none=%d\n",
-	       n, ok, busy, other, none);
+	printf("conns=%d 200=%d 503=%d other=%d none=%d\n", n, ok, busy, other, none);
 	free(pfd);
 	free(conn);
 	return none == 0 ? EXIT_CLOSED : EXIT_MISSING;
@@ -639,7 +626,7 @@ static int run_idle(const struct options *o)
 		pfd[i].events = POLLOUT;
 	}
 	/* phase 1: wait (up to -t) until every connect finished */
-	for (int pending = n; pending > 0 && now_ms() < deadline; ) {
+	for (int pending = n; pending > 0 && now_ms() < deadline;) {
 		int ready = poll(pfd, (nfds_t)n, (int)(deadline - now_ms()));
 
 		if (ready < 0 && errno != EINTR)
@@ -651,20 +638,20 @@ static int run_idle(const struct options *o)
 				continue;
 			pending--;
 			if (!conn_connected(&pfd[i], &c, &failed_errno)) {
-				pfd[i].fd = -pfd[i].fd - 1;   /* failed: ignore */
+				pfd[i].fd = -pfd[i].fd - 1; /* failed: ignore */
 				continue;
 			}
 			established++;
-			pfd[i].events = POLLRDHUP;    /* now watch for a close */
+			pfd[i].events = POLLRDHUP; /* now watch for a close */
 		}
 	}
 	printf("established=%d\n", established);
-	fflush(stdout);     /* a test waiting in the background can go on */
+	fflush(stdout); /* a test waiting in the background can go on */
 
 	/* phase 2: hold them; note each one the server closes (idle timeout),
 	 * and stop early once it has closed them all */
 	deadline = now_ms() + o->hold_s * 1000L;
-	for (long left; closed < established && (left = deadline - now_ms()) > 0; ) {
+	for (long left; closed < established && (left = deadline - now_ms()) > 0;) {
 		int ready = poll(pfd, (nfds_t)n, (int)left);
 
 		if (ready < 0 && errno != EINTR)
@@ -681,10 +668,8 @@ static int run_idle(const struct options *o)
 	for (int i = 0; i < n; i++)
 		close(pfd[i].fd < 0 ? -pfd[i].fd - 1 : pfd[i].fd);
 	if (failed_errno)
-		fprintf(stderr, "tcpkit: some connects failed, last: %s\n",
-			strerror(failed_errno));
-	printf("conns=%d established=%d closed_by_server=%d\n",
-	       n, established, closed);
+		fprintf(stderr, "tcpkit: some connects failed, last: %s\n", strerror(failed_errno));
+	printf("conns=%d established=%d closed_by_server=%d\n", n, established, closed);
 	free(pfd);
 	return established == n ? EXIT_CLOSED : EXIT_MISSING;
 }
@@ -711,8 +696,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
 
-	*o = (struct options){ .reset_after = -1, .grace_ms = 100,
-			       .timeout_ms = 2000, .hold_s = 1 };
+	*o = (struct options){ .reset_after = -1, .grace_ms = 100, .timeout_ms = 2000, .hold_s = 1 };
 	while ((c = getopt(argc, argv, "s:f:k:d:wr:n:g:t:HxcC:I:S:h")) != -1) {
 		if ((c == 's' || c == 'f') && o->nsteps == MAX_STEPS) {
 			fprintf(stderr, "tcpkit: at most %d -s\n", MAX_STEPS);
@@ -750,7 +734,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	o->port = (int)number('p', argv[optind]);
 	if (o->nsteps == 0)
-		o->nsteps = 1;              /* nothing to send: just connect */
+		o->nsteps = 1; /* nothing to send: just connect */
 }
 
 int main(int argc, char **argv)
