@@ -26,9 +26,8 @@
 static atomic_uint_fast64_t claimed;   /* -n tickets handed out, all threads */
 static atomic_int open_now, open_peak; /* established active connections */
 
-/* ======================================================================== */
-/* Tickets: what makes -n stop at exactly N.                                */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- tickets */
+/* What makes -n stop at exactly N. */
 
 bool in_window(const struct worker *w, uint64_t now)
 {
@@ -54,9 +53,8 @@ uint32_t ticket_claim(uint32_t want)
 	return want < left ? want : (uint32_t)left;
 }
 
-/* ======================================================================== */
-/* Connections: open, close, fail, recycle.                                 */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- connections */
+/* Open, close, fail, recycle. */
 
 static void epoll_set(struct worker *w, struct conn *c, int op, uint32_t events)
 {
@@ -204,9 +202,7 @@ void conn_pump(struct worker *w)
 	}
 }
 
-/* ======================================================================== */
-/* Requests.                                                                */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- requests */
 
 static void set_out_armed(struct worker *w, struct conn *c, bool on)
 {
@@ -307,9 +303,7 @@ static void on_connect_event(struct worker *w, struct conn *c)
 	on_connected(w, c);
 }
 
-/* ======================================================================== */
-/* Responses.                                                               */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- responses */
 
 /* One complete, valid response: its latency and its count. */
 static void finish_response(struct worker *w, struct conn *c, uint64_t now)

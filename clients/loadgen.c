@@ -77,9 +77,8 @@ static void usage_error(const char *fmt, ...)
 	exit(2);
 }
 
-/* ======================================================================== */
-/* Set-up: descriptors, the request, the URL.                               */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- set-up */
+/* Descriptors, the request, the URL. */
 
 /* One descriptor per connection, idle ones included, and a few more. The
    warning matters: a capped run would open fewer connections than asked,
@@ -154,9 +153,7 @@ static void parse_url(const char *url)
 	cfg.loopback = (ntohl(cfg.dst.sin_addr.s_addr) >> 24) == 127;
 }
 
-/* ======================================================================== */
-/* Options.                                                                 */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- options */
 
 static void usage(void)
 {
@@ -307,9 +304,8 @@ static void parse_args(int argc, char **argv)
 	parse_url(argv[optind]);
 }
 
-/* ======================================================================== */
-/* Results: every thread's counters merged into one struct totals.          */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- results */
+/* Every thread's counters merged into one struct totals. */
 
 static double tv_s(struct timeval tv)
 {
@@ -446,9 +442,7 @@ static int exit_status(const struct totals *t)
 	return cfg.tolerate ? 0 : status;
 }
 
-/* ======================================================================== */
-/* main                                                                     */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- main */
 
 static void on_signal(int sig)
 {

@@ -43,9 +43,8 @@ static bool stop_requested(void)
 	return atomic_load_explicit(&stop_flag, memory_order_relaxed);
 }
 
-/* ======================================================================== */
-/* Open loop: the schedule of intended send times.                          */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- open loop */
+/* The schedule of intended send times. */
 
 /* Returns the connection at the head of the ready queue if it may send now,
    dropping those that no longer may; NULL when none may. */
@@ -97,9 +96,7 @@ static void dispatch(struct worker *w, uint64_t now)
 	}
 }
 
-/* ======================================================================== */
-/* The event loop.                                                          */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- the event loop */
 
 /* Times out connects and answers, and retries backed-off connects. */
 static void sweep(struct worker *w, uint64_t now)
@@ -225,9 +222,7 @@ void *worker_main(void *arg)
 	return NULL;
 }
 
-/* ======================================================================== */
-/* Set-up and tear-down.                                                    */
-/* ======================================================================== */
+/* ---------------------------------------------------------------- set-up and tear-down */
 
 /* Thread i's share of n: n / T, plus one of the remainder for the first ones. */
 static int share(int n, int i)

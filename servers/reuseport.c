@@ -71,7 +71,8 @@ static struct loop *loops;
 static int nloops;
 static _Thread_local struct loop *loop; /* the loop this thread runs */
 
-/* ---- one loop: bin/epoll_et's, with loop-> before its state ---- */
+/* ---------------------------------------------------------------- one loop */
+/* bin/epoll_et's loop, with loop-> before its state. */
 
 /* Registers c once, for input, output and the peer's hang-up, edge-triggered. */
 static bool watch(struct conn *c)
@@ -173,7 +174,8 @@ static void *run_loop(void *arg)
 	return NULL;
 }
 
-/* ---- the main thread: open the loops, start them, wait for a stop signal ---- */
+/* ---------------------------------------------------------------- the main thread */
+/* Open the loops, start them, wait for a stop signal. */
 
 /* Opens loop l's listener on *port (0: any; then *port is the one it got)
    and its epoll set, with the listener in it. */

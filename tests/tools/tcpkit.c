@@ -150,7 +150,7 @@ static void buf_append(struct buf *b, const void *data, size_t len)
 	b->len += len;
 }
 
-/* ---- bytes in, bytes out ------------------------------------------------ */
+/* ---------------------------------------------------------------- bytes in, bytes out */
 
 static int hex_digit(char c)
 {
@@ -234,7 +234,7 @@ static void print_escaped(const char *p, size_t len)
 	putchar('\n');
 }
 
-/* ---- counting responses ------------------------------------------------- */
+/* ---------------------------------------------------------------- counting responses */
 
 /*
  * Looks for one complete HTTP response at the start of p. Returns the bytes
@@ -287,7 +287,7 @@ static int count_responses(const struct buf *b, size_t *offset, bool head, struc
 	return n;
 }
 
-/* ---- connecting --------------------------------------------------------- */
+/* ---------------------------------------------------------------- connecting */
 
 /* A socket connecting to 127.0.0.1:port; non-blocking if asked, then the
  * connect may still be in progress when this returns (see the header). */
@@ -333,7 +333,7 @@ static void reset_close(int fd)
 	close(fd);
 }
 
-/* ---- single connection -------------------------------------------------- */
+/* ---------------------------------------------------------------- single connection */
 
 /*
  * Sends data in writes of `chunk` bytes (all at once if 0), pausing between
@@ -469,7 +469,7 @@ static int run_single(const struct options *o)
 	return end == END_EOF ? EXIT_CLOSED : end == END_RESET ? EXIT_RESET : EXIT_OPEN;
 }
 
-/* ---- many connections --------------------------------------------------- */
+/* ---------------------------------------------------------------- many connections */
 
 enum conn_state { CONNECTING, SENDING, READING, DONE };
 
@@ -610,7 +610,7 @@ static int run_concurrent(const struct options *o)
 	return none == 0 ? EXIT_CLOSED : EXIT_MISSING;
 }
 
-/* ---- idle connections --------------------------------------------------- */
+/* ---------------------------------------------------------------- idle connections */
 
 static int run_idle(const struct options *o)
 {
@@ -674,7 +674,7 @@ static int run_idle(const struct options *o)
 	return established == n ? EXIT_CLOSED : EXIT_MISSING;
 }
 
-/* ---- options ------------------------------------------------------------ */
+/* ---------------------------------------------------------------- options */
 
 /* A non-negative integer option, or a usage error naming the option. */
 static long number(int opt, const char *arg)
