@@ -259,11 +259,8 @@ needs_concurrency() {
 }
 
 @test "EMFILE: 503 from the spare descriptor, no spin, served again afterwards" {
-	# Known gap (issue 9): the spare is one per process, and while one loop
-	# gives it up, another loop's accept4() may take the freed descriptor; the
-	# spare is then lost until descriptors come free, and the connections left
-	# in the queues wait unanswered (no spin, but no 503 either).
-	[ "$MODEL" = reuseport ] && skip "reuseport: loops accepting at once race for the one spare descriptor"
+	# reuseport: several loops accept at once, each on its own listener; the
+	# spare must not be lost to one of them (accept_lock in servers/common/net.c)
 	local base hold=5 full t0 t1 soft
 	[ "$MODEL" = io_uring ] &&
 		skip "io_uring's accept uses the limit in force when it was armed (tests/io_uring_start.bats lowers it first)"
