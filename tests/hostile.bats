@@ -231,6 +231,7 @@ needs_concurrency() {
 }
 
 @test "without --idle-timeout an idle connection stays open" {
+	plain_build_only "it waits 2 s for nothing to happen"
 	start_server "$MODEL"
 	run -0 tk -I 1 -S 2
 	expect_eq 0 "$(field closed_by_server "$output")" "idle connections closed by the server"
@@ -376,6 +377,7 @@ needs_concurrency() {
 	fork)     skip "fork: not an event model (10,000 processes)" ;;
 	select)   skip "select: limited to FD_SETSIZE (1024) descriptors" ;;
 	esac
+	plain_build_only "the conformance suite's 1,000 connections run the same code instrumented"
 	[ -x "$BIN/loadgen" ] || skip "no $BIN/loadgen"
 	local base holder requests idle
 	ulimit -n 20000 2>/dev/null || { ulimit -Hn 65536 && ulimit -n 20000; } ||

@@ -12,6 +12,7 @@
 load lib
 
 setup() {
+	check_leaks # loadgen is the program under test here
 	LG="$BIN/loadgen"
 	[ -x "$LG" ] || { echo "$LG is not built (make)" >&2; return 1; }
 }
