@@ -41,6 +41,22 @@
  * in spill[] until in[] has room, and from then on it is read one buffer per
  * (single-shot) recv, armed only while no send is in flight.
  *
+ * Files (--root), and why they are this model's lesson. Readiness cannot wait
+ * for a disk: a regular file is always "ready" (epoll_ctl refuses one with
+ * EPERM; select and poll report it ready), so in a readiness loop a read() of
+ * a file not in the page cache sleeps in the loop's one thread, and every
+ * client waits (docs/models.md, "Serving files"). A completion API has no such
+ * gap: a file read is one more request, and a cold disk makes that request
+ * wait, in the kernel, while the loop goes on. So the body is read with
+ * IORING_OP_READ into out[] (behind the head, the first time), up to 16 KiB at
+ * c->file.offset (the offset is ours: the request names it), then sent like
+ * any answer; the next read is asked only when that send has completed. A
+ * 1 GiB file costs out[] and nothing more, and a slow reader holds only its
+ * own connection. The price is the copy sendfile saves (page cache to out[],
+ * out[] to the socket); IORING_OP_SPLICE through a pipe would save it, at two
+ * descriptors per connection. Opening the file (files.c: openat2, fstat) is
+ * still a syscall in the loop; IORING_OP_OPENAT2 could take that off it too.
+ *
  * Descriptor limit: an accept request uses the RLIMIT_NOFILE in force when it
  * was armed; lowering the limit later (prlimit) does not reach it.
  *
@@ -49,6 +65,7 @@
  *   io_uring_setup, FEAT_NODROP    5.5   (EPERM: kernel.io_uring_disabled, or a
  *                                          seccomp filter, as in containers)
  *   IORING_OP_TIMEOUT              5.4   --idle-timeout, kept by the kernel
+ *   IORING_OP_READ                 5.6   --root: file bodies
  *   SETUP_COOP_TASKRUN             5.19  completions posted when we enter,
  *                                        not by interrupting our loop
  *   provided-buffer ring           5.19  (IORING_REGISTER_PBUF_RING)
@@ -80,7 +97,7 @@
 #define SPILL_MAX  (2 * BUF_COUNT * BUF_SIZE) /* a safety net: one burst is at most the pool */
 
 /* What a completion is about: user_data carries the descriptor and the operation. */
-enum op { OP_ACCEPT, OP_LISTENER_READY, OP_RECV, OP_SEND, OP_CANCEL, OP_TIMER, OP_PROBE };
+enum op { OP_ACCEPT, OP_LISTENER_READY, OP_RECV, OP_SEND, OP_READ, OP_CANCEL, OP_TIMER, OP_PROBE };
 
 /* A connection as the ring sees it; links[fd]. */
 struct link {
@@ -88,10 +105,11 @@ struct link {
 	unsigned in_kernel; /* requests the kernel holds that name this connection */
 	bool receiving;	    /* the multishot recv is armed */
 	bool sending;	    /* a send is in flight: out[] is the kernel's until it completes */
-	bool peer_done;	    /* EOF: the client sends nothing more */
-	bool ending;	    /* closing: freed when in_kernel reaches 0 */
-	bool ahead;	    /* it once sent more than in[] could take: one buffer per recv */
-	char *spill;	    /* bytes that came when in[] was full */
+	bool reading;	/* --root: a file read into out[] is in flight, out[] the kernel's too */
+	bool peer_done; /* EOF: the client sends nothing more */
+	bool ending;	/* closing: freed when in_kernel reaches 0 */
+	bool ahead;	/* it once sent more than in[] could take: one buffer per recv */
+	char *spill;	/* bytes that came when in[] was full */
 	size_t spill_len;
 	size_t spill_cap; /* room in spill[]: doubled as needed, up to SPILL_MAX */
 };
@@ -158,12 +176,42 @@ static void stop_recv(struct link *l)
 static void send_out(struct link *l)
 {
 	struct conn *c = l->conn;
+	/* MSG_NOSIGNAL: a peer that is gone makes it fail with EPIPE, no SIGPIPE.
+	   MSG_MORE while a file has more to come: TCP holds a partial last
+	   segment for the next chunk, as conn.c does for a head before sendfile. */
+	int flags = MSG_NOSIGNAL | (c->file.fd >= 0 ? MSG_MORE : 0);
 
-	/* MSG_NOSIGNAL: a peer that is gone makes it fail with EPIPE, no SIGPIPE. */
 	io_uring_prep_send(new_request(c->fd, OP_SEND), c->fd, c->out + c->out_sent,
-			   c->out_len - c->out_sent, MSG_NOSIGNAL);
+			   c->out_len - c->out_sent, flags);
 	l->sending = true;
 	l->in_kernel++;
+}
+
+/* --root: reads the file's next bytes into out[], behind what waits there (the
+   head, the first time), as many as fit. The kernel does the reading: a cold
+   disk makes this one request wait, never the loop. */
+static void read_file(struct link *l)
+{
+	struct conn *c = l->conn;
+	size_t room = CONN_OUT_SIZE - c->out_len;
+	off_t left = c->file.end - c->file.offset;
+	unsigned n = (unsigned)(left < (off_t)room ? left : (off_t)room);
+
+	io_uring_prep_read(new_request(c->fd, OP_READ), c->file.fd, c->out + c->out_len, n,
+			   (uint64_t)c->file.offset); /* the offset is ours: c->file.offset */
+	l->reading = true;
+	l->in_kernel++;
+}
+
+/* conn_serve said CONN_WRITE: send out[], or first fill it from the file. */
+static void write_next(struct link *l)
+{
+	struct conn *c = l->conn;
+
+	if (c->file.fd >= 0 && c->out_sent == 0 && c->out_len < CONN_OUT_SIZE)
+		read_file(l);
+	else
+		send_out(l); /* what out[] holds, or the rest of a short send */
 }
 
 /* ---------------------------------------------------------------- the pool */
@@ -279,14 +327,14 @@ static void advance(struct link *l)
 {
 	enum conn_want want;
 
-	if (l->ending || l->sending)
-		return; /* sending: out[] is the kernel's until the send completes */
+	if (l->ending || l->sending || l->reading)
+		return; /* out[] is the kernel's until that request completes */
 	do {
 		unspill(l);
 		want = conn_serve(l->conn);
 	} while (want == CONN_READ && l->spill_len > 0);
 	if (want == CONN_WRITE)
-		send_out(l);
+		write_next(l);
 	else if (want == CONN_CLOSE || l->peer_done)
 		end(l); /* after EOF, a partial request is never completed */
 	else if (!l->receiving)
@@ -397,6 +445,29 @@ static void on_send(struct link *l, const struct io_uring_cqe *cqe, int64_t now)
 	release(l);
 }
 
+/* A chunk of the file is in out[]: count it, close the file after its last
+   byte, and send. res 0 before the end: the file shrank under us, and the
+   Content-Length we sent is a lie; the connection ends (as with sendfile). */
+static void on_read(struct link *l, const struct io_uring_cqe *cqe)
+{
+	struct conn *c = l->conn;
+
+	l->reading = false;
+	l->in_kernel--;
+	if (cqe->res <= 0) {
+		end(l);
+	} else {
+		c->out_len += (size_t)cqe->res;
+		c->file.offset += cqe->res;
+		if (c->file.offset == c->file.end) {
+			close(c->file.fd);
+			c->file.fd = -1;
+		}
+		advance(l);
+	}
+	release(l);
+}
+
 static void on_completion(const struct io_uring_cqe *cqe, int64_t now)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
@@ -407,6 +478,7 @@ static void on_completion(const struct io_uring_cqe *cqe, int64_t now)
 	case OP_LISTENER_READY: on_listener_ready(cqe, now); break;
 	case OP_RECV: on_recv(&links[fd], cqe, now); break;
 	case OP_SEND: on_send(&links[fd], cqe, now); break;
+	case OP_READ: on_read(&links[fd], cqe); break;
 	case OP_CANCEL: break;			   /* the cancelled request completes on its own */
 	case OP_TIMER: timer_armed = false; break; /* expiry follows the reaping */
 	case OP_PROBE: break;
@@ -563,12 +635,8 @@ int main(int argc, char **argv)
 	server_init(argc, argv, "io_uring",
 		    "One thread; io_uring(7) completions: multishot accept and recv into a\n"
 		    "provided-buffer pool, sends batched, one io_uring_enter per turn (Linux 6.0+).\n"
-		    "-t and --cork are ignored.");
-	if (server_opt.root != NULL) { /* its sends are out[] only, no sendfile step yet */
-		fprintf(stderr, "io_uring: --root is not served by this model yet; "
-				"the readiness models serve files (bin/epoll_et --root DIR)\n");
-		return 2;
-	}
+		    "--root files are read by the kernel (IORING_OP_READ), 16 KiB at a time, then\n"
+		    "sent. -t and --cork are ignored.");
 	ring_start();
 	listen_fd = net_listen(NET_BLOCKING);
 	arm_accept();
