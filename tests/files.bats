@@ -63,19 +63,7 @@ setup() {
 		skip "under TSan only epoll_oneshot shares a connection between threads"
 	fi
 	BODY=$BATS_TEST_TMPDIR/body            # where fetch puts what it got
-	if [ "$MODEL" = io_uring ]; then
-		[[ $BATS_TEST_DESCRIPTION == "io_uring: "* ]] ||
-			skip "io_uring does not serve files yet (its sends have no sendfile step)"
-		return 0
-	fi
 	start_server "$MODEL" --root "$ROOT"
-}
-
-@test "io_uring: --root is refused with the reason, exit 2, before it listens" {
-	[ "$MODEL" = io_uring ] || skip "only io_uring lacks --root"
-	run -2 "$BIN/io_uring" -p 0 --root "$ROOT"
-	[[ $output == *"--root is not served by this model yet"* ]]
-	[[ $output != *"listening on"* ]]
 }
 
 teardown() {
@@ -435,7 +423,8 @@ needs_concurrency() {
 	growth=$(max_rss_growth "$base_rss")
 	echo "server RSS: $base_rss KiB before, $growth KiB more with $readers readers of 100 MiB"
 	# a server that read the file into memory would hold 100 MiB per reader;
-	# sendfile holds nothing but the connection (and threads, a stack)
+	# sendfile (or io_uring's reads into out[]) holds nothing but the
+	# connection (and threads, a stack)
 	limit=$(( 8 * 1024 * TIME_SCALE ))
 	(( growth < limit )) || expect_eq "under $limit KiB" "$growth KiB" "RSS growth"
 	stop_background                          # they vanish mid-file
