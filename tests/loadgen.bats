@@ -52,7 +52,7 @@ free_port() {
 	echo "$p"
 }
 
-CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s"
+CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s,engine"
 
 ERRORS="refused connect_timeout addr_unavailable emfile reset eof timeout status parse other"
 
