@@ -12,7 +12,10 @@
  * of the loop makes ONE syscall, io_uring_enter, which submits the turn's
  * sends (and connects and closes) for every connection and waits for the
  * next completions. The more connections are busy, the more requests share
- * that one call.
+ * that one call; in closed loop we also wait for several answers at once
+ * (batch(), below). Measured: 0.16 syscalls per request with 50 keep-alive
+ * connections, against about 2 for the epoll engine and 4 for wrk
+ * (docs/loadgen.md).
  *
  *     this thread                                  the kernel
  *   +---------------------+   submission queue   +--------------------------+
