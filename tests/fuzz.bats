@@ -9,6 +9,7 @@
 # UBSan watch them too. `make fuzz` looks for new ones.
 
 load lib
+check_leaks # the replayed code (the parsers) is what is under test
 
 FUZZ=$BATS_TEST_DIRNAME/fuzz
 

@@ -20,6 +20,8 @@
 #   expect_error CODE          an HTTP CODE answer with Connection: close, closed
 #   repeat N TEXT              TEXT N times (pipelines and their answers)
 #   ms N, secs N               a timeout, scaled by TIME_SCALE
+#   check_leaks                LeakSanitizer on for what is started next (ASan build)
+#   plain_build_only REASON    skip in the sanitizer builds (a test that mostly waits)
 #
 # A suite's teardown calls teardown_server, which stops a server the test left
 # running with stop_server: so every test also checks that the server exits 0
@@ -52,6 +54,22 @@ RESP_HEAD="$OK_HEADERS\\r\\n"
 # ms N / secs N: a timeout of N milliseconds or seconds, scaled.
 ms() { echo $(( $1 * TIME_SCALE )); }
 secs() { echo $(( $1 * TIME_SCALE )); }
+
+# plain_build_only REASON: skips the test in the sanitizer builds (make
+# sanitize, make tsan). For tests that mostly wait, or measure time or CPU:
+# they run no code the other tests do not, and instrumented they only cost time.
+plain_build_only() {
+	if [[ $BIN == */asan/* || $BIN == */tsan/* || ${TSAN:-} == 1 ]]; then
+		skip "checked in the plain build (make test): $1"
+	fi
+}
+
+# check_leaks: the programs started from here on look for leaks at exit
+# (LeakSanitizer, in the ASan build). tests/run turns it off for the test
+# tools; start_server turns it on for the server, the loadgen suite for loadgen.
+check_leaks() {
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1
+}
 
 # ---- the server under test --------------------------------------------------
 
@@ -86,6 +104,7 @@ start_server() {
 	fi
 	(
 		close_inherited_fds
+		check_leaks
 		# shellcheck disable=SC2086 # SERVER_WRAP is a command and its words
 		exec ${SERVER_WRAP:-} "$BIN/$model" -p 0 "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null
 	) &

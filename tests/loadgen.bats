@@ -21,6 +21,7 @@ loadgen-io_uring.bats) ENGINE=io_uring ;;
 esac
 
 setup() {
+	check_leaks # loadgen is the program under test here
 	LG="$BIN/loadgen"
 	[ -x "$LG" ] || { echo "$LG is not built (make)" >&2; return 1; }
 	if [ "$ENGINE" = io_uring ]; then

@@ -19,11 +19,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Held open so that at EMFILE one descriptor can be freed to accept and refuse;
-   the lock makes that dance one thread's at a time (bin/reuseport accepts in
-   several threads at once). It is taken only at EMFILE, never per accept. */
+/* Held open so that at EMFILE one descriptor can be freed to accept and refuse.
+   The dance must be one thread's at a time, and no other thread may accept
+   meanwhile: accept4() takes the lowest free number, so a loop accepting on its
+   own listener (bin/reuseport) would take the number the spare just freed, and
+   the spare would be lost. So a non-blocking accept4() holds accept_lock for
+   reading (loops never wait for each other), the dance holds it for writing.
+   A blocking accept4() sleeps: the models that use one accept in one thread. */
 static int spare_fd = -1;
-static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t accept_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* Passed from one net_accept() call to the next, for ThreadSanitizer: see below. */
 static atomic_bool accept_turn;
@@ -146,23 +150,31 @@ static int refuse_at_emfile(int listen_fd, int flags)
 	return fd >= 0 ? NET_REFUSED : NET_AGAIN;
 }
 
-/* net_accept() without the hand-off: the spare descriptor makes it unsafe in
-   two threads at once. */
+/* net_accept() without the hand-off of accept_turn (below). */
 static int accept_one(int listen_fd, enum net_mode mode)
 {
 	/* accept4 sets both flags in the same call that creates the descriptor:
 	   one syscall instead of three (accept, fcntl F_SETFL, fcntl F_SETFD), and
 	   no window in which a fork+exec elsewhere could inherit it. */
 	int flags = sock_flags(mode);
-	int fd = accept4(listen_fd, NULL, NULL, flags);
+	int fd, err;
+
+	if (mode == NET_NONBLOCKING)
+		pthread_rwlock_rdlock(&accept_lock);
+	fd = accept4(listen_fd, NULL, NULL, flags);
+	err = errno; /* before the unlock, which may make a syscall of its own */
+	if (mode == NET_NONBLOCKING)
+		pthread_rwlock_unlock(&accept_lock);
 
 	if (fd == -1) {
-		switch (errno) {
+		switch (err) {
 		case EMFILE:
 		case ENFILE:
-			pthread_mutex_lock(&spare_lock);
+			pthread_rwlock_wrlock(&accept_lock);
+			if (spare_fd == -1) /* lost earlier: a descriptor may be free again */
+				spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			fd = spare_fd == -1 ? NET_AGAIN : refuse_at_emfile(listen_fd, flags);
-			pthread_mutex_unlock(&spare_lock);
+			pthread_rwlock_unlock(&accept_lock);
 			if (fd < 0)
 				return fd; /* NET_REFUSED or NET_AGAIN */
 			break;		   /* a descriptor came free meanwhile: serve it */
@@ -172,7 +184,7 @@ static int accept_one(int listen_fd, enum net_mode mode)
 		case EAGAIN:
 		case EINTR: return NET_AGAIN;
 		default: /* ENOBUFS, ENOMEM: wait for the next readiness */
-			note("accept4: %s", strerror(errno));
+			note("accept4: %s", strerror(err));
 			return NET_AGAIN;
 		}
 	}

@@ -34,7 +34,8 @@ void net_listening(int port);
    descriptors (EMFILE/ENFILE), when a spare descriptor is given up to accept it,
    answer 503 and close it, so a level-triggered loop does not spin on a backlog
    it cannot empty. Thread-safe: at EMFILE one thread at a time gives up the
-   spare, the others wait for the lock (they are out of descriptors too). */
+   spare, and no other thread accepts meanwhile (they wait for a lock that is
+   otherwise only ever shared). */
 int net_accept(int listen_fd, enum net_mode mode);
 
 /* For a connection accepted some other way (io_uring's accept): past
