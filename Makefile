@@ -79,8 +79,16 @@ $(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# loadgen: every clients/*.c (loadgen.h lists the modules).
-$(BINDIR)/loadgen: $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/*.c)) $(LIB) | $(BINDIR)
+# loadgen: every clients/*.c (loadgen.h lists the modules), with one of the
+# two files for --engine io_uring: the engine itself, linked with liburing,
+# or, without liburing's headers, the stub that says what to install.
+ifeq ($(HAVE_LIBURING),yes)
+LOADGEN_SRC = $(filter-out clients/engine_uring_missing.c,$(wildcard clients/*.c))
+$(BINDIR)/loadgen: LDLIBS += -luring
+else
+LOADGEN_SRC = $(filter-out clients/engine_uring.c,$(wildcard clients/*.c))
+endif
+$(BINDIR)/loadgen: $(patsubst %.c,$(BUILD)/%.o,$(LOADGEN_SRC)) $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 

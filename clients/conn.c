@@ -2,22 +2,16 @@
  * conn.c - a loadgen connection from connect to close: the state machine
  * drawn in worker.h, the requests it writes and the answers it reads.
  *
- * Syscalls and what they promise:
- *   getsockopt(SO_ERROR)   the outcome of a non-blocking connect, once
- *       EPOLLOUT says it is decided (connect itself returned EINPROGRESS).
- *   epoll, level-triggered: a read that leaves bytes behind is reported
- *       again, so one read per event is enough and costs no extra EAGAIN;
- *       EPOLLOUT is armed only while a write is blocked.
- *   close()   also removes the descriptor from the epoll set (the set holds
- *       the open file, and we never dup the descriptor).
+ * No syscall is made here: the engine of the thread (engine.h) connects,
+ * sends, receives and closes, and reports what happened through
+ * conn_connected, conn_received and conn_failed at the end of this file.
+ * So the same state machine runs over readiness (epoll) and completions
+ * (io_uring), and its counts mean the same in both.
  */
 #include "conn.h"
 #include "net.h"
 
-#include <errno.h>
 #include <stdatomic.h>
-#include <string.h>
-#include <unistd.h>
 
 #define CONNECT_WINDOW	64	   /* connects in progress per thread */
 #define RETRY_NS	(100 * MS) /* back-off after a failed connect */
@@ -56,16 +50,6 @@ uint32_t ticket_claim(uint32_t want)
 /* ---------------------------------------------------------------- connections */
 /* Open, close, fail, recycle. */
 
-static void epoll_set(struct worker *w, struct conn *c, int op, uint32_t events)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.events = events;
-	ev.data.ptr = c;
-	if (epoll_ctl(w->ep, op, c->fd, &ev) < 0)
-		die("epoll_ctl");
-}
-
 void conn_queue(struct worker *w, struct conn *c)
 {
 	int total = w->nidle + w->nactive;
@@ -99,7 +83,7 @@ void ready_drop_head(struct worker *w)
 void conn_close(struct worker *w, struct conn *c)
 {
 	if (c->fd >= 0) {
-		close(c->fd); /* also removes it from the epoll set */
+		cfg.engine->close(w, c);
 		c->fd = -1;
 		if (c->state == S_CONNECTING)
 			w->connecting--;
@@ -110,7 +94,7 @@ void conn_close(struct worker *w, struct conn *c)
 	c->inflight = c->head = 0;
 	c->out_off = c->out_len = 0;
 	resp_reset(&c->resp);
-	c->draining = c->out_armed = false;
+	c->draining = false;
 }
 
 static void conn_retire(struct worker *w, struct conn *c)
@@ -167,7 +151,7 @@ static void conn_start(struct worker *w, struct conn *c)
 {
 	c->t_connect = now_ns();
 	c->deadline = c->t_connect + timeout_ns();
-	int en = net_connect(&c->fd, c->src);
+	int en = cfg.engine->connect(w, c);
 	if (en) {
 		c->state = S_QUEUED; /* no descriptor: nothing is connecting */
 		conn_fail(w, c, net_classify(en, true));
@@ -175,7 +159,6 @@ static void conn_start(struct worker *w, struct conn *c)
 	}
 	c->state = S_CONNECTING;
 	w->connecting++;
-	epoll_set(w, c, EPOLL_CTL_ADD, EPOLLOUT);
 }
 
 /* Starts queued connects while the window has room: a backlog of SYNs the
@@ -204,34 +187,6 @@ void conn_pump(struct worker *w)
 
 /* ---------------------------------------------------------------- requests */
 
-static void set_out_armed(struct worker *w, struct conn *c, bool on)
-{
-	if (c->out_armed != on) {
-		c->out_armed = on;
-		epoll_set(w, c, EPOLL_CTL_MOD, on ? EPOLLIN | EPOLLOUT : EPOLLIN);
-	}
-}
-
-/* Writes what is left of the output; only a short write arms EPOLLOUT, so a
-   request costs one send and no epoll_ctl in the usual case. */
-static void flush(struct worker *w, struct conn *c)
-{
-	size_t n;
-	switch (io_write(c->fd, cfg.req + c->out_off, c->out_len - c->out_off, &n)) {
-	case IO_OK:
-		c->out_off += (uint32_t)n;
-		if (c->out_off == c->out_len) {
-			c->out_off = c->out_len = 0;
-			set_out_armed(w, c, false);
-		} else {
-			set_out_armed(w, c, true);
-		}
-		break;
-	case IO_RETRY: set_out_armed(w, c, true); break;
-	case IO_ERROR: conn_fail(w, c, net_classify(errno, false)); break;
-	}
-}
-
 /* Queues k requests stamped `t` and writes them. cfg.req holds pipeline + 1
    copies of the request, so any k <= pipeline fits after a partial write. */
 void conn_send(struct worker *w, struct conn *c, uint32_t k, uint64_t t)
@@ -249,7 +204,7 @@ void conn_send(struct worker *w, struct conn *c, uint32_t k, uint64_t t)
 	c->out_off -= whole;
 	c->out_len -= whole;
 	c->out_len += k * (uint32_t)cfg.req_len;
-	flush(w, c);
+	cfg.engine->send(w, c);
 }
 
 static void count_open(void)
@@ -266,7 +221,6 @@ static void on_connected(struct worker *w, struct conn *c)
 {
 	uint64_t now = now_ns();
 	c->state = S_OPEN;
-	epoll_set(w, c, EPOLL_CTL_MOD, EPOLLIN);
 	if (c->idle)
 		return;
 	if (!c->ever) {
@@ -281,26 +235,12 @@ static void on_connected(struct worker *w, struct conn *c)
 		c->deadline = now + timeout_ns();
 		c->out_len = (uint32_t)cfg.req_len;
 		c->asked = true;
-		flush(w, c);
+		cfg.engine->send(w, c);
 	} else if (cfg.loop == LOOP_OPEN) {
 		ready_push(w, c);
 	} else {
 		conn_send(w, c, ticket_claim((uint32_t)cfg.pipeline), now);
 	}
-}
-
-static void on_connect_event(struct worker *w, struct conn *c)
-{
-	int err = 0;
-	socklen_t len = sizeof err;
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err) {
-		conn_fail(w, c, net_classify(err, true));
-		return;
-	}
-	w->connecting--;
-	on_connected(w, c);
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -388,64 +328,53 @@ static void on_eof(struct worker *w, struct conn *c)
 	conn_recycle(w, c, false);
 }
 
-static void on_readable(struct worker *w, struct conn *c)
+/* ---------------------------------------------------------------- what an engine reports */
+
+void conn_connected(struct worker *w, struct conn *c, int err)
 {
-	size_t n;
-	switch (io_read(c->fd, w->buf, READ_BUF, &n)) {
-	case IO_OK:
-		if (n == 0) {
-			on_eof(w, c);
-			break;
-		}
-		uint64_t now = now_ns();
-		if (in_window(w, now))
-			w->bytes += n;
-		int done = parse_responses(w, c, w->buf, n, now);
-		if (done >= 0)
-			after_responses(w, c, (uint32_t)done, now);
-		break;
-	case IO_RETRY: break;
-	case IO_ERROR: conn_fail(w, c, net_classify(errno, false)); break;
+	if (err) {
+		conn_fail(w, c, net_classify(err, true));
+		return;
 	}
+	w->connecting--;
+	on_connected(w, c);
 }
 
-/* An idle connection should never become readable: either the server closed
-   it (counted as idle_closed) or it sent something we ignore. */
-static void on_idle_event(struct worker *w, struct conn *c)
+/* An idle connection should never hear from the server: its FIN (counted
+   as idle_closed) ends it, bytes are ignored. */
+void conn_received(struct worker *w, struct conn *c, const char *p, size_t n)
 {
-	size_t n;
-	switch (io_read(c->fd, w->buf, READ_BUF, &n)) {
-	case IO_OK:
+	if (c->state != S_OPEN)
+		return; /* closed earlier in this batch of events */
+	if (c->idle) {
 		if (n == 0) {
 			w->idle_closed++;
 			conn_retire(w, c);
 		}
-		break;
-	case IO_RETRY: break;
-	case IO_ERROR:
-		w->idle_closed++;
-		conn_retire(w, c);
-		break;
+		return;
 	}
+	if (n == 0) {
+		on_eof(w, c);
+		return;
+	}
+	uint64_t now = now_ns();
+	if (in_window(w, now))
+		w->bytes += n;
+	int done = parse_responses(w, c, p, n, now);
+	if (done >= 0)
+		after_responses(w, c, (uint32_t)done, now);
 }
 
-void conn_event(struct worker *w, struct conn *c, uint32_t events)
+void conn_failed(struct worker *w, struct conn *c, int en)
 {
-	switch (c->state) {
-	case S_CONNECTING: on_connect_event(w, c); break;
-	case S_OPEN:
-		if (c->idle) {
-			on_idle_event(w, c);
-			break;
-		}
-		if ((events & EPOLLOUT) && c->out_len > 0)
-			flush(w, c);
-		/* EPOLLERR and EPOLLHUP: the read reports what happened */
-		if (c->state == S_OPEN && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-			on_readable(w, c);
-		break;
-	default: break; /* closed earlier in this batch of events */
+	if (c->state != S_OPEN)
+		return;
+	if (c->idle) {
+		w->idle_closed++;
+		conn_retire(w, c);
+		return;
 	}
+	conn_fail(w, c, net_classify(en, false));
 }
 
 int conn_peak(void)

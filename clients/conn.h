@@ -8,8 +8,6 @@
 
 #include "worker.h"
 
-#define READ_BUF (64 * 1024) /* a worker's read buffer */
-
 /* Returns true if `now` is inside w's measured window (after the warm-up,
    before the deadline): only then are answers counted. */
 bool in_window(const struct worker *w, uint64_t now);
@@ -52,9 +50,18 @@ void conn_record_connect(struct worker *w, struct conn *c, uint64_t ns, bool tim
    counted from t; k == 0 does nothing. */
 void conn_send(struct worker *w, struct conn *c, uint32_t k, uint64_t t);
 
-/* Handles the epoll events of c: a connect's outcome, a write that may go
-   on, answers to read, the server's FIN or an error. */
-void conn_event(struct worker *w, struct conn *c, uint32_t events);
+/* ---- what an engine reports (engine.h) ---- */
+
+/* c's connect ended: err 0, established (the engine watches it for answers
+   already); otherwise the errno it failed with. */
+void conn_connected(struct worker *w, struct conn *c, int err);
+
+/* n > 0 bytes arrived on c, in p (the engine's buffer, only until this
+   returns); n == 0: the server closed its side. */
+void conn_received(struct worker *w, struct conn *c, const char *p, size_t n);
+
+/* A receive or a send on c failed with errno en. */
+void conn_failed(struct worker *w, struct conn *c, int en);
 
 /* Returns the most active connections that were open at the same time. */
 int conn_peak(void);

@@ -5,7 +5,7 @@
  *   bin/loadgen [-c CONNS] [-t THREADS] [-d SECONDS | -n REQUESTS] [--idle N]
  *               [--close] [--pipeline DEPTH] [--rate RPS] [--timeout MS]
  *               [--warmup SECONDS] [--format text|csv|json] [--header]
- *               [--tolerate] URL
+ *               [--tolerate] [--engine epoll|io_uring] URL
  *
  *   bin/loadgen -c 50 -d 10 --idle 5000 http://127.0.0.1:8080/
  *
@@ -24,13 +24,15 @@
  *     starved. The exit status says whether the run was clean.
  *
  * Where things are: loadgen.h lists the modules. This file parses the options
- * into `cfg`, starts one worker thread per -t (worker.c), joins them, merges
+ * into `cfg` (--engine picks engine_epoll.c or engine_uring.c and probes the
+ * kernel for it), starts one worker thread per -t (worker.c), joins them, merges
  * their counters and histograms into struct totals and hands it to report.c.
  *
  * Syscalls relied on here: setrlimit(RLIMIT_NOFILE) through raise_nofile
  * (lib/toolkit.h), one descriptor per connection; getrusage(RUSAGE_SELF)
  * for the client's own CPU time, all threads together.
  */
+#include "engine.h"
 #include "loadgen.h"
 #include "net.h"
 #include "report.h"
@@ -49,7 +51,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define SPARE_FDS    32 /* stdio, epoll fds, a margin */
+#define SPARE_FDS    32 /* stdio, the engines' descriptors, a margin */
 #define EXIT_STARVED 3
 
 struct config cfg;
@@ -160,7 +162,7 @@ static void usage(void)
 	printf("usage: loadgen [options] URL            URL is http://HOST[:PORT][/PATH]\n"
 	       "\n"
 	       "  -c CONNS          active connections (default %d), spread evenly over threads\n"
-	       "  -t THREADS        threads, one epoll loop each (default 1)\n"
+	       "  -t THREADS        threads, one event loop each (default 1)\n"
 	       "  -d SECONDS        measure for this long (default %.0f; decimals allowed)\n"
 	       "  -n REQUESTS       instead of -d: send exactly this many requests, then stop\n"
 	       "  --idle N          open N more connections first; they send nothing and are\n"
@@ -177,6 +179,9 @@ static void usage(void)
 	       "  --header          with --format csv: print the header row first\n"
 	       "  --tolerate        exit 0 even when errors occurred, connections fell short or\n"
 	       "                    one was starved\n"
+	       "  --engine E        how each thread does its I/O: epoll (default; readiness,\n"
+	       "                    a send and a read per request) or io_uring (completions,\n"
+	       "                    Linux 6.1+: one io_uring_enter per turn for all of them)\n"
 	       "  -h, --help        this help\n"
 	       "\n"
 	       "Exit status: 0 a clean run; 1 errors, non-2xx answers or fewer connections than\n"
@@ -188,7 +193,8 @@ static void usage(void)
 	       "  loadgen -c 50 -d 10 http://127.0.0.1:8080/\n"
 	       "  loadgen -c 100 --idle 10000 -d 10 --warmup 1 --format csv --header http://127.0.0.1:8080/\n"
 	       "  loadgen -c 20 --rate 5000 -d 10 http://127.0.0.1:8080/\n"
-	       "  loadgen -c 4 -n 1000 --close http://127.0.0.1:8080/\n",
+	       "  loadgen -c 4 -n 1000 --close http://127.0.0.1:8080/\n"
+	       "  loadgen --engine io_uring -c 50 -d 10 http://127.0.0.1:8080/\n",
 	       DEFAULT_CONNS, DEFAULT_SECONDS, DEFAULT_TIMEOUT);
 }
 
@@ -221,7 +227,8 @@ enum {
 	OPT_WARMUP,
 	OPT_FORMAT,
 	OPT_HEADER,
-	OPT_TOLERATE
+	OPT_TOLERATE,
+	OPT_ENGINE
 };
 
 static void check_args(bool have_d)
@@ -253,6 +260,7 @@ static void parse_args(int argc, char **argv)
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "header", no_argument, NULL, OPT_HEADER },
 		{ "tolerate", no_argument, NULL, OPT_TOLERATE },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -263,6 +271,7 @@ static void parse_args(int argc, char **argv)
 	cfg.seconds = DEFAULT_SECONDS;
 	cfg.pipeline = 1;
 	cfg.timeout_ms = DEFAULT_TIMEOUT;
+	cfg.engine = &engine_epoll;
 	while ((o = getopt_long(argc, argv, "c:t:d:n:h", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'c': cfg.conns = (int)parse_int("-c", optarg, 0, 10000000); break;
@@ -295,6 +304,14 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_HEADER: cfg.header = true; break;
 		case OPT_TOLERATE: cfg.tolerate = true; break;
+		case OPT_ENGINE:
+			if (strcmp(optarg, engine_epoll.name) == 0)
+				cfg.engine = &engine_epoll;
+			else if (strcmp(optarg, engine_uring.name) == 0)
+				cfg.engine = &engine_uring;
+			else
+				usage_error("--engine: epoll or io_uring, not '%s'", optarg);
+			break;
 		default: usage_error("unknown option");
 		}
 	}
@@ -367,6 +384,7 @@ static void describe(struct totals *t)
 {
 	t->url = cfg.url;
 	t->mode = mode_name();
+	t->engine = cfg.engine->name;
 	t->threads = (uint64_t)cfg.threads;
 	t->conns = (uint64_t)cfg.conns;
 	t->idle = (uint64_t)cfg.idle;
@@ -483,6 +501,7 @@ int main(int argc, char **argv)
 {
 	program_name = "loadgen";
 	parse_args(argc, argv);
+	cfg.engine->probe(); /* a kernel without it: one line, exit 2 */
 	build_request();
 	make_room();
 	install_signals();

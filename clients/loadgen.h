@@ -4,8 +4,11 @@
  * causes errors are counted under, and the units of time.
  *
  *   loadgen.c   options, the threads, the merge of their results, main
- *   worker.c    one thread: its epoll loop, the connections' state machine,
- *               the open-loop schedule                      (worker.h)
+ *   worker.c    one thread: its event loop, timeouts, the open-loop
+ *               schedule                                    (worker.h)
+ *   conn.c      one connection's state machine, requests, answers (conn.h)
+ *   engine_epoll.c   the I/O of a thread, readiness-based (--engine epoll)
+ *   engine_uring.c   the same, completion-based (--engine io_uring) (engine.h)
  *   resp.c      the HTTP response parser, fed bytes, no I/O (resp.h)
  *   net.c       sockets: read, write, connect, errno -> cause (net.h)
  *   report.c    the results as text, CSV or JSON            (report.h)
@@ -58,7 +61,10 @@ struct config {
 	enum conn_use use;
 	enum format format;
 
-	char *req;	/* pipeline + 1 copies of the request */
+	const struct engine *engine; /* --engine: epoll or io_uring (engine.h) */
+
+	char *req;	/* pipeline + 1 copies of the request; never changes
+			   while threads run, so a kernel may send from it */
 	size_t req_len; /* of one copy */
 };
 

@@ -4,7 +4,9 @@
  * Syscalls and what they promise:
  *   socket(SOCK_NONBLOCK) + connect   returns at once with EINPROGRESS; the
  *       handshake completes in the kernel, which then reports EPOLLOUT, and
- *       the outcome is read with getsockopt(SO_ERROR) (worker.c).
+ *       the outcome is read with getsockopt(SO_ERROR) (engine_epoll.c).
+ *       The io_uring engine takes a blocking socket from net_socket and
+ *       hands the connect to the kernel (engine_uring.c).
  *   send(MSG_NOSIGNAL)   a peer that has gone away gives EPIPE, not a SIGPIPE
  *       that would kill loadgen.
  *   bind(127.0.0.x) + IP_BIND_ADDRESS_NO_PORT (Linux 4.2)   a source address
@@ -84,22 +86,42 @@ static int bind_source(int fd, int src)
 	return bind(fd, (struct sockaddr *)&a, sizeof a);
 }
 
+/* Opens a socket bound to source 127.0.0.(s + 1) (s 0: the kernel's
+   choice); returns it or -errno. */
+static int open_socket(int s, int flags)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		return -errno; /* EMFILE: no descriptor was opened */
+	if (s != 0 && bind_source(fd, s) < 0) {
+		int en = errno;
+		close(fd);
+		return -en;
+	}
+	return fd;
+}
+
+int net_socket(int src)
+{
+	return open_socket((src + atomic_load(&src_shift)) % 254, 0);
+}
+
 int net_connect(int *fdp, int src)
 {
 	for (;;) {
 		int shift = atomic_load(&src_shift);
-		int s = (src + shift) % 254;
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return errno; /* EMFILE: no descriptor was opened */
-		if ((s == 0 || bind_source(fd, s) == 0) &&
-		    (connect(fd, (struct sockaddr *)&cfg.dst, sizeof cfg.dst) == 0 ||
-		     errno == EINPROGRESS)) {
+		int fd = open_socket((src + shift) % 254, SOCK_NONBLOCK);
+		int en;
+		if (fd < 0) {
+			en = -fd;
+		} else if (connect(fd, (struct sockaddr *)&cfg.dst, sizeof cfg.dst) == 0 ||
+			   errno == EINPROGRESS) {
 			*fdp = fd;
 			return 0;
+		} else {
+			en = errno;
+			close(fd);
 		}
-		int en = errno;
-		close(fd);
 		if (en != EADDRNOTAVAIL || !cfg.loopback || shift >= 253)
 			return en;
 		/* one thread moves everyone on; the others see the new shift */

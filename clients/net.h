@@ -30,6 +30,11 @@ enum err net_classify(int en, bool connecting);
    *fdp set (the connect in progress or done) or an errno, *fdp untouched. */
 int net_connect(int *fdp, int src);
 
+/* Opens a blocking socket from source address 127.0.0.(src + 1), as
+   net_connect would, for an engine that connects by itself (io_uring).
+   Returns the descriptor or -errno (EMFILE: nothing opened). */
+int net_socket(int src);
+
 /* Returns how many connections to one destination should share a source
    address (half of ip_local_port_range, less a margin; at least 1000). */
 int net_per_source(void);

@@ -91,6 +91,7 @@ static const struct field fields[] = {
 	{ "conns_starved",       "conns_starved",       K_U64, NULL,   T(conns_starved) },
 	{ "fairness",            "fairness",            K_DBL, "%.4f", T(fairness) },
 	{ "connects_over_1s",    "connects_over_1s",    K_U64, NULL,   T(connects_over_1s) },
+	{ "engine",              "config.engine",       K_STR, NULL,   T(engine) },
 };
 /* clang-format on */
 
@@ -250,8 +251,8 @@ static void text_errors(const struct totals *t)
 static void print_text(const struct totals *t)
 {
 	printf("Running %.1fs test @ %s\n", t->seconds, t->url);
-	printf("  %" PRIu64 " threads, %" PRIu64 " connections, mode %s, pipeline %" PRIu64,
-	       t->threads, t->conns, t->mode, t->pipeline);
+	printf("  %" PRIu64 " threads (%s), %" PRIu64 " connections, mode %s, pipeline %" PRIu64,
+	       t->threads, t->engine, t->conns, t->mode, t->pipeline);
 	if (t->rate > 0)
 		printf(", rate %.0f/s", t->rate);
 	printf("\n  connections: %" PRIu64 " asked, %" PRIu64 " established, %" PRIu64 " peak\n",

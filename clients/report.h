@@ -21,7 +21,7 @@ struct summary {
 
 /* Everything a report prints: the run as asked, then what happened. */
 struct totals {
-	const char *url, *mode;
+	const char *url, *mode, *engine;
 	uint64_t threads, conns, idle, pipeline, max_requests, timeout_ms;
 	double rate, duration_s, warmup_s;
 

@@ -1,11 +1,10 @@
 /*
  * worker.c - one loadgen thread: the event loop and the open-loop schedule;
  * the threads and the states of a connection are drawn in worker.h, the
- * connection itself lives in conn.c.
+ * connection itself lives in conn.c, and the waiting and the I/O in the
+ * engine chosen with --engine (engine.h: epoll or io_uring).
  *
- * Syscalls relied on (Linux >= 5.11 for epoll_pwait2):
- *   epoll_pwait2   like epoll_wait, but its timeout is a timespec, so the
- *       open-loop schedule is kept to microseconds instead of 1 ms ticks.
+ * Syscalls relied on:
  *   prctl(PR_SET_TIMERSLACK)   the kernel may otherwise delay a thread's timed
  *       wake-ups by up to 50 us to batch them; we ask for 1 ns.
  *   pthread_barrier_wait   every thread opens its idle connections first;
@@ -13,13 +12,9 @@
  */
 #include "conn.h"
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
-#include <unistd.h>
 
 #define SWEEP_NS (20 * MS) /* how often timeouts are checked */
 
@@ -142,20 +137,6 @@ static uint64_t next_wake(const struct worker *w)
 	return t;
 }
 
-static void wait_events(struct worker *w, uint64_t now, uint64_t until)
-{
-	uint64_t d = until > now ? until - now : 0;
-	struct timespec ts = { .tv_sec = (time_t)(d / SEC), .tv_nsec = (long)(d % SEC) };
-	int n = epoll_pwait2(w->ep, w->events, MAX_EVENTS, &ts, NULL);
-	if (n < 0) {
-		if (errno == EINTR)
-			return;
-		die("epoll_pwait2");
-	}
-	for (int i = 0; i < n; i++)
-		conn_event(w, w->events[i].data.ptr, w->events[i].events);
-}
-
 /* Runs the loop until idle_phase_over or run_over says so. */
 static void run_loop(struct worker *w, bool idle_phase)
 {
@@ -168,7 +149,7 @@ static void run_loop(struct worker *w, bool idle_phase)
 		conn_pump(w);
 		if (idle_phase ? idle_phase_over(w) : run_over(w, now))
 			break;
-		wait_events(w, now, next_wake(w));
+		cfg.engine->wait(w, now, next_wake(w));
 	}
 }
 
@@ -209,6 +190,7 @@ void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* 1 ns: keep the schedule */
+	cfg.engine->start(w); /* here: an io_uring belongs to the thread that made it */
 	w->deadline = NEVER;
 	for (int i = 0; i < w->nidle; i++)
 		conn_queue(w, &w->conns[i]);
@@ -219,6 +201,7 @@ void *worker_main(void *arg)
 	start_run(w);
 	run_loop(w, false);
 	finish_run(w);
+	cfg.engine->stop(w);
 	return NULL;
 }
 
@@ -249,13 +232,10 @@ void worker_init(struct worker *w, int id, int first, int per_src)
 			w->conns[i].sent =
 				w->stamps + (size_t)(i - w->nidle) * (size_t)cfg.pipeline;
 	}
-	w->buf = xcalloc(1, READ_BUF);
 	w->lat = hist_new();
 	w->conn_lat = hist_new();
 	if (!w->lat || !w->conn_lat)
 		die("hist_new");
-	if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		die("epoll_create1");
 	if (cfg.loop == LOOP_OPEN && w->nactive > 0) /* this thread's share of the rate */
 		w->interval = (uint64_t)((double)SEC * cfg.conns / (cfg.rate * w->nactive));
 	else
@@ -270,10 +250,8 @@ void worker_free(struct worker *w)
 	free(w->conns);
 	free(w->queue);
 	free(w->ready);
-	free(w->buf);
 	hist_free(w->lat);
 	hist_free(w->conn_lat);
-	close(w->ep);
 }
 
 void workers_setup(int threads)

@@ -1,14 +1,15 @@
 /*
- * worker.h - one loadgen thread: its epoll loop, the state machine of its
+ * worker.h - one loadgen thread: its event loop, the state machine of its
  * connections, and the open-loop schedule of its share of --rate.
  *
  * Each of the -t threads runs worker_main over its own connections, with its
- * own epoll descriptor, counters and histograms: nothing is locked on the hot
+ * own engine (an epoll descriptor or an io_uring, engine.h), counters and
+ * histograms: nothing is locked on the hot
  * path. Three atomics are shared: the -n ticket counter, the number of open
  * connections (for the peak), and the source address (net.c).
  *
  *   thread 0                 thread 1                  main
- *   epoll fd ── conns 0..k   epoll fd ── conns k+1..   parse options
+ *   engine ──── conns 0..k   engine ──── conns k+1..   parse options
  *      │ idle first, then the barrier, then the load   start, join
  *      └ counters, hists     └ counters, hists   ───>  merge, report
  *
@@ -19,8 +20,8 @@
  *   from        event                                     to
  *   QUEUED      a place in the connect window (64)        CONNECTING
  *   QUEUED      socket/connect fails at once (EMFILE)     BACKOFF, or DONE with -n
- *   CONNECTING  EPOLLOUT and SO_ERROR 0                   OPEN
- *   CONNECTING  SO_ERROR set, or --timeout passed         BACKOFF, or DONE with -n
+ *   CONNECTING  the engine: connected (conn_connected 0)  OPEN
+ *   CONNECTING  an error, or --timeout passed             BACKOFF, or DONE with -n
  *   OPEN        an answer, the line kept                  OPEN (closed loop: the
  *                                                         next request is written)
  *   OPEN        an answer and the server's FIN (--close,  QUEUED; SPARE in open
@@ -42,14 +43,13 @@
 #include "loadgen.h"
 #include "resp.h"
 
-#include <pthread.h>
-#include <sys/epoll.h>
+#include "engine.h"
 
-#define MAX_EVENTS 256
+#include <pthread.h>
 
 enum cstate {
 	S_QUEUED,     /* waiting for a place in the connect window */
-	S_CONNECTING, /* connect() in progress, EPOLLOUT armed */
+	S_CONNECTING, /* connect() in progress, the engine watching it */
 	S_OPEN,	      /* established */
 	S_BACKOFF,    /* a connect failed; retried at retry_at */
 	S_SPARE,      /* --close --rate: closed, waiting for the next ticket */
@@ -64,7 +64,10 @@ struct conn {
 	bool asked;		   /* was ever sent a request */
 	bool in_ready;		   /* on the worker's ready queue (open loop) */
 	bool draining;		   /* the last answer is read; only the server's FIN may follow */
-	bool out_armed;		   /* EPOLLOUT armed for a blocked write */
+	bool out_armed;		   /* epoll engine: EPOLLOUT armed for a blocked write */
+	uint8_t in_kernel;	   /* io_uring engine: requests the kernel holds (enum op) */
+	uint32_t gen;		   /* io_uring engine: counts closes, so a completion
+				      for an earlier descriptor is told apart */
 	uint8_t src;		   /* source address 127.0.0.(src + 1); 0: the kernel's choice */
 	struct resp resp;	   /* the answer being parsed */
 	uint32_t inflight;	   /* requests owed an answer; their times in sent[] */
@@ -80,9 +83,7 @@ struct conn {
 struct worker {
 	int id;
 	pthread_t tid;
-	int ep;
-	char *buf;
-	struct epoll_event events[MAX_EVENTS];
+	void *loop; /* the engine's own state for this thread (engine_*.c) */
 
 	struct conn *conns; /* idle ones first, then the active ones */
 	int nidle, nactive;
@@ -112,7 +113,7 @@ struct worker {
 
 /* Prepares thread `id` with its share of the connections; `first` numbers its
    first connection across all threads, `per_src` connections share a source
-   address. Dies when out of memory or descriptors for epoll. */
+   address. Dies when out of memory. */
 void worker_init(struct worker *w, int id, int first, int per_src);
 
 /* The thread: opens the idle connections, waits at the barrier for every

@@ -8,13 +8,29 @@
 #
 # Tests that need a real server use bin/epoll_et and are skipped, saying so,
 # only when it is not built. JSON is read with jq, or python3 without it.
+#
+# The suite runs once per engine of loadgen: tests/loadgen-io_uring.bats is a
+# link to this file, and the name it runs under picks --engine. Every run of
+# loadgen below goes through $LG ... --engine "$ENGINE".
 
 load lib
+
+case ${BATS_TEST_FILENAME##*/} in
+loadgen-io_uring.bats) ENGINE=io_uring ;;
+*) ENGINE=epoll ;;
+esac
 
 setup() {
 	check_leaks # loadgen is the program under test here
 	LG="$BIN/loadgen"
 	[ -x "$LG" ] || { echo "$LG is not built (make)" >&2; return 1; }
+	if [ "$ENGINE" = io_uring ]; then
+		# a kernel (or a build) without it: loadgen says so and exits 2
+		local why rc=0
+		why=$("$LG" --engine io_uring -c 1 -n 1 --timeout 100 http://127.0.0.1:1/ 2>&1 >/dev/null) ||
+			rc=$?
+		(( rc != 2 )) || skip "$why"
+	fi
 }
 
 teardown() {
@@ -29,7 +45,7 @@ need_epoll_et() {
 
 # lg ARGS: loadgen under a timeout, so a hung run fails instead of hanging.
 lg() {
-	timeout "$(secs 30)" "$LG" "$@"
+	timeout "$(secs 30)" "$LG" --engine "$ENGINE" "$@"
 }
 
 # jget JSON EXPR: one value from a JSON object (EXPR in jq's dotted syntax).
@@ -53,7 +69,7 @@ free_port() {
 	echo "$p"
 }
 
-CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s"
+CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s,engine"
 
 ERRORS="refused connect_timeout addr_unavailable emfile reset eof timeout status parse other"
 
@@ -77,7 +93,7 @@ expect_only_error() {
 	run "$LG" -h
 	(( status == 0 ))
 	for opt in -c -t -d -n --idle --close --pipeline --rate --timeout --warmup \
-		   --format --header --tolerate; do
+		   --format --header --tolerate --engine; do
 		[[ $output == *" $opt "* ]] || { echo "-h does not explain $opt" >&2; return 1; }
 	done
 	[[ $output == *"loadgen -c "*"http://127.0.0.1"* ]]
@@ -88,6 +104,8 @@ expect_only_error() {
 	expect_eq 2 "$status" "exit status for -d with -n"
 	run "$LG" -c 10 ftp://127.0.0.1/
 	expect_eq 2 "$status" "exit status for a non-http URL"
+	run "$LG" --engine kqueue http://127.0.0.1:1/
+	expect_eq 2 "$status" "exit status for an unknown engine"
 }
 
 # ---- counts agree with the server ---------------------------------------------
@@ -135,7 +153,7 @@ expect_only_error() {
 @test "--idle holds exactly N descriptors in the server, then lets them go" {
 	need_epoll_et
 	local base; base=$(fd_count "$SERVER_PID")
-	"$LG" -c 2 --idle 300 -d "$(secs 3)" --format json "$URL" >"$BATS_TEST_TMPDIR/lg.json" &
+	"$LG" --engine "$ENGINE" -c 2 --idle 300 -d "$(secs 3)" --format json "$URL" >"$BATS_TEST_TMPDIR/lg.json" &
 	local lg_pid=$!
 	wait_fd_count "$SERVER_PID" $(( base + 302 )) 3 >/dev/null ||
 		{ kill "$lg_pid"; echo "server never held $base + 302 descriptors" >&2; return 1; }
@@ -255,7 +273,7 @@ bad_server() {
 	for i in "${!names[@]}"; do
 		v[${names[$i]}]=${values[$i]}
 		[ -n "${values[$i]}" ] || { echo "empty ${names[$i]}" >&2; return 1; }
-		[[ ${names[$i]} == url || ${names[$i]} == mode ]] && continue
+		[[ ${names[$i]} == url || ${names[$i]} == mode || ${names[$i]} == engine ]] && continue
 		[[ ${values[$i]} =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
 			{ echo "${names[$i]} is not a number: ${values[$i]}" >&2; return 1; }
 	done
@@ -264,6 +282,7 @@ bad_server() {
 	expect_eq 3 "${v[conns_established]}" conns_established
 	expect_eq 5 "${v[idle_held]}" idle_held
 	expect_eq closed "${v[mode]}" mode
+	expect_eq "$ENGINE" "${v[engine]}" engine
 	run lg -c 1 -n 10 --format csv "$URL"
 	expect_eq 1 "$(wc -l <<<"$output")" "lines without --header"
 }
@@ -280,7 +299,7 @@ bad_server() {
 		 latency_us.p50 latency_us.p90 latency_us.p99 latency_us.p999 latency_us.max \
 		 latency_us.mean connect_us.p50 connect_us.p99 connect_us.max \
 		 cpu.user_s cpu.sys_s conn_req_min conn_req_median conn_req_max conns_starved \
-		 fairness connects_over_1s; do
+		 fairness connects_over_1s config.engine; do
 		jget "$output" ".$f" >/dev/null || { echo "no $f in $output" >&2; return 1; }
 	done
 	for f in $ERRORS; do
@@ -335,7 +354,7 @@ lg_limited() {
 	(
 		close_inherited_fds
 		ulimit -n "$fds"
-		exec timeout "$limit" "$LG" "$@" --format json "$URL"
+		exec timeout "$limit" "$LG" --engine "$ENGINE" "$@" --format json "$URL"
 	) >"$BATS_TEST_TMPDIR/lg.out" 2>"$BATS_TEST_TMPDIR/lg.err" && status=0 || status=$?
 	output=$(cat "$BATS_TEST_TMPDIR/lg.out")
 	cat "$BATS_TEST_TMPDIR/lg.err"
