@@ -3,7 +3,9 @@
 #
 # make bench in its smallest form: bench/run with four models, two idle
 # counts, one round (each point once, the A/A control twice) and 0.3 s runs,
-# into a temporary directory. The
+# into a temporary directory. Its binaries are ours, but for select, which
+# is wrapped to refuse --root as a model without file support does (exit 2,
+# a reason on stderr): the files sweep must record it and go on. The
 # tests then check what a teacher relies on: every sweep's CSV with its header
 # and one row per point, the points a model cannot serve kept with a reason,
 # real PNG files from gnuplot, the manifest, the report, and no process left
@@ -19,9 +21,18 @@ MODELS="blocking select poll epoll_lt"
 setup_file() {
 	export OUT="$BATS_FILE_TMPDIR/results"
 	[ -x "$BIN/loadgen" ] && [ -x "$BIN/polltime" ] || return 0
+	local bin="$BATS_FILE_TMPDIR/bin" real f
+	real=$(cd "$BIN" && pwd)
+	mkdir -p "$bin"
+	for f in "$real"/*; do ln -s "$f" "$bin/"; done
+	rm "$bin/select"
+	printf '%s\n' '#!/bin/sh' \
+		'case " $* " in *" --root "*) echo "select: --root is not served by this model (test)" >&2; exit 2 ;; esac' \
+		"exec '$real/select' \"\$@\"" > "$bin/select"
+	chmod +x "$bin/select"
 	# Its own session, so the test can look for anything it left running.
 	timeout "$(secs 110)" setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$BATS_FILE_TMPDIR/sid" \
-		"$BATS_TEST_DIRNAME/../bench/run" --bin "$BIN" --out "$OUT" --quick --rounds 1 --duration 0.3 \
+		"$BATS_TEST_DIRNAME/../bench/run" --bin "$bin" --out "$OUT" --quick --rounds 1 --duration 0.3 \
 		--models "$MODELS" --idle "0 1000" > "$BATS_FILE_TMPDIR/bench.log" 2>&1
 	echo $? > "$BATS_FILE_TMPDIR/status"
 }
@@ -51,7 +62,7 @@ col() {
 }
 
 @test "every sweep CSV has its header, with min, median and max of each metric" {
-	for sweep in idle active close sockopt; do
+	for sweep in idle active close sockopt files; do
 		h=$(header "$OUT/$sweep.csv")
 		[[ $h == model,idle,conns,mode,pipeline,option,status,reason,runs,req_per_s_min,req_per_s_med,req_per_s_max,* ]] ||
 			{ echo "$sweep.csv: $h"; false; }
@@ -68,7 +79,7 @@ col() {
 @test "runs.csv: every run in its round's order, the A/A control twice, counters by snapshot or since start" {
 	expect_eq "1 2 3 4 5" "$(col "$OUT/runs.csv" seq 'NR <= 6' | tr '\n' ' ' | sed 's/ $//')" "seq of the first runs"
 	# the idle sweep's control (epoll_lt here) ran twice in the round, and its spread is in noise.csv
-	expect_eq 2 "$(col "$OUT/runs.csv" role 'v["role"] == "control" && v["conns"] == 50' | wc -l)" "control runs"
+	expect_eq 2 "$(col "$OUT/runs.csv" role 'v["role"] == "control" && v["conns"] == 50 && v["option"] == "default"' | wc -l)" "control runs"
 	expect_eq 2 "$(col "$OUT/noise.csv" runs 'v["sweep"] == "idle" && v["metric"] == "cpu_us_per_req"')" "control runs in noise.csv"
 	# every measured run of our servers read its counters and its CPU time
 	run col "$OUT/runs.csv" counters_from 'v["status"] == "ok"'
@@ -110,12 +121,45 @@ col() {
 }
 
 @test "gnuplot produced real PNG files, and SVG beside them" {
-	for g in idle idle-throughput idle-p99 idle-cpu idle-events memory polltime active keepalive sockopt; do
+	for g in idle idle-throughput idle-p99 idle-cpu idle-events memory polltime active keepalive sockopt files; do
 		[ -s "$OUT/$g.png" ] || { echo "no $g.png"; false; }
 		expect_eq "89504e470d0a1a0a" "$(head -c 8 "$OUT/$g.png" | od -An -tx1 | tr -d ' \n')" "$g.png magic"
 		[ "$(stat -c %s "$OUT/$g.png")" -gt 10000 ] || { echo "$g.png is suspiciously small"; false; }
 		grep -q '<svg' "$OUT/$g.svg" || { echo "$g.svg is not SVG"; false; }
 	done
+}
+
+@test "files: every model and size has a row; MB/s grows with the file, CPU per MB falls" {
+	# QUICK: 1 KiB and 1 MiB (the full run adds 64 KiB)
+	expect_eq 8 "$(tail -n +2 "$OUT/files.csv" | wc -l)" "files rows: 4 models x 2 sizes"
+	for m in $MODELS; do
+		expect_eq "file=1k file=1m" "$(col "$OUT/files.csv" option "v[\"model\"] == \"$m\"" | tr '\n' ' ' | sed 's/ $//')" "$m files"
+	done
+	for f in 1k 1m; do
+		expect_eq ok "$(col "$OUT/files.csv" status "v[\"model\"] == \"epoll_lt\" && v[\"option\"] == \"file=$f\"")" "epoll_lt $f"
+	done
+	get() { col "$OUT/files.csv" "$1" "v[\"model\"] == \"epoll_lt\" && v[\"option\"] == \"file=$2\""; }
+	# a 1 MiB body moves far more bytes a second than a 1 KiB one, and costs
+	# far less CPU per byte: the request's fixed cost is spread over them
+	echo "epoll_lt: $(get mb_per_s_med 1k) and $(get mb_per_s_med 1m) MB/s, $(get cpu_us_per_mb_med 1k) and $(get cpu_us_per_mb_med 1m) us/MB"
+	awk -v a="$(get mb_per_s_med 1k)" -v b="$(get mb_per_s_med 1m)" 'BEGIN { exit !(a > 0 && b > 10 * a) }'
+	awk -v a="$(get cpu_us_per_mb_med 1k)" -v b="$(get cpu_us_per_mb_med 1m)" 'BEGIN { exit !(b > 0 && a > 10 * b) }'
+	# loadgen received at least the files' bytes
+	run col "$OUT/runs.csv" bytes 'v["model"] == "epoll_lt" && v["option"] == "file=1m" && v["status"] == "ok"'
+	awk -v b="$output" 'BEGIN { exit !(b >= 1048576) }'
+}
+
+@test "files: a model that refuses --root cannot serve them, with its reason, and serves the rest" {
+	for f in 1k 1m; do
+		expect_eq failed "$(col "$OUT/files.csv" status "v[\"model\"] == \"select\" && v[\"option\"] == \"file=$f\"")" "select $f"
+	done
+	run col "$OUT/files.csv" reason 'v["model"] == "select" && v["option"] == "file=1m"'
+	[[ $output == *"server did not start: select: --root is not served by this model (test)"* ]] || { echo "$output"; false; }
+	# it was started once for the files, not once per size and round
+	expect_eq 1 "$(col "$OUT/runs.csv" status 'v["model"] == "select" && v["option"] ~ /^file=/ && v["status"] == "failed"' | wc -l)" "select's files runs"
+	# and it still served hello world
+	expect_eq ok "$(col "$OUT/idle.csv" status 'v["model"] == "select" && v["idle"] == 0')" "select idle=0"
+	grep -q '^## 6. Serving files' "$OUT/report.md"
 }
 
 @test "the manifest describes the machine and the run" {
@@ -218,7 +262,7 @@ fake_run() {
 	for m in $(sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' "$BATS_TEST_DIRNAME/../servers/MODELS"); do
 		[[ $output == *"point      idle point $m 0 50 keepalive"* ]] || { echo "no idle point for $m"; false; }
 	done
-	for s in idle active close sockopt; do
+	for s in idle active close sockopt files; do
 		[[ $output == *"point      $s control "* ]] || { echo "no control for $s"; false; }
 	done
 	[[ $output == *"estimate   "*" runs, up to "* ]]

@@ -2,7 +2,8 @@
 #
 #   raise_limits     descriptors up to the hard limit (towards fs.nr_open); sets
 #                    NOFILE, NR_OPEN, PORT_LO, PORT_HI, PORTS, MAX_IDLE
-#   pick_cpus        SERVER_CPU and LOADGEN_CPU, two different CPUs when there are
+#   pick_cpus        SERVER_CPU and LOADGEN_CPU, two different CPUs when there are;
+#                    the harness moves to LOADGEN_CPU
 #   need_tool CMD PKG    installs PKG when CMD is missing and we may (root with
 #                    apt-get, as tests/deps does); 1 if CMD is still missing
 #   write_manifest FILE  the machine and the run's parameters
@@ -29,6 +30,13 @@ pick_cpus() {
 		LOADGEN_CPU=$SERVER_CPU
 		note "only one CPU: server and load generator share CPU $SERVER_CPU, so every"
 		note "figure includes the load generator's own cost; compare models, not absolute numbers"
+	else
+		# The harness itself (this shell, its /proc readings, the sampler that
+		# counts threads every 0.1 s) stays off the server's CPU: there it would
+		# take turns with the server and, by evicting its caches, raise the
+		# server's CPU per request by a noisy amount. On the load generator's
+		# CPU it costs the client a little, alike for every model.
+		taskset -pc "$LOADGEN_CPU" $$ > /dev/null
 	fi
 }
 

@@ -21,9 +21,20 @@
 # busy machine a shell's sleep and forks can take longer than a short run.)
 #
 # Uses bench/lib/server.bash, and from bench/run: WORK WARMUP DURATION
-# BACKLOG_RUN CLK_TCK LOADGEN LOADGEN_CPU and the PIDS array.
+# BACKLOG_RUN ACCEPT_RATE SOMAXCONN FILES_DIR CLK_TCK LOADGEN LOADGEN_CPU
+# and the PIDS array.
 
 # ---- one run -------------------------------------------------------------------
+
+# file_bytes SIZE: BYTES, those of a files-sweep file: 1k -> 1024, 1m -> 1048576.
+file_bytes() {
+	local n=${1%[km]}
+	case "$1" in
+	*k) BYTES=$((n * 1024)) ;;
+	*m) BYTES=$((n * 1048576)) ;;
+	*)  BYTES=$n ;;
+	esac
+}
 
 # Why a model fails where it does; added to the reason.
 model_hint() {
@@ -45,24 +56,32 @@ fail() {
 
 run_once() {
 	local model=$1 idle=$2 conns=$3 mode=$4 pipeline=$5 option=$6
-	local sargs=() largs=() duration=$DURATION warmup limit
+	local sargs=() largs=() duration=$DURATION path=/ warmup limit load _
 	HPID=""
 	case "$option" in
 	backlog=*) sargs+=(-b "${option#backlog=}")
 		   # a SYN dropped at a full accept queue is retried after 1 s, then 3 s
-		   duration=$(awk -v d="$DURATION" -v b="$BACKLOG_RUN" 'BEGIN { print d < b ? b : d }') ;;
+		   duration=$BACKLOG_DURATION ;;
 	nodelay)   sargs+=(--nodelay) ;;
 	cork)      sargs+=(--cork) ;;
+	file=*)    sargs+=(--root "$FILES_DIR") path="/f${option#file=}.bin"
+		   file_bytes "${option#file=}"
+		   row_set file_bytes "$BYTES" ;;
 	esac
 	[ "$mode" = close ] && largs+=(--close)
 	[ "$pipeline" -gt 1 ] && largs+=(--pipeline "$pipeline")
-	# the warm-up is long enough for every connection to be accepted: by a
-	# server that accepts one per wakeup, and after a SYN-ACK retried at 1 s
-	# when a burst of connects overflows the accept queue on a busy machine
-	read -r warmup limit <<< "$(awk -v w="$WARMUP" -v c="$conns" -v d="$duration" 'BEGIN { print w + c / 700, int(d + w + c / 700 + 15) }')"
+	# The warm-up is long enough for every connection to be accepted, by a
+	# server that forks or starts a thread per connection (ACCEPT_RATE a
+	# second at worst); when the burst of connects is bigger than the accept
+	# queue can hold (net.core.somaxconn), the dropped SYNs are sent again
+	# after 1 s, and the warm-up waits for them too.
+	local ms=$((WARMUP_MS + conns * 1000 / ACCEPT_RATE + (conns > SOMAXCONN ? 1200 : 0)))
+	printf -v warmup '%d.%03d' $((ms / 1000)) $((ms % 1000))
+	limit=$(( (ms + ${duration%.*} * 1000) / 1000 + 16 ))
 	row_set status ok
 	row_set reason ""
-	row_set loadavg1 "$(cut -d' ' -f1 /proc/loadavg)"
+	read -r load _ < /proc/loadavg
+	row_set loadavg1 "$load"
 
 	if [ "$model" != nginx ] && [ ! -x "$BIN/$model" ]; then
 		fail "not built: $BIN/$model is missing"
@@ -71,43 +90,56 @@ run_once() {
 	elif [ "$idle" -gt 0 ] && ! hold_idle "$idle"; then
 		fail "$HOLD_WHY" "$model"
 	else
-		measure "$model" "$idle" "$conns" "$duration" "$warmup" "$limit" "${largs[@]}"
+		measure "$model" "$idle" "$conns" "$duration" "$warmup" "$limit" "http://127.0.0.1:$SPORT$path" "${largs[@]}"
 	fi
 	server_stop
 	release_idle
-	[ "${ROW[counters_from]}" = since_start ] && read_counters "" "$(grep '^stats ' "$WORK/server.err" | tail -1)"
+	if [ "${ROW[counters_from]}" = since_start ]; then
+		stats_scan
+		read_counters "" "$STATS_LAST"
+	fi
 	[ "${ROW[status]}" = ok ] && judge "$model" "$idle" "$conns" "$mode" "$option"
 }
 
-# measure MODEL IDLE CONNS DURATION WARMUP LIMIT LOADGEN_ARGS...: the measured
-# loadgen run, between the BEFORE and AFTER samples of the server.
+# measure MODEL IDLE CONNS DURATION WARMUP LIMIT URL LOADGEN_ARGS...: the
+# measured loadgen run, between the BEFORE and AFTER samples of the server.
 measure() {
-	local model=$1 idle=$2 conns=$3 duration=$4 warmup=$5 limit=$6; shift 6
-	local lpid rc cpu0=0 cpu1 ns0=0 ns1 snap0="" host0 host1 peak=0 usr1=0 ng0="" ng1
-	if catches_usr1; then usr1=1 snap0=$(stats_snapshot); fi
+	local model=$1 idle=$2 conns=$3 duration=$4 warmup=$5 limit=$6 url=$7; shift 7
+	local lpid rc cpu0=0 cpu1 ns0=0 ns1 snap0="" steal0 total0 peak=0 usr1=0 ng0="" ng1 sampler
+	if catches_usr1; then usr1=1; stats_snapshot; snap0=$SNAP; fi
 	[ "$model" = nginx ] && ng0=$(nginx_requests)
 	# without a snapshot the counters are since the start: so is the CPU time
-	if [ -n "$snap0" ] || [ -n "$ng0" ]; then read -r cpu0 ns0 <<< "$(proc_cpu "$SPID")"; fi
-	host0=$(host_ticks)
+	if [ -n "$snap0" ] || [ -n "$ng0" ]; then proc_cpu_now "$SPID"; cpu0=$CPU_TICKS ns0=$CPU_NS; fi
+	host_ticks
+	steal0=$HOST_STEAL total0=$HOST_TOTAL
 	setsid taskset -c "$LOADGEN_CPU" timeout -k 2 "$limit" "$LOADGEN" -c "$conns" -t 1 -d "$duration" \
 		--warmup "$warmup" --timeout 2000 --format csv --header \
-		"$@" "http://127.0.0.1:$SPORT/" > "$WORK/loadgen.csv" 2> "$WORK/loadgen.err" &
+		"$@" "$url" > "$WORK/loadgen.csv" 2> "$WORK/loadgen.err" &
 	lpid=$!
 	PIDS+=("$lpid")
-	# threads and children end with their connections: count them meanwhile
-	count_tasks
-	while kill -0 "$lpid" 2>/dev/null; do count_tasks; sleep 0.1; done
+	# Threads and children end with their connections: a sampler counts them
+	# meanwhile, every 0.1 s, appending each new peak to a file, so that this
+	# shell waits for loadgen itself and goes on the moment it exits.
+	: > "$WORK/tasks"
+	( while :; do count_tasks && echo "$peak" >> "$WORK/tasks"; nap 0.1; done ) &
+	sampler=$!
 	wait "$lpid"; rc=$?
 	forget_pid "$lpid"
-	if ! kill -0 "$SPID" 2>/dev/null || [ "$(proc_state "$SPID")" = Z ]; then
+	kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+	while read -r ng1; do [ "${ng1:-0}" -gt "$peak" ] && peak=$ng1; done < "$WORK/tasks"
+	local state="" _
+	read -r _ _ state _ 2>/dev/null < "/proc/$SPID/stat"   # the name has no space: ours, nginx
+	if ! kill -0 "$SPID" 2>/dev/null || [ "$state" = Z ]; then
 		fail "the server exited during the run: $(tail -c 200 "$WORK/server.err")" "$model"
 		return
 	fi
-	read -r cpu1 ns1 <<< "$(proc_cpu "$SPID")"
-	host1=$(host_ticks)
+	proc_cpu_now "$SPID"
+	cpu1=$CPU_TICKS ns1=$CPU_NS
+	host_ticks
 	if [ $usr1 = 1 ] && [ -n "$snap0" ]; then
 		row_set counters_from snapshot
-		read_counters "$snap0" "$(stats_snapshot)"
+		stats_snapshot
+		read_counters "$snap0" "$SNAP"
 	elif [ -n "$ng0" ] && ng1=$(nginx_requests) && [ -n "$ng1" ]; then
 		row_set counters_from snapshot
 		row_set srv_requests $(( ng1 - ng0 - 1 ))   # less the status request itself
@@ -115,8 +147,13 @@ measure() {
 		row_set counters_from since_start    # read from the exit line, in run_once
 	fi
 	server_cpu "$cpu0" "$cpu1" "$ns0" "$ns1"
-	row_set steal_pct "$(echo "$host0 $host1" | awk '{ printf "%.2f", ($4 > $2 ? 100 * ($3 - $1) / ($4 - $2) : 0) }')"
-	row_set srv_rss_kb "$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$SPID/status")"
+	# stolen time in hundredths of a per cent, by integer arithmetic
+	local st=0
+	[ "$HOST_TOTAL" -gt "$total0" ] && st=$(( 10000 * (HOST_STEAL - steal0) / (HOST_TOTAL - total0) ))
+	printf -v st '%d.%02d' $((st / 100)) $((st % 100))
+	row_set steal_pct "$st"
+	proc_status_kb "$SPID" VmHWM
+	row_set srv_rss_kb "$KB"
 	count_tasks
 	row_set srv_tasks "$peak"
 	[ "$idle" -gt 0 ] && row_set idle_open $(( $(proc_sockets "$SPID") - HOLD_BASE ))
@@ -130,37 +167,70 @@ measure() {
 	fi
 }
 
-# count_tasks: raises peak to the server's threads + live children now.
+# count_tasks: raises peak to the server's threads + live children now;
+# false when it did not rise.
 count_tasks() {
 	local n
 	n=$(proc_tasks "$SPID")
 	[ "$n" -gt "$peak" ] && peak=$n
 }
 
+# proc_status_kb PID FIELD: KB, from the "FIELD: N kB" line of /proc/PID/status.
+proc_status_kb() {
+	local name v _
+	KB=NA
+	while read -r name v _; do [ "$name" = "$2:" ] && KB=$v && return; done 2>/dev/null < "/proc/$1/status"
+}
+
+# proc_cpu_now PID: CPU_TICKS and CPU_NS, what proc_cpu (lib/proc.bash)
+# prints, read with builtins: no process started, as it runs twice a run.
+proc_cpu_now() {
+	local f p v kids=() pids=("$1") stat=() sched _
+	CPU_TICKS=0 CPU_NS=0
+	for f in /proc/"$1"/task/*/children; do
+		kids=()
+		read -r -a kids 2>/dev/null < "$f"
+		pids+=("${kids[@]}")
+	done
+	for p in "${pids[@]}"; do
+		read -r v 2>/dev/null < "/proc/$p/stat" || continue
+		read -r -a stat <<< "${v##*) }"          # the fields after the command name
+		CPU_TICKS=$((CPU_TICKS + stat[11] + stat[12] + stat[13] + stat[14]))
+		for f in /proc/"$p"/task/*/schedstat; do
+			read -r sched _ 2>/dev/null < "$f" && CPU_NS=$((CPU_NS + sched))
+		done
+	done
+}
+
 # server_cpu TICKS0 TICKS1 NS0 NS1: srv_cpu_s from the nanosecond count
 # when it agrees with the tick count to 2 ticks (no thread or child ended
 # in between), else from the ticks, which count the ended ones too.
 server_cpu() {
-	local out
-	out=$(awk -v a="$1" -v b="$2" -v x="$3" -v y="$4" -v t="$CLK_TCK" 'BEGIN {
-		ticks = (b - a) / t; ns = (y - x) / 1e9; d = ticks - ns
-		if (d < 0) d = -d
-		if (d <= 2 / t) printf "%.6f schedstat\n", ns; else printf "%.2f ticks\n", ticks }')
-	row_set srv_cpu_s "${out% *}"
-	row_set cpu_from "${out#* }"
+	local ticks=$(($2 - $1)) ns=$(($4 - $3)) d
+	d=$((ticks * 1000000000 / CLK_TCK - ns))
+	if [ "${d#-}" -le $((2 * 1000000000 / CLK_TCK)) ]; then
+		printf -v d '%d.%06d' $((ns / 1000000000)) $((ns / 1000 % 1000000))
+		row_set srv_cpu_s "$d"
+		row_set cpu_from schedstat
+	else
+		printf -v d '%d.%02d' $((ticks / CLK_TCK)) $((ticks * 100 / CLK_TCK % 100))
+		row_set srv_cpu_s "$d"
+		row_set cpu_from ticks
+	fi
 }
 
 # read_counters BEFORE AFTER: each srv_ counter as AFTER - BEFORE (BEFORE
 # empty: since the start). srv_peak is the peak itself, not a difference.
 read_counters() {
-	local name a b
+	local name a b re
 	[ -z "$2" ] && return
-	for name in requests accepted wakeups events refused errors; do
-		b=$(stats_value "$name" "$2") || continue
-		a=$(stats_value "$name" "$1") || a=0
-		row_set "srv_$name" $((b - a))
+	for name in requests accepted wakeups events refused errors peak; do
+		re="(^| )$name=([0-9]+)"
+		[[ $2 =~ $re ]] || continue
+		b=${BASH_REMATCH[2]} a=0
+		[[ $1 =~ $re ]] && a=${BASH_REMATCH[2]}
+		if [ $name = peak ]; then row_set srv_peak "$b"; else row_set "srv_$name" $((b - a)); fi
 	done
-	row_set srv_peak "$(stats_value peak "$2")"
 }
 
 # read_loadgen CSV: the loadgen columns of the schema, by name; the err_*

@@ -18,16 +18,18 @@ idle                 idle connections held by a second loadgen
 conns                active connections of the measuring loadgen
 mode                 keepalive, or close (a new connection per request)
 pipeline             requests in flight per connection
-option               default, nodelay, cork or backlog=N
+option               default, nodelay, cork, backlog=N, or file=SIZE (the files sweep)
 status               ok, errors (a result: sockopt only), failed, not_run
 reason               why not ok, in words
 steal_pct            [/proc/stat] host CPU stolen from this VM during the run, % of all CPU time
 loadavg1             [/proc/loadavg] one-minute load average at the start of the run
+file_bytes           the size of the file served (file=SIZE), else NA
 idle_open            idle connections still open after the run [/proc/PID/fd]
 conns_asked          [loadgen]
 conns_established    [loadgen]
 seconds              [loadgen] measured seconds (after the warm-up)
 requests             [loadgen] answers in the measured seconds
+bytes                [loadgen] bytes received in the measured seconds, headers included
 req_per_s            [loadgen]
 non2xx               [loadgen]
 errors               [loadgen] the sum of every err_* column
@@ -66,8 +68,9 @@ POINT_KEY="model idle conns mode pipeline option"
 # Each metric becomes NAME_min, NAME_med, NAME_max over the point's runs.
 # bench/aggregate derives the per-request ones (docs/bench.md: the formulas).
 POINT_METRICS="req_per_s lat_p50_us lat_p99_us lat_p999_us connect_p99_us connect_max_us connects_over_1s
-cpu_us_per_req wakeups_per_req events_per_wakeup fairness rss_kb tasks steal_pct"
+cpu_us_per_req wakeups_per_req events_per_wakeup fairness rss_kb tasks steal_pct mb_per_s cpu_us_per_mb"
 POINT_METRICS=$(echo $POINT_METRICS)
+# (mb_per_s and cpu_us_per_mb: the files sweep only, NA elsewhere.)
 # The metrics the A/A control's spread is given for (noise.csv).
 NOISE_METRICS="req_per_s cpu_us_per_req lat_p99_us"
 

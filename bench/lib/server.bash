@@ -1,16 +1,24 @@
 # bench/lib/server.bash: the server under test and its idle connections,
 # sourced by bench/run (bench/lib/measure.bash uses them).
 #
+#   nap SECONDS               sleep without starting a process
 #   server_start MODEL ARGS   pinned, on a free port: SPID, SPORT
 #   server_stop               SIGTERM, then SIGKILL after 5 s
 #   catches_usr1              does the server have a SIGUSR1 handler?
-#   stats_snapshot            its stats line now, by SIGUSR1
+#   stats_snapshot            its stats line now, by SIGUSR1, into SNAP
 #   nginx_requests            nginx's request count, from stub_status
 #   host_ticks                "STEAL TOTAL" ticks of the whole machine
 #   hold_idle N, release_idle a second loadgen holding N idle connections
 #
 # Uses from bench/run: BIN LOADGEN WORK SERVER_CPU LOADGEN_CPU NOFILE ROOT,
 # and the PIDS array (stopped on exit).
+
+# A run is a few tenths of a second; on a busy 2-core machine every process
+# the bench starts (sleep, grep, sed) costs 5 to 20 ms of it, so the waits
+# and readings here use bash builtins. nap sleeps by waiting to read from a
+# pipe that never delivers: `read -t` times out, and nothing is forked.
+exec {NAP_FD}<> <(:)
+nap() { read -r -t "$1" -u "$NAP_FD" _; return 0; }
 
 # ---- the server --------------------------------------------------------------
 
@@ -22,17 +30,18 @@ server_start() {
 	setsid taskset -c "$SERVER_CPU" "$BIN/$model" -p 0 -q "$@" > "$WORK/server.out" 2> "$WORK/server.err" &
 	SPID=$!
 	PIDS+=("$SPID")
-	local line tries=250
+	local line tries=500
 	while (( tries-- > 0 )); do
 		read -r line < "$WORK/server.out"
 		[[ $line == "listening on "*:* ]] && SPORT=${line##*:} && return 0
 		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.02
+		nap 0.01
 	done
 	return 1
 }
 
-# nginx_start [-b N]: one nginx process (master_process off), the reference.
+# nginx_start [-b N] [--root DIR]: one nginx process (master_process off), the
+# reference; it serves the files of FILES_DIR always (bench/nginx.conf.in).
 nginx_start() {
 	local dir="$WORK/nginx" backlog=511
 	[ "${1:-}" = -b ] && backlog=$2
@@ -40,11 +49,11 @@ nginx_start() {
 	for _ in 1 2 3 4 5; do
 		SPORT=$(( 20000 + RANDOM % 10000 ))
 		sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$SPORT|" -e "s|@NOFILE@|$NOFILE|g" \
-			-e "s|@BACKLOG@|$backlog|" "$ROOT/bench/nginx.conf.in" > "$dir/nginx.conf"
+			-e "s|@BACKLOG@|$backlog|" -e "s|@FILES@|$FILES_DIR|" "$ROOT/bench/nginx.conf.in" > "$dir/nginx.conf"
 		setsid taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" > "$WORK/server.out" 2> "$WORK/server.err" &
 		SPID=$!
 		PIDS+=("$SPID")
-		sleep 0.3
+		nap 0.3
 		kill -0 "$SPID" 2>/dev/null && return 0
 	done
 	return 1
@@ -61,8 +70,9 @@ nginx_requests() {
 # server_stop: SIGTERM, 5 s, then SIGKILL; the exit's stats line stays in server.err.
 server_stop() {
 	[ -z "${SPID:-}" ] && return
+	local tries=500
 	kill -TERM "$SPID" 2>/dev/null
-	for _ in $(seq 250); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.02; done
+	while (( tries-- > 0 )) && kill -0 "$SPID" 2>/dev/null; do nap 0.01; done
 	kill -KILL "$SPID" 2>/dev/null
 	wait "$SPID" 2>/dev/null
 	forget_pid "$SPID"
@@ -72,28 +82,41 @@ server_stop() {
 # catches_usr1: true if the server has a handler for SIGUSR1 (bit 10 of
 # SigCgt). Without one, SIGUSR1 would kill it: its default action is to exit.
 catches_usr1() {
-	local mask
-	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$SPID/status" 2>/dev/null)
+	local name mask=""
+	while read -r name mask; do [ "$name" = SigCgt: ] && break; done 2>/dev/null < "/proc/$SPID/status"
 	[ -n "$mask" ] && (( (16#$mask >> 9) & 1 ))
 }
 
-# stats_snapshot: the server's stats line now (SIGUSR1, up to 1 s), or nothing.
+# stats_scan: STATS_N, the stats lines in server.err so far, and STATS_LAST.
+stats_scan() {
+	local line
+	STATS_N=0 STATS_LAST=""
+	while IFS= read -r line; do
+		[[ $line == "stats "* ]] && STATS_N=$((STATS_N + 1)) STATS_LAST=$line
+	done < "$WORK/server.err"
+}
+
+# stats_snapshot: SNAP, the server's stats line now (SIGUSR1, up to 1 s), or "".
 stats_snapshot() {
-	local before
-	before=$(grep -c '^stats ' "$WORK/server.err")
+	local before tries=200
+	SNAP=""
+	stats_scan
+	before=$STATS_N
 	kill -USR1 "$SPID" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		if [ "$(grep -c '^stats ' "$WORK/server.err")" -gt "$before" ]; then
-			grep '^stats ' "$WORK/server.err" | tail -1
-			return
-		fi
-		sleep 0.01
+	while (( tries-- > 0 )); do
+		stats_scan
+		[ "$STATS_N" -gt "$before" ] && { SNAP=$STATS_LAST; return 0; }
+		nap 0.005
 	done
 }
 
-# host_ticks: "STEAL TOTAL" from the cpu line of /proc/stat, all CPUs.
+# host_ticks: HOST_STEAL and HOST_TOTAL, ticks of the whole machine from the
+# cpu line of /proc/stat (user nice system idle iowait irq softirq steal ...).
 host_ticks() {
-	awk '$1 == "cpu" { for (i = 2; i <= NF; i++) t += $i; print $9, t; exit }' /proc/stat
+	local t=() v
+	read -r -a t < /proc/stat       # t[0] is "cpu"
+	HOST_STEAL=${t[8]:-0} HOST_TOTAL=0
+	for v in "${t[@]:1}"; do HOST_TOTAL=$((HOST_TOTAL + v)); done
 }
 
 # ---- idle connections --------------------------------------------------------
@@ -102,7 +125,7 @@ host_ticks() {
 # the server holds them all (it counts the sockets of the server and its
 # children), or 1 with HOLD_WHY when it stops taking them for 1.5 s.
 hold_idle() {
-	local n=$1 base have last stall=0 waited=0
+	local n=$1 base have last stall=0 waited=0 step=0.05
 	base=$(proc_sockets "$SPID")
 	HOLD_BASE=$base
 	setsid taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 0 --idle "$n" -d 86400 --timeout 3000 --format csv \
@@ -110,13 +133,14 @@ hold_idle() {
 	HPID=$!
 	PIDS+=("$HPID")
 	last=$base
-	while sleep 0.1; do
+	# counted in steps of 50 ms: 30 steps without a new one is 1.5 s, 1200 is a minute
+	while nap $step; do
 		have=$(proc_sockets "$SPID")
 		[ "$have" -ge $((base + n)) ] && return 0
 		waited=$((waited + 1))
 		if [ "$have" -gt "$last" ]; then stall=0 last=$have; else stall=$((stall + 1)); fi
-		if [ $stall -ge 15 ] || [ $waited -ge 600 ] || ! kill -0 "$SPID" 2>/dev/null; then
-			HOLD_WHY="server accepted $((have - base)) of $n idle connections (then none for ${stall}00 ms)"
+		if [ $stall -ge 30 ] || [ $waited -ge 1200 ] || ! kill -0 "$SPID" 2>/dev/null; then
+			HOLD_WHY="server accepted $((have - base)) of $n idle connections (then none for $((stall * 50)) ms)"
 			return 1
 		fi
 	done
@@ -124,8 +148,9 @@ hold_idle() {
 
 release_idle() {
 	[ -z "${HPID:-}" ] && return
+	local tries=1000
 	kill -TERM "$HPID" 2>/dev/null
-	for _ in $(seq 500); do kill -0 "$HPID" 2>/dev/null || break; sleep 0.02; done
+	while (( tries-- > 0 )) && kill -0 "$HPID" 2>/dev/null; do nap 0.01; done
 	kill -KILL "$HPID" 2>/dev/null
 	wait "$HPID" 2>/dev/null
 	forget_pid "$HPID"
