@@ -29,10 +29,8 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["status"] != "ok" { printf "idle sweep, %-8s idle=%-5s cannot serve: %s\n", $c["model"], $c["idle"], $c["reason"] }' \
 	"$OUT/bench/idle.csv" | while read -r line; do summary "$line"; done
 summary "(50 active keep-alive connections; medians of $(size 2 1) rounds of $(size 0.25 0.1) s; server on CPU $SERVER_CPU)"
-awk -F, 'NR > 1 { n[$2]; ns[$1, $2] = $5 } END {
-	for (x in n) if (x + 0 > max) max = x + 0
-	printf "polltime, one call watching %d descriptors (one ready): select %s ns, poll %s ns, epoll_wait %s ns\n",
-		max, ns["select", max], ns["poll", max], ns["epoll", max] }' "$OUT/bench/polltime-summary.csv" |
+awk -F, 'NR > 1 { printf "polltime, one %s call watching %5d descriptors (one ready): %9.0f ns (median of %d)\n",
+	$1 == "epoll" ? "epoll_wait" : $1, $2, $5, $3 }' "$OUT/bench/polltime-summary.csv" |
 	while read -r line; do summary "$line"; done
 
 # ---- 2. FD_SETSIZE ---------------------------------------------------------------

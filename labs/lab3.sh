@@ -19,12 +19,7 @@ if have_strace; then
 	for model in epoll_lt epoll_et; do
 		step "$model under strace -c -f: $N requests on 50 connections" 6
 		syscall_count "$model" "$N"
-		{
-			echo "== $model: strace -c -f attached to the running server, loadgen -c 50 -n $N"
-			cat "$WORK/strace.$model"
-			echo
-		} >> "$OUT/syscalls.txt"
-		syscall_table "$model" "$N" >> "$OUT/syscalls.csv"
+		syscall_report "$model" "$N" "$model: strace -c -f attached to the running server, loadgen -c 50 -n $N"
 	done
 	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per request, %-8s %-14s %.3f\n", $1, $2, $4 }' "$OUT/syscalls.csv" |
 		while read -r line; do summary "$line"; done

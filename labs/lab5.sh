@@ -37,17 +37,15 @@ if have_strace; then
 	for model in $MODELS; do
 		step "$model under strace -c -f: $N requests on 50 connections" 6
 		syscall_count "$model" "$N"
-		{
-			echo "== $model: strace -c -f attached to the running server, loadgen -c 50 -n $N"
-			cat "$WORK/strace.$model"
-			echo
-		} >> "$OUT/syscalls.txt"
-		syscall_table "$model" "$N" >> "$OUT/syscalls.csv"
+		syscall_report "$model" "$N" "$model: strace -c -f attached to the running server, loadgen -c 50 -n $N"
 	done
 	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per request, %-8s %-15s %.3f\n", $1, $2, $4 }' "$OUT/syscalls.csv" |
 		while read -r line; do summary "$line"; done
 	awk -F, 'NR > 1 { t[$1] += $4 } END { for (m in t) printf "syscalls per request, %s, all of them: %.3f\n", m, t[m] }' \
 		"$OUT/syscalls.csv" | sort | while read -r line; do summary "$line"; done
+	awk -F, 'NR > 1 && $2 == "io_uring_enter" && $4 > 0 { printf "requests per io_uring_enter call: %.1f\n", 1 / $4 }
+		NR > 1 && $2 == "epoll_wait" && $4 > 0 { printf "requests per epoll_wait call (%s): %.1f\n", $1, 1 / $4 }' \
+		"$OUT/syscalls.csv" | while read -r line; do summary "$line"; done
 	syscall_plot "$MODELS" "$N requests, 50 keep-alive connections"
 fi
 

@@ -189,6 +189,20 @@ syscall_count() {
 	stop
 }
 
+# syscall_report MODEL REQUESTS TITLE: strace's table of MODEL into
+# syscalls.txt under TITLE, each call per request after it, and the rows
+# into syscalls.csv.
+syscall_report() {
+	{
+		echo "== $3"
+		cat "$WORK/strace.$1"
+		echo "per request ($2 requests):"
+		syscall_table "$1" "$2" | awk -F, '{ printf "  %-16s %8.3f\n", $2, $4 }'
+		echo
+	} >> "$OUT/syscalls.txt"
+	syscall_table "$1" "$2" >> "$OUT/syscalls.csv"
+}
+
 # syscall_table MODEL REQUESTS: "model,syscall,calls,per_request" rows from
 # strace's table (its last column is the name; calls is the 4th field).
 syscall_table() {
