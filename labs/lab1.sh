@@ -9,7 +9,7 @@
 #                     threads, fork and epoll_et holding 0 .. 2000 idle
 #                     connections, read from /proc
 source "$(dirname "$0")/lib.bash"
-lab_begin 1 5 30 "$@"
+lab_begin 1 5 22 "$@"
 
 # ---- 1. one idle client in front of the others --------------------------------
 

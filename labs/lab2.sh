@@ -9,7 +9,7 @@
 #      (the bench's own files, CSV and report.md, are in bench/)
 #   2. fd_setsize.txt: bin/pitfall-fd_setsize, FD_SET past FD_SETSIZE
 source "$(dirname "$0")/lib.bash"
-lab_begin 2 2 60 "$@"
+lab_begin 2 2 40 "$@"
 
 # ---- 1. the idle sweep and polltime, by the bench --------------------------------
 

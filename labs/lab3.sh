@@ -8,7 +8,7 @@
 #   2. events per wakeup of each, from the stats line, without strace
 #   3. et_drain.txt, rdhup.txt: the two edge-triggered pitfalls
 source "$(dirname "$0")/lib.bash"
-lab_begin 3 5 30 "$@"
+lab_begin 3 5 10 "$@"
 
 # ---- 1. syscalls per request -----------------------------------------------------
 

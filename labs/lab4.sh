@@ -12,7 +12,7 @@
 #      against epoll_et, by strace -c -f
 #   4. thundering_herd.txt, accept_lifo.txt: the two pitfalls
 source "$(dirname "$0")/lib.bash"
-lab_begin 4 7 45 "$@"
+lab_begin 4 7 20 "$@"
 
 # ---- 1. scaling over two CPUs ------------------------------------------------------
 

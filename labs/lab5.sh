@@ -10,7 +10,7 @@
 # it, no liburing-dev at build time) the lab says so in one line and
 # measures epoll_et alone.
 source "$(dirname "$0")/lib.bash"
-lab_begin 5 5 35 "$@"
+lab_begin 5 5 15 "$@"
 ROUNDS=$(size 3 1)
 
 MODELS="epoll_et io_uring"
