@@ -19,6 +19,7 @@ lab_begin 4 7 20 "$@"
 # "server CPUs|model and options"
 CONFIGS=("0|epoll_et" "0|epoll_oneshot -t 1" "0|epoll_oneshot -t 2" "0,1|reuseport -t 2")
 ROUNDS=$(size 3 1) SECS=$(size 1 0.1)
+# shellcheck disable=SC2034 # step() reads it: the count depends on the rounds
 STEPS=$((ROUNDS + 4))
 echo "config,server_cpus,round,req_per_s,lat_p99_us,cpu_us_per_req,cpu_pct" > "$OUT/scaling.csv"
 for round in $(seq "$ROUNDS"); do

@@ -26,6 +26,7 @@ if [ -n "$why" ]; then
 	summary "io_uring is not available on this machine ($why): this run measures the epoll half only."
 fi
 
+# shellcheck disable=SC2034 # step() reads it: the count depends on the rounds
 STEPS=$(( $(wc -w <<< "$MODELS") + ROUNDS ))
 
 # ---- 1. syscalls per request -----------------------------------------------------

@@ -124,6 +124,7 @@ done
 
 IDLE=$(size "0 1000" "0 100")
 step "bench/run: poll and epoll_et at idle $IDLE, 3 rounds" 30
+# shellcheck disable=SC2046 # the smoke options are words of their own
 "$ROOT/bench/run" --quick --bin "$BIN" --out "$OUT/bench" --models "poll epoll_et" --sweeps idle \
 	--idle "$IDLE" $(size "--rounds 3" "--rounds 1 --duration 0.1") 2>&1 | sed 's/^/    /'
 cp "$OUT/bench/idle-throughput.png" "$OUT/bench/idle-throughput.svg" "$OUT/" || note "the bench drew no idle-throughput graph"

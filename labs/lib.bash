@@ -62,6 +62,7 @@ lab_begin() {
 	[ -x "$LOADGEN" ] || die "$LOADGEN is missing"
 	need_tool gnuplot gnuplot-nox ||
 		die "gnuplot is missing: install the package gnuplot-nox (Debian, Ubuntu) or gnuplot (Fedora, Arch)"
+	# shellcheck disable=SC2034 # raise_limits reads it
 	ACTIVE=50                   # raise_limits keeps room for the bench's 50 active connections
 	raise_limits
 	pick_cpus
