@@ -13,6 +13,8 @@
 #   make format        lay them out so (clang-format -i)
 #   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
 #   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
+#   make lab N=K       lab K's experiments at classroom size into results/labK/
+#                      (OUT=DIR elsewhere); `make lab` lists the seven labs
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -70,7 +72,7 @@ CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
           $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls
+.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -140,6 +142,11 @@ tsan:
 # QUICK=1 runs the same sweeps, smaller; REF=nginx adds a one-worker nginx.
 bench:
 	$(Q)bench/run $(if $(QUICK),--quick) $(if $(REF),--ref $(REF))
+
+# make lab N=3 [OUT=DIR]: labs/run builds like bench/run and runs lab 3;
+# without N it lists the labs. LAB_SMOKE=1 runs every step at its smallest.
+lab:
+	$(Q)labs/run $(N) $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf bin build results

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# labs/lab3.sh: lab 3, epoll level- and edge-triggered (docs/labs/3-epoll.md).
+# Run it with `make lab N=3`.
+#
+#   1. syscalls per request of epoll_lt and epoll_et serving 50 keep-alive
+#      clients for a fixed number of requests, counted by strace -c -f
+#      attached after the start -> syscalls.txt, syscalls.csv, syscalls.png
+#   2. events per wakeup of each, from the stats line, without strace
+#   3. et_drain.txt, rdhup.txt: the two edge-triggered pitfalls
+source "$(dirname "$0")/lib.bash"
+lab_begin 3 5 10 "$@"
+
+# ---- 1. syscalls per request -----------------------------------------------------
+
+N=$(size 20000 500)
+: > "$OUT/syscalls.txt"
+echo "model,syscall,calls,per_request" > "$OUT/syscalls.csv"
+if have_strace; then
+	for model in epoll_lt epoll_et; do
+		step "$model under strace -c -f: $N requests on 50 connections" 6
+		syscall_count "$model" "$N"
+		syscall_report "$model" "$N" "$model: strace -c -f attached to the running server, loadgen -c 50 -n $N"
+	done
+	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per request, %-8s %-14s %.3f\n", $1, $2, $4 }' "$OUT/syscalls.csv" |
+		while read -r line; do summary "$line"; done
+	summary "(strace -c -f over $N keep-alive requests on 50 connections; calls under 0.005 a request left out; strace slows the server, not the counts)"
+	syscall_plot "epoll_lt epoll_et" "$N requests, 50 keep-alive connections"
+fi
+
+# ---- 2. events per wakeup, without strace --------------------------------------
+
+SECS=$(size 1 0.1)
+for model in epoll_lt epoll_et; do
+	step "$model: loadgen -c 50 -d $SECS, events per wakeup" 2
+	start "$model"
+	load -c 50 -d "$SECS" > /dev/null 2>&1
+	stop
+	line=$(stats_line)
+	w=$(stats_value wakeups "$line") e=$(stats_value events "$line") r=$(stats_value requests "$line")
+	summary "$(awk -v m="$model" -v w="$w" -v e="$e" -v r="$r" -v s="$SECS" 'BEGIN {
+		printf "%s, 50 connections for %s s: %d requests, %d epoll_wait calls, %.2f events per wakeup, %.2f requests per wakeup",
+			m, s, r, w, w ? e / w : 0, w ? r / w : 0 }')"
+done
+
+# ---- 3. the pitfalls ---------------------------------------------------------------
+
+step "bin/pitfall-et_drain and bin/pitfall-rdhup" 1
+"$BIN/pitfall-et_drain" > "$OUT/et_drain.txt" 2>&1
+"$BIN/pitfall-rdhup" > "$OUT/rdhup.txt" 2>&1
+summary "et_drain: $(tail -1 "$OUT/et_drain.txt")"
+summary "rdhup: $(tail -1 "$OUT/rdhup.txt")"
+
+lab_end "syscalls.png|syscalls per request, by name" "syscalls.txt|strace's tables" \
+	"syscalls.csv|the figures behind syscalls.png" "et_drain.txt|edge-triggered without draining" \
+	"rdhup.txt|EPOLLRDHUP and the short read" "summary.txt|every figure above, events per wakeup"

@@ -1,0 +1,286 @@
+# labs/lib.bash: what the seven lab scripts (labs/labK.sh) share. Sourced;
+# it defines functions and, in lab_begin, the variables below.
+#
+#   lab_begin K STEPS SECONDS "$@"   options, build, limits, CPUs, results/labK/
+#   step WHAT SECONDS          one progress line: [lab3 2/6] WHAT ... ETA
+#   size FULL SMOKE            FULL, or SMOKE under LAB_SMOKE=1
+#   start MODEL [ARGS]         a server on a free port, pinned: SPID, SPORT
+#   stop                       SIGTERM; its stats line is then in $WORK/server.err
+#   stats_line                 the last "stats ..." line the server printed
+#   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SPORT
+#   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
+#   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
+#   summary TEXT               a line of results/labK/summary.txt (and stdout)
+#   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
+#   lab_end "FILE questions"...  the list of which file answers which question
+#
+# It reuses the bench's harness: bench/lib/machine.bash (limits, CPUs, tools)
+# and bench/lib/server.bash (the pinned server, idle connections, SIGUSR1
+# snapshots), and lib/proc.bash (/proc readings).
+#
+# Variables set for a lab: ROOT OUT BIN LOADGEN WORK SMOKE SERVER_CPU
+# LOADGEN_CPU (and the bench's NOFILE, MAX_IDLE ...).
+
+set -uo pipefail
+export LC_ALL=C                 # decimal points and sort order the same everywhere
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/lib/proc.bash"
+source "$ROOT/bench/lib/machine.bash"
+source "$ROOT/bench/lib/server.bash"
+
+die()  { echo "lab$LAB: $*" >&2; exit 1; }
+note() { echo "lab$LAB: $*" >&2; }
+
+# ---- start and progress ----------------------------------------------------
+
+# lab_begin K STEPS SECONDS [OPTIONS]: reads the options (--out DIR, --bin DIR),
+# builds the optimised binaries as bench/run does, and prepares OUT.
+# SECONDS is the whole lab's estimate, for the ETA.
+lab_begin() {
+	LAB=$1 STEPS=$2 EST_TOTAL=$3
+	shift 3
+	OUT=${OUT:-$ROOT/results/lab$LAB} BIN=""
+	SMOKE=${LAB_SMOKE:-0}
+	[ "$SMOKE" = 0 ] || SMOKE=1
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--out) OUT=${2:?--out needs a directory}; shift ;;
+		--bin) BIN=${2:?--bin needs a directory}; shift ;;
+		*)     echo "lab$LAB: unknown option '$1' (labs/run -h)" >&2; exit 2 ;;
+		esac
+		shift
+	done
+	echo "lab $LAB: $(lab_title "$LAB")$([ "$SMOKE" = 1 ] && echo "  (LAB_SMOKE=1: every step at its smallest size)")"
+	if [ -z "$BIN" ]; then
+		echo "building with -O2 into build/bench/ ..."
+		make -C "$ROOT" --no-print-directory -j2 all OPT=-O2 BUILD=build/bench BINDIR=build/bench/bin \
+			>/dev/null || die "the build failed; run 'make' to see why"
+		BIN=$ROOT/build/bench/bin
+	fi
+	BIN=$(cd "$BIN" && pwd) || die "no such directory: $BIN"
+	LOADGEN=$BIN/loadgen
+	[ -x "$LOADGEN" ] || die "$LOADGEN is missing"
+	need_tool gnuplot gnuplot-nox ||
+		die "gnuplot is missing: install the package gnuplot-nox (Debian, Ubuntu) or gnuplot (Fedora, Arch)"
+	# shellcheck disable=SC2034 # raise_limits reads it
+	ACTIVE=50                   # raise_limits keeps room for the bench's 50 active connections
+	raise_limits
+	pick_cpus
+	mkdir -p "$OUT" || die "cannot create $OUT"
+	OUT=$(cd "$OUT" && pwd)
+	# a new run replaces the old one's files, never mixes with them
+	rm -f "$OUT"/*.txt "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.svg
+	WORK=$(mktemp -d /tmp/c10k-lab.XXXXXX) || die "mktemp failed"
+	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SPID="" HPID=""
+	trap lab_cleanup EXIT
+	# servers run in sessions of their own (setsid): Ctrl-C reaches this
+	# script only, and its trap stops them
+	trap 'echo; note "interrupted"; exit 130' INT TERM HUP
+	echo "  results    $OUT"
+	echo "  pinning    server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU"
+	{
+		echo "lab $LAB: $(lab_title "$LAB")"
+		echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$SMOKE" = 1 ] && echo ', LAB_SMOKE=1 (smallest sizes: the figures mean nothing)')"
+		echo "server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU unless a line says otherwise"
+		echo
+	} > "$OUT/summary.txt"
+	START=$SECONDS
+}
+
+lab_cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
+	sleep 0.2
+	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+
+# forget_pid PID: a process we waited for (bench/lib/server.bash calls it).
+forget_pid() {
+	local keep=() p
+	for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+# lab_title K: the lab's title, from the table in labs/run.
+lab_title() {
+	awk -F'|' -v k="$1" '$1 == "#L" k { print $2 }' "$ROOT/labs/run"
+}
+
+# step WHAT SECONDS: the progress line of the step that starts now. The
+# ETA is what is left of the estimate, scaled by how the estimate has done
+# so far on this machine.
+step() {
+	DONE_EST=$((DONE_EST + STEP_EST)) STEP=$((STEP + 1)) STEP_EST=$2
+	awk -v lab="$LAB" -v n="$STEP" -v all="$STEPS" -v what="$1" -v spent="$((SECONDS - START))" \
+		-v done="$DONE_EST" -v total="$EST_TOTAL" 'BEGIN {
+		rate = done > 0 && spent > 0 ? spent / done : 1; left = (total - done) * rate
+		if (left < 0) left = 0
+		printf "[lab%s %d/%d] %-58s ETA %dm%02ds\n", lab, n, all, what, left / 60, left % 60 }'
+}
+
+# size FULL SMOKE: the classroom size, or the smallest one under LAB_SMOKE=1.
+size() {
+	if [ "$SMOKE" = 1 ]; then echo "$2"; else echo "$1"; fi
+}
+
+# ---- servers and load ------------------------------------------------------
+
+# start MODEL [ARGS]: a server on a free port, pinned to SERVER_CPU (set
+# SERVER_CPU=0,1 before the call for two CPUs); SPID and SPORT.
+start() {
+	server_start "$@" || die "$1 did not start: $(head -c 300 "$WORK/server.err")"
+}
+
+# stop: SIGTERM, wait; the exit's stats line stays in $WORK/server.err.
+stop() {
+	server_stop
+}
+
+stats_line() {
+	grep '^stats ' "$WORK/server.err" | tail -1
+}
+
+# load [ARGS]: loadgen on the client CPU against the running server; it is
+# bounded by its own -d or -n, and by a timeout should it hang.
+load() {
+	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SPORT/"
+}
+
+# csv COLUMN FILE: the value of COLUMN in loadgen's CSV (a header, then a row).
+csv() {
+	awk -F, -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		NR == 2 { print (col in c) ? $c[col] : "NA" }' "$2"
+}
+
+# cpu_ns: the server's CPU time so far, in ns (its threads and children).
+cpu_ns() {
+	local ticks ns
+	read -r ticks ns <<< "$(proc_cpu "$SPID")"
+	echo "$ns"
+}
+
+# ---- syscalls ----------------------------------------------------------------
+
+# have_strace: strace is there, or installed now (as root), or the lab says
+# which package to install and goes on without counting.
+have_strace() {
+	need_tool strace strace && return 0
+	note "strace is missing: install the package strace (apt-get install strace) to count syscalls"
+	return 1
+}
+
+# syscall_count MODEL REQUESTS [SERVER ARGS]: starts MODEL, attaches
+# strace -c -f to it (every thread, and every child it will make), sends
+# REQUESTS keep-alive requests over 50 connections, detaches. The table is
+# in $WORK/strace.MODEL, loadgen's CSV in $WORK/strace-load.MODEL.
+# Attaching after the start leaves the start-up calls out of the count.
+syscall_count() {
+	local model=$1 n=$2 tpid; shift 2
+	start "$model" "$@"
+	strace -c -f -o "$WORK/strace.$model" -p "$SPID" 2> "$WORK/strace.err" &
+	tpid=$!
+	PIDS+=("$tpid")
+	# strace says "Process N attached" once it holds the server
+	for _ in $(seq 500); do grep -q attached "$WORK/strace.err" && break; sleep 0.01; done
+	load -c 50 -n "$n" --format csv --header > "$WORK/strace-load.$model" 2> /dev/null
+	kill -INT "$tpid" 2>/dev/null       # detach: strace writes its table
+	wait "$tpid" 2>/dev/null
+	forget_pid "$tpid"
+	stop
+}
+
+# syscall_report MODEL REQUESTS TITLE: strace's table of MODEL into
+# syscalls.txt under TITLE, each call per request after it, and the rows
+# into syscalls.csv.
+syscall_report() {
+	{
+		echo "== $3"
+		cat "$WORK/strace.$1"
+		echo "per request ($2 requests):"
+		syscall_table "$1" "$2" | awk -F, '{ printf "  %-16s %8.3f\n", $2, $4 }'
+		echo
+	} >> "$OUT/syscalls.txt"
+	syscall_table "$1" "$2" >> "$OUT/syscalls.csv"
+}
+
+# syscall_table MODEL REQUESTS: "model,syscall,calls,per_request" rows from
+# strace's table (its last column is the name; calls is the 4th field).
+syscall_table() {
+	awk -v m="$1" -v n="$2" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+		printf "%s,%s,%d,%.3f\n", m, $NF, $4, $4 / n }' "$WORK/strace.$1"
+}
+
+# syscall_plot "MODEL..." WHAT: syscalls.png from syscalls.csv, the calls
+# of at least 0.005 a request, the most frequent first.
+syscall_plot() {
+	awk -F, -v models="$1" 'NR > 1 { v[$2, $1] = $4; if ($4 > top[$2]) top[$2] = $4 }
+		END { n = split(models, m, " "); printf "syscall"; for (i = 1; i <= n; i++) printf ",%s", m[i]; print ""
+		      for (s in top) if (top[s] >= 0.005) { printf "%s", s; for (i = 1; i <= n; i++) printf ",%s", v[s, m[i]] + 0; print "" } }' \
+		"$OUT/syscalls.csv" | { read -r head; echo "$head"; sort -t, -k2,2gr; } > "$WORK/syscalls-wide.csv"
+	plot syscalls "bars='$1'; what='$2'; data='$WORK/syscalls-wide.csv'"
+}
+
+# ---- results -------------------------------------------------------------------
+
+# summary TEXT...: one line of summary.txt, echoed.
+summary() {
+	echo "$*" >> "$OUT/summary.txt"
+	echo "  $*"
+}
+
+# plot NAME [gnuplot assignments]: labs/plots/labK-NAME.gp (or, shared by
+# several labs, labs/plots/NAME.gp) draws NAME.png
+# and NAME.svg in OUT (UTF-8 for the "µs" of labels), in the style of the bench's graphs (plots/common.gp).
+plot() {
+	local name=$1 fmt gp; shift
+	gp=$ROOT/labs/plots/lab$LAB-$name.gp
+	[ -f "$gp" ] || gp=$ROOT/labs/plots/$name.gp
+	for fmt in png svg; do
+		LC_ALL=C.UTF-8 gnuplot -e "dir='$OUT'; plots='$ROOT/plots'; fmt='$fmt'; name='$name'; cannot=''" \
+			-e "MODELS_ALL='$(lab_models)'; $(lab_linetypes)" -e "${*:-}" \
+			"$gp" 2> "$WORK/plot.log" ||
+			{ cat "$WORK/plot.log" >&2; die "drawing $name.$fmt failed"; }
+		[ -s "$WORK/plot.log" ] && sed "s|^|  $name.$fmt: |" "$WORK/plot.log" >&2
+	done
+}
+
+# The models in the legend's order, and one colour each: the colours of
+# bench/plot's linetypes(), so a model looks the same in every graph.
+lab_models() {
+	sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' "$ROOT/servers/MODELS" | tr '\n' ' '
+}
+lab_linetypes() {
+	local i=0 m col pt
+	local -A colour=([blocking]="#7f7f7f 4" [threads]="#d62728 6" [select]="#ff7f0e 8" [poll]="#8c564b 10"
+		[epoll_lt]="#1f77b4 5" [epoll_et]="#2ca02c 7" [epoll_oneshot]="#9467bd 9" [fork]="#e377c2 12"
+		[reuseport]="#17becf 13" [io_uring]="#bcbd22 11")
+	for m in $(lab_models); do
+		i=$((i + 1))
+		read -r col pt <<< "${colour[$m]:-#393b79 14}"
+		printf 'set linetype %d lc rgb "%s" lw 2 pt %d ps 1.2; ' "$i" "$col" "$pt"
+	done
+}
+
+# lab_end "FILE|QUESTIONS"...: checks that every file is there and prints
+# which file answers which question, the lab's last lines.
+lab_end() {
+	local entry file what missing=0
+	echo "took $((SECONDS - START)) s" | tee -a "$OUT/summary.txt" > /dev/null
+	echo
+	echo "lab $LAB done in $((SECONDS - START)) s. Which file answers which question (docs/labs/):"
+	for entry in "$@"; do
+		file=${entry%%|*} what=${entry#*|}
+		[ -s "$OUT/$file" ] || { missing=1; what="$what  (MISSING: the step above failed)"; }
+		printf '  %-40s %s\n' "$(display_path "$OUT/$file")" "$what"
+	done
+	[ "$missing" = 0 ] || die "some files are missing"
+}
+
+# display_path FILE: relative to the repository when it lies inside it.
+display_path() {
+	case "$1" in
+	"$ROOT"/*) echo "${1#"$ROOT"/}" ;;
+	*) echo "$1" ;;
+	esac
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# run: once
+#
+# The docs cannot rot (issue 12). Every ```sh block of README.md and of each
+# handout in docs/labs/ holds commands a student types from the repository
+# root: this suite runs them, file by file, in order, in one bash per file
+# (a fresh free port in $PORT), with LAB_SMOKE=1 in the environment (so
+# `make lab N=K` runs every step at its smallest size) and a time limit. A
+# failure names the file, the line and the command, and shows its output.
+# Blocks that are not to be run use ```text, ```console or ```c.
+#
+# Also: no doc links a repository file that does not exist, and no teacher's
+# key still holds a [[REF ...]] placeholder.
+#
+# It runs the shipped binaries in bin/ and builds build/bench/ (make lab),
+# so it runs once, not again under the sanitizers (run: once).
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+LIMIT=${DOCCMDS_LIMIT:-150}     # seconds per file; the slowest handout takes about 30
+
+# Commands that cannot run here, each with the reason; the block line is
+# replaced by a note in the output.
+#   make test, make sanitize, make tsan, make valgrind: the whole suite, minutes
+#   make bench: 11 minutes (QUICK=1: 2)
+#   make fuzz: a minute by design
+#   make grade: the conformance and hostile suites, a minute or more
+#   an editor: a student's own work
+SKIP_RE='^[[:space:]]*(make (test|sanitize|tsan|valgrind|bench|fuzz|grade)([[:space:]]|$)|(vi|vim|nano|emacs|\$EDITOR)[[:space:]])'
+
+# doc_script DOC SCRIPT MAP: the sh blocks of DOC as one bash script, and
+# MAP: for each script line, the DOC line it came from (0: added here).
+doc_script() {
+	local doc=$1 script=$2 map=$3
+	{
+		echo 'cd "$DOC_ROOT" || exit 1'
+		echo 'export LAB_SMOKE=1'
+		echo 'PORT=$(labs/free-port)'
+		# the line that runs now, for a report after a timeout
+		echo 'trap '\''printf "%s\n" "$LINENO" > "$DOC_CUR"'\'' DEBUG'
+		echo 'set -E'
+		echo 'trap '\''rc=$?; printf "%s %s %s\n" "$LINENO" "$rc" "$BASH_COMMAND" > "$DOC_FAIL"; exit 1'\'' ERR'
+	} > "$script"
+	printf '0\n0\n0\n0\n0\n0\n' > "$map"
+	awk -v skip="$SKIP_RE" -v map="$map" '
+		/^```sh[[:space:]]*$/ { inblock = 1; next }
+		/^```/ { inblock = 0; next }
+		inblock {
+			if ($0 ~ skip) print ": skipped by tests/doccmds.bats: " $0
+			else print
+			print FNR >> map
+		}' "$doc" >> "$script"
+	# every server a file starts, it stops
+	echo 'trap - DEBUG ERR' >> "$script"
+	echo 'if [ -n "$(jobs -rp)" ]; then echo "still running at the end:"; jobs -r; kill $(jobs -rp); printf "%s\n" "still-running" > "$DOC_FAIL"; exit 1; fi' >> "$script"
+}
+
+# run_doc DOC: runs DOC's commands; on failure prints what and where.
+run_doc() {
+	local doc=$1 dir=$BATS_TEST_TMPDIR rc line fail cmd
+	[[ $doc == /* ]] || doc=$ROOT/$1
+	[ -f "$doc" ] || skip "$1 does not exist yet"
+	grep -q '^```sh' "$doc" || skip "$1 has no sh block"
+	doc_script "$doc" "$dir/script" "$dir/map"
+	: > "$dir/fail"; : > "$dir/cur"
+	rc=0
+	DOC_ROOT=$ROOT DOC_CUR=$dir/cur DOC_FAIL=$dir/fail \
+		timeout -k 5 "$LIMIT" bash "$dir/script" > "$dir/out" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] && return 0
+	if [ "$rc" -ge 124 ] && [ ! -s "$dir/fail" ]; then
+		line=$(cat "$dir/cur")
+		echo "$1: no end within $LIMIT s; it was running line $(sed -n "${line}p" "$dir/map"):"
+		echo "  $(sed -n "${line}p" "$dir/script")"
+	elif [ "$(cat "$dir/fail")" = still-running ]; then
+		echo "$1: a command left a process running (start a server with & and stop it with kill %1 in the same file)"
+	else
+		read -r line rc cmd < "$dir/fail"
+		echo "$1, line $(sed -n "${line}p" "$dir/map"): the command failed (exit $rc):"
+		echo "  $(sed -n "${line}p" "$dir/script")"
+	fi
+	echo "its output, the last 40 lines:"
+	tail -n 40 "$dir/out" | sed 's/^/  | /'
+	return 1
+}
+
+# ---- the commands ---------------------------------------------------------------
+
+@test "README.md: every sh block runs" {
+	run_doc README.md
+}
+
+@test "docs/labs/README.md: every sh block runs" {
+	run_doc docs/labs/README.md
+}
+
+@test "docs/labs/1-blocking-threads.md: every sh block runs" {
+	run_doc docs/labs/1-blocking-threads.md
+}
+
+@test "docs/labs/2-select-poll.md: every sh block runs" {
+	run_doc docs/labs/2-select-poll.md
+}
+
+@test "docs/labs/3-epoll.md: every sh block runs" {
+	run_doc docs/labs/3-epoll.md
+}
+
+@test "docs/labs/4-many-cores.md: every sh block runs" {
+	run_doc docs/labs/4-many-cores.md
+}
+
+@test "docs/labs/5-io-uring.md: every sh block runs" {
+	run_doc docs/labs/5-io-uring.md
+}
+
+@test "docs/labs/6-socket-options.md: every sh block runs" {
+	run_doc docs/labs/6-socket-options.md
+}
+
+@test "docs/labs/7-measuring.md: every sh block runs" {
+	run_doc docs/labs/7-measuring.md
+}
+
+@test "every handout in docs/labs/ is one of the above" {
+	[ -d "$ROOT/docs/labs" ] || skip "docs/labs/ does not exist yet"
+	local f known="README.md 1-blocking-threads.md 2-select-poll.md 3-epoll.md 4-many-cores.md 5-io-uring.md 6-socket-options.md 7-measuring.md"
+	for f in "$ROOT"/docs/labs/*.md; do
+		[[ " $known " == *" ${f##*/} "* ]] || { echo "docs/labs/${f##*/}: add a test for it to tests/doccmds.bats"; return 1; }
+	done
+}
+
+@test "the runner reports the file, the line and the output of a failing command" {
+	local doc=$BATS_TEST_TMPDIR/sample.md
+	printf '%s\n' '# A sample handout' '' '```sh' 'PORT=$(labs/free-port)' 'bin/epoll_et -p "$PORT" &' \
+		'echo served' '```' '' '```text' 'false' '```' '' '```sh' 'kill %1; wait' 'echo one more; false' 'echo never' '```' > "$doc"
+	run run_doc "$doc"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"sample.md, line 15: the command failed (exit 1):"* ]]
+	[[ $output == *"echo one more; false"* ]]
+	[[ $output == *"| served"* && $output == *"| one more"* ]]
+	[[ $output != *never* ]]
+}
+
+@test "the runner fails a file that leaves a server running" {
+	printf '%s\n' '```sh' 'bin/epoll_et -p 0 > /dev/null &' '```' > "$BATS_TEST_TMPDIR/sample.md"
+	run run_doc "$BATS_TEST_TMPDIR/sample.md"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"left a process running"* ]]
+}
+
+# ---- the links --------------------------------------------------------------------
+
+# docs: every doc a student or teacher reads, relative to ROOT.
+docs() {
+	cd "$ROOT" && { echo README.md; [ -f labs/README.md ] && echo labs/README.md; find docs -name '*.md' | sort; }
+}
+
+# TOP: the repository's top-level names (tracked), for telling a path such
+# as `servers/epoll_et.c` from words with a slash (`read/recv`).
+top_names() {
+	git -C "$ROOT" ls-files | sed 's|/.*||' | sort -u | tr '\n' ' '
+}
+
+# broken_links DOC: each relative markdown link and each backticked
+# repository path of DOC that names nothing, as "DOC: path".
+# Not checked: URLs, anchors, paths of generated files (results/, bin/,
+# build/: git-ignored, not top-level names here), and paths with a
+# placeholder (MODEL, K, N, NAME, FILE, DIR, <...>, *).
+broken_links() {
+	local doc=$1 dir top target
+	dir=$(dirname "$doc")
+	top=" $(top_names)"
+	{
+		# [text](target) and ![alt](target), one a line, the target alone
+		grep -oE '\]\([^) ]+\)' "$ROOT/$doc" | sed 's/^](//; s/)$//' |
+			grep -vE '^(https?:|mailto:|#)' | sed 's/#.*//' | sed "s|^|link $dir/|"
+		# `path`: inside backticks, no space, a slash
+		grep -oE '`[A-Za-z0-9_.][A-Za-z0-9_./-]*/[A-Za-z0-9_./-]*`' "$ROOT/$doc" | tr -d '`' | sed 's|^|code |'
+	} | sort -u | while read -r kind target; do
+		[ -n "$target" ] || continue
+		if [ "$kind" = code ]; then
+			[[ $top == *" ${target%%/*} "* ]] || continue
+			[[ $target =~ (^|[/_.-])(MODEL|NAME|FILE|DIR|K|N|X|SUITE|PATTERN)([/_.-]|$)|labK|\.\.\. ]] && continue
+			# a program may be named by its source without the .c (`tests/tools/tcpkit`)
+			[ -e "$ROOT/$target" ] || [ -e "$ROOT/$target.c" ] || [ -e "$ROOT/$dir/$target" ] ||
+				echo "$doc: \`$target\`"
+		else
+			# the handouts and keys are written in another branch: until it
+			# lands, a link into them is not checked (their own tests skip)
+			[[ $target =~ ^(\./)?docs/(labs|teacher)/ ]] && [ ! -d "$ROOT/docs/${BASH_REMATCH[2]}" ] && continue
+			[ -e "$ROOT/$target" ] || echo "$doc: ${target#"$dir/"} (a link)"
+		fi
+	done
+}
+
+@test "no doc links or names a repository file that does not exist" {
+	local doc bad=""
+	for doc in $(docs); do
+		bad+=$(broken_links "$doc")
+		bad+=${bad:+$'\n'}
+	done
+	[ -z "$bad" ] || { echo "these name files that do not exist:"; echo -n "$bad"; return 1; }
+}
+
+@test "the link check catches a broken link and a missing path, and leaves generated ones alone" {
+	mkdir -p "$ROOT/results"
+	printf '%s\n' '[ok](../README.md) [gone](../docs/nothing-here.md) [web](https://example.com/x) [top](#top)' \
+		'`servers/epoll_et.c` `servers/no_such.c` `results/lab3/summary.txt` `bin/epoll_et` `read/recv`' \
+		'`servers/MODEL.c` `docs/results/labs/labK/summary.txt`' > "$ROOT/results/.doccmds-links.md"
+	run broken_links results/.doccmds-links.md
+	rm -f "$ROOT/results/.doccmds-links.md"
+	echo "$output"
+	[ "$(grep -c . <<< "$output")" -eq 2 ]
+	[[ $output == *"nothing-here.md (a link)"* ]]
+	[[ $output == *'`servers/no_such.c`'* ]]
+}
+
+@test "no teacher's key still holds a [[REF placeholder" {
+	[ -d "$ROOT/docs/teacher" ] || skip "docs/teacher/ does not exist yet"
+	run grep -n -F '[[REF' "$ROOT"/docs/teacher/*.md
+	[ "$status" -ne 0 ] || { echo "figures still to fill in from the reference runs:"; echo "$output"; return 1; }
+}

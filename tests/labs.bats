@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# run: once
+#
+# make lab N=K (labs/run, issue 12): what the handouts do not exercise. The
+# handouts' own commands, `make lab N=K` for every lab included, run in
+# tests/doccmds.bats; here: the list of labs, the errors, the files each lab
+# promises (docs/labs/ and docs/teacher/ quote them by name), and one whole
+# lab at its smallest size. Runs once: nothing here differs under a sanitizer.
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+
+# The files each lab writes, as the shared spec of the lab kit names them.
+declare -A SPEC=(
+	[1]="blocking.txt memory.png memory.svg memory.csv summary.txt"
+	[2]="polltime.png idle-cpu.png idle-throughput.png idle-events.png fd_setsize.txt summary.txt"
+	[3]="syscalls.txt syscalls.csv syscalls.png et_drain.txt rdhup.txt summary.txt"
+	[4]="scaling.csv scaling.png spread.txt syscalls.txt thundering_herd.txt accept_lifo.txt summary.txt"
+	[5]="syscalls.txt syscalls.png cpu.csv cpu.png summary.txt"
+	[6]="sockopt.png sockopt.csv summary.txt"
+	[7]="loops.txt loops.png noise.txt bottleneck.txt idle-throughput.png summary.txt"
+)
+
+@test "labs/run -h and make lab list the seven labs, with their handouts and times" {
+	local k
+	for cmd in "labs/run -h" "make --no-print-directory -s lab"; do
+		run bash -c "cd '$ROOT' && $cmd"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		for k in 1 2 3 4 5 6 7; do
+			grep -qE "^  $k  .*(about|min|s)" <<< "$output" || { echo "lab $k is not listed by $cmd"; return 1; }
+		done
+		[[ $output == *docs/labs/1-blocking-threads.md* && $output == *docs/labs/7-measuring.md* ]]
+	done
+}
+
+@test "a lab that does not exist, or an unknown option, exits 2 with the list" {
+	local n
+	for n in 0 8 x; do
+		run "$ROOT/labs/run" "$n"
+		[ "$status" -eq 2 ] || { echo "labs/run $n: exit $status"; return 1; }
+		[[ $output == *"the labs are 1 to 7"* && $output == *"1-blocking-threads"* ]]
+	done
+	run "$ROOT/labs/run" 3 --no-such-option
+	[ "$status" -eq 2 ]
+	[[ $output == *"unknown option"* ]]
+}
+
+@test "each lab's closing list names every file the spec promises" {
+	local k f
+	for k in 1 2 3 4 5 6 7; do
+		for f in ${SPEC[$k]}; do
+			grep -q "\"$f|" "$ROOT/labs/lab$k.sh" ||
+				{ echo "labs/lab$k.sh: lab_end does not list $f"; return 1; }
+		done
+	done
+}
+
+@test "labs/free-port prints a port that a server can then listen on" {
+	local port line
+	port=$("$ROOT/labs/free-port")
+	[[ $port =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ] && [ "$port" -lt 65536 ]
+	"$BIN/epoll_et" -p "$port" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pid=$!
+	for _ in $(seq 100); do
+		read -r line < "$BATS_TEST_TMPDIR/out" && [ -n "$line" ] && break
+		sleep 0.05
+	done
+	kill "$pid"; wait "$pid"
+	[ "$line" = "listening on 127.0.0.1:$port" ]
+}
+
+@test "LAB_SMOKE=1 labs/run 3 --out DIR: progress lines with an ETA, every file, the closing list" {
+	local out=$BATS_TEST_TMPDIR/lab3 f
+	run env LAB_SMOKE=1 "$ROOT/labs/run" 3 --out "$out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qE '^\[lab3 1/[0-9]+\] .* ETA [0-9]+m[0-9]{2}s$' <<< "$output"
+	[ "$(grep -cE '^\[lab3 [0-9]+/[0-9]+\]' <<< "$output")" -ge 4 ]
+	for f in ${SPEC[3]} syscalls.svg; do
+		[ -s "$out/$f" ] || { echo "missing: $f"; return 1; }
+		grep -qE "^  $out/$f +[a-z]" <<< "$output" || [[ $f == *.svg ]] || { echo "$f not in the closing list"; return 1; }
+	done
+	head -c 8 "$out/syscalls.png" | od -An -c | grep -q 'P   N   G'
+	grep -q '</svg>' "$out/syscalls.svg"
+	grep -q 'LAB_SMOKE=1' "$out/summary.txt"
+	grep -qE 'syscalls per request, epoll_et +write +[0-9.]+' "$out/summary.txt"
+	grep -q 'matched' "$out/et_drain.txt"
+}
