@@ -80,7 +80,7 @@ lab_begin() {
 	echo "  pinning    server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU"
 	{
 		echo "lab $LAB: $(lab_title "$LAB")"
-		echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$SMOKE" = 1 ] && echo ', LAB_SMOKE=1 (smallest sizes: the figures mean nothing)')"
+		echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(getconf _NPROCESSORS_ONLN) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$SMOKE" = 1 ] && echo ', LAB_SMOKE=1 (smallest sizes: the figures mean nothing)')"
 		echo "server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU unless a line says otherwise"
 		echo
 	} > "$OUT/summary.txt"
