@@ -23,7 +23,11 @@ raise_limits() {
 }
 
 pick_cpus() {
-	CPUS=$(taskset -pc $$ | sed 's/.*: //')       # e.g. "0,1" or "0-3"
+	# The CPUs we were given (e.g. "0,1" or "0-3"), remembered for what we start:
+	# this shell moves itself to one CPU below, and a bench/run started from
+	# here (make lab) must not take that one CPU for all it may use.
+	CPUS=${BENCH_CPUS:-$(taskset -pc $$ | sed 's/.*: //')}
+	export BENCH_CPUS=$CPUS
 	read -r SERVER_CPU LOADGEN_CPU _ <<< "$(echo "$CPUS" | awk -F, '{ for (i = 1; i <= NF; i++) {
 		n = split($i, r, "-"); for (c = r[1]; c <= r[n]; c++) printf "%d ", c } }')"
 	if [ -z "$LOADGEN_CPU" ]; then
