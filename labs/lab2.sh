@@ -37,8 +37,7 @@ awk -F, 'NR > 1 { printf "polltime, one %s call watching %5d descriptors (one re
 # ---- 2. FD_SETSIZE ---------------------------------------------------------------
 
 step "bin/pitfall-fd_setsize: FD_SET past FD_SETSIZE" 1
-"$BIN/pitfall-fd_setsize" > "$OUT/fd_setsize.txt" 2>&1
-summary "fd_setsize: $(tail -1 "$OUT/fd_setsize.txt")"
+pitfall fd_setsize
 
 lab_end "idle-cpu.png|server CPU per request vs idle connections" \
 	"idle-throughput.png|requests per second vs idle connections" \

@@ -45,10 +45,7 @@ done
 # ---- 3. the pitfalls ---------------------------------------------------------------
 
 step "bin/pitfall-et_drain and bin/pitfall-rdhup" 1
-"$BIN/pitfall-et_drain" > "$OUT/et_drain.txt" 2>&1
-"$BIN/pitfall-rdhup" > "$OUT/rdhup.txt" 2>&1
-summary "et_drain: $(tail -1 "$OUT/et_drain.txt")"
-summary "rdhup: $(tail -1 "$OUT/rdhup.txt")"
+pitfall et_drain rdhup
 
 lab_end "syscalls.png|syscalls per request, by name" "syscalls.txt|strace's tables" \
 	"syscalls.csv|the figures behind syscalls.png" "et_drain.txt|edge-triggered without draining" \

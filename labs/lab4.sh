@@ -89,10 +89,7 @@ fi
 # ---- 4. the pitfalls -------------------------------------------------------------
 
 step "bin/pitfall-thundering_herd and bin/pitfall-accept_lifo" 1
-"$BIN/pitfall-thundering_herd" > "$OUT/thundering_herd.txt" 2>&1
-"$BIN/pitfall-accept_lifo" > "$OUT/accept_lifo.txt" 2>&1
-summary "thundering_herd: $(tail -1 "$OUT/thundering_herd.txt")"
-summary "accept_lifo: $(tail -1 "$OUT/accept_lifo.txt")"
+pitfall thundering_herd accept_lifo
 
 lab_end "scaling.png|req/s, p99 and CPU per request of each" "scaling.csv|the runs behind scaling.png" \
 	"spread.txt|how reuseport spreads connections over its loops" "syscalls.txt|epoll_ctl per request: the re-arm" \

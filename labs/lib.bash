@@ -11,6 +11,7 @@
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
+#   pitfall NAME...            bin/pitfall-NAME into NAME.txt, its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
 #   lab_end "FILE questions"...  the list of which file answers which question
 #
@@ -227,6 +228,16 @@ syscall_plot() {
 summary() {
 	echo "$*" >> "$OUT/summary.txt"
 	echo "  $*"
+}
+
+# pitfall NAME...: runs each bin/pitfall-NAME (pitfalls/: each judges its own
+# run in its last line) into OUT/NAME.txt, and puts that line in the summary.
+pitfall() {
+	local name
+	for name; do
+		"$BIN/pitfall-$name" > "$OUT/$name.txt" 2>&1
+		summary "$name: $(tail -1 "$OUT/$name.txt")"
+	done
 }
 
 # plot NAME [gnuplot assignments]: labs/plots/labK-NAME.gp (or, shared by
