@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # run: once
+# run: alone
 #
 # make bench in its smallest form: bench/run with four models, two idle
 # counts, one round (each point once, the A/A control twice) and 0.3 s runs,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # run: once
+# run: alone
 #
 # The pitfall experiments (pitfalls/, docs/pitfalls.md): each bin/pitfall-NAME
 # makes a classic bug happen inside one process and judges what it saw. A test
