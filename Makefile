@@ -37,6 +37,9 @@ ALL_LDFLAGS = $(SANFLAGS) -pthread $(LDFLAGS)
 LDLIBS      = -lm
 
 BUILD  ?= build
+# the test targets build with one compiler per CPU first (tests/run then
+# runs one suite per CPU the same way)
+JOBS   := $(shell nproc 2>/dev/null || echo 1)
 BINDIR ?= bin
 
 ifeq ($(V),1)
@@ -125,17 +128,17 @@ $(BINDIR):
 # line "N passed, N failed".
 test:
 	$(Q)tests/deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run
 
 sanitize:
 	$(Q)tests/deps
-	$(Q)$(MAKE) --no-print-directory all SANITIZE=address,undefined BUILD=build/asan BINDIR=build/asan/bin
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all SANITIZE=address,undefined BUILD=build/asan BINDIR=build/asan/bin
 	$(Q)BIN=$(abspath build/asan/bin) tests/run
 
 tsan:
 	$(Q)tests/deps
-	$(Q)$(MAKE) --no-print-directory all SANITIZE=thread BUILD=build/tsan BINDIR=build/tsan/bin
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all SANITIZE=thread BUILD=build/tsan BINDIR=build/tsan/bin
 	$(Q)BIN=$(abspath build/tsan/bin) TSAN=1 tests/run
 
 # ---- bench ---------------------------------------------------------------
@@ -190,7 +193,7 @@ fuzz:
 
 valgrind:
 	$(Q)tests/deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
 
 # ---- figures (issue 12) -----------------------------------------------------
