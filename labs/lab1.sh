@@ -37,16 +37,6 @@ done
 
 # ---- 2. memory per connection --------------------------------------------------
 
-# mem_kib: "RSS PSS" of the server and its children, in KiB. RSS counts a
-# page shared by 2000 forked children 2000 times; PSS divides it among them.
-mem_kib() {
-	local pids
-	pids=$( { echo "$SPID"; proc_children "$SPID"; } )
-	# shellcheck disable=SC2046 # one file name per word
-	awk '$1 == "VmRSS:" { rss += $2 } $1 == "Pss:" { pss += $2 } END { printf "%d %d\n", rss, pss }' \
-		$(sed 's|.*|/proc/&/status /proc/&/smaps_rollup|' <<< "$pids") 2>/dev/null
-}
-
 COUNTS=$(size "0 500 1000 2000" "0 10 20 40")
 echo "model,idle,rss_kib,pss_kib,tasks" > "$OUT/memory.csv"
 step "memory: threads holding $COUNTS idle connections" 5
@@ -57,7 +47,7 @@ for model in threads fork epoll_et; do
 		if [ "$n" -gt 0 ] && ! hold_idle "$n"; then
 			note "$model: $HOLD_WHY"
 		fi
-		read -r rss pss <<< "$(mem_kib)"
+		read -r rss pss <<< "$(proc_tree_mem_kb "$SPID")"   # lib/proc.bash, as the bench
 		echo "$model,$n,$rss,$pss,$(proc_tasks "$SPID")" >> "$OUT/memory.csv"
 		release_idle
 		stop

@@ -156,9 +156,8 @@ csv() {
 
 # cpu_ns: the server's CPU time so far, in ns (its threads and children).
 cpu_ns() {
-	local ticks ns
-	read -r ticks ns <<< "$(proc_cpu "$SPID")"
-	echo "$ns"
+	proc_tree_cpu "$SPID"
+	echo "$PROC_CPU_NS"
 }
 
 # ---- syscalls ----------------------------------------------------------------

@@ -5,9 +5,9 @@
 #   proc_state PID          the one-letter state of PID (Z: a zombie), or nothing
 #   proc_children PID       the PIDs of PID's live children, one a line
 #   proc_tasks PID          threads of PID + its live children (no fork: polled often)
-#   proc_cpu_ticks PID      CPU time of PID and its children, in clock ticks
-#   proc_cpu_ns PID         the same to the nanosecond, live threads only
-#   proc_cpu PID            both at once: "TICKS NS"
+#   proc_tree PID           PROC_TREE: PID and its live descendants
+#   proc_tree_cpu PID       PROC_CPU_NS: CPU time of the whole tree, in ns
+#   proc_tree_mem_kb PID    "RSS PSS" of the whole tree, in KiB
 #   proc_sockets PID        sockets open in PID and its children
 #
 # Everything is read from /proc (Linux 3.5 or later for .../children).
@@ -54,42 +54,106 @@ proc_tasks() {
 	echo "$n"
 }
 
-# proc_cpu_ticks PID: user + system time of the whole thread group (the
-# stat file of a process covers all its threads, the exited ones included),
-# of the children it has reaped (cutime + cstime) and of those still alive
-# (their own four fields), so a server that forks a process per connection
-# is charged for its children's work too. Divide by `getconf CLK_TCK`
-# (usually 100: the figure moves in steps of 10 ms).
-proc_cpu_ticks() {
-	local files
-	files=$( { echo "$1"; proc_children "$1"; } | sed 's|.*|/proc/&/stat|')
-	# shellcheck disable=SC2086 # one file name per word
-	awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { print t + 0 }' $files 2>/dev/null
-}
+# ---- CPU time and memory of a whole process tree ------------------------------
+#
+# A server is a process tree: bin/fork makes a process per connection, nginx
+# a master and workers; the others are one process of threads. Its CPU time
+# and memory are those of the whole tree, read the same way for every model.
 
-# proc_cpu_ns PID: nanoseconds on a CPU of every live thread of PID and of
-# its live children (the first field of each task's schedstat). Precise, but
-# blind to threads and children that ended: compare it with proc_cpu_ticks.
-proc_cpu_ns() {
-	local files
-	files=$( { echo "$1"; proc_children "$1"; } | sed 's|.*|/proc/&/task/*/schedstat|')
-	# shellcheck disable=SC2086 # the globs are meant
-	awk '{ t += $1 } END { printf "%.0f\n", t }' $files 2>/dev/null
-}
-
-# proc_cpu PID: "TICKS NS", proc_cpu_ticks and proc_cpu_ns in one awk (the
-# file names gathered with builtins: one process started, not six).
-proc_cpu() {
-	local f p kids=() pids=("$1") files=()
-	for f in /proc/"$1"/task/*/children; do
-		kids=()
-		read -r -a kids 2>/dev/null < "$f"    # a thread may end meanwhile
-		pids+=("${kids[@]}")
+# proc_tree PID: PROC_TREE, an array of PID and its live descendants (its
+# children, theirs, ...), each after its parent. A zombie (ended, not yet
+# reaped) is still listed. Builtins only: the bench calls it every run.
+proc_tree() {
+	local i=0 f kids=()
+	PROC_TREE=("$1")
+	while ((i < ${#PROC_TREE[@]})); do
+		for f in /proc/"${PROC_TREE[i]}"/task/*/children; do
+			kids=()
+			read -r -a kids 2>/dev/null < "$f"    # no newline at the end: read says 1
+			PROC_TREE+=("${kids[@]}")
+		done
+		i=$((i + 1))
 	done
-	for p in "${pids[@]}"; do files+=("/proc/$p/stat" /proc/"$p"/task/*/schedstat); done
-	awk 'FILENAME ~ /schedstat$/ { ns += $1; next }
-		{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%d %.0f\n", t, ns }' \
-		"${files[@]}" 2>/dev/null
+}
+
+# Nanoseconds in a clock tick, the unit of the times in /proc/PID/stat.
+PROC_TICK_NS=$((1000000000 / $(getconf CLK_TCK)))
+
+# proc_tree_cpu PID: PROC_CPU_NS, the CPU time (user + system) the tree of
+# PID has used so far, in nanoseconds; the ended parts of it included.
+#
+# Where the time of each task is kept, by proc(5):
+#   - a live thread: the first field of /proc/PID/task/TID/schedstat, in ns;
+#   - the threads of a process, the ended ones included: utime + stime,
+#     fields 14 and 15 of /proc/PID/stat, in clock ticks (10 ms);
+#   - its children that it has reaped (waited for), and theirs: cutime +
+#     cstime, fields 16 and 17. A zombie is not there yet: it is still listed
+#     by proc_tree, with its own fields.
+# Each process of the tree adds the larger of its live threads' ns and its
+# utime + stime (larger when threads ended), plus its cutime + cstime.
+#
+# Why not utime + stime alone: the kernel rounds each field down to a tick,
+# so a process loses up to 20 ms at every reading. One server process loses
+# 20 ms once; 50 children serving keep-alive connections lose up to 1 s,
+# more than they used in a short run (bin/fork looked cheaper than threads).
+# cutime + cstime are rounded once, whatever the number of children.
+#
+# Counted once: a child reaped while the tree is read moves its time from
+# its own fields to its parent's cutime + cstime, so it would be counted
+# twice (read as a child, then in the parent's cutime) or not at all (the
+# parent read first, the child gone by its turn). So each parent's cutime +
+# cstime is read again once its children are read; if it moved, a child
+# was reaped meanwhile and the whole tree is read again (up to 10 times;
+# a reading is a millisecond or two, children end far less often).
+proc_tree_cpu() {
+	local tries=10 i p v live f n stat=() reaped=()
+	while ((tries-- > 0)); do
+		PROC_CPU_NS=0
+		proc_tree "$1"
+		for i in "${!PROC_TREE[@]}"; do
+			p=${PROC_TREE[i]}
+			reaped[i]=""
+			read -r v 2>/dev/null < "/proc/$p/stat" || continue   # reaped: in its parent's cutime
+			read -r -a stat <<< "${v##*) }"    # the fields after the command name: 14 is stat[11]
+			live=0
+			for f in /proc/"$p"/task/*/schedstat; do
+				read -r n _ 2>/dev/null < "$f" && live=$((live + n))
+			done
+			v=$(((stat[11] + stat[12]) * PROC_TICK_NS))
+			((v > live)) && live=$v
+			reaped[i]=$((stat[13] + stat[14]))
+			PROC_CPU_NS=$((PROC_CPU_NS + live + reaped[i] * PROC_TICK_NS))
+		done
+		proc_tree_unchanged && return 0
+	done
+	return 0    # still moving: the last reading, off by a child's time at most
+}
+
+# proc_tree_unchanged: true when no process of PROC_TREE that was read has
+# a different cutime + cstime now (proc_tree_cpu's reaped[]).
+proc_tree_unchanged() {
+	local i v stat=()
+	for i in "${!PROC_TREE[@]}"; do
+		[ -n "${reaped[i]}" ] || continue
+		read -r v 2>/dev/null < "/proc/${PROC_TREE[i]}/stat" || continue
+		read -r -a stat <<< "${v##*) }"
+		(( stat[13] + stat[14] == reaped[i] )) || return 1
+	done
+}
+
+# proc_tree_mem_kb PID: "RSS PSS" of PID's tree, in KiB: VmRSS from
+# /proc/P/status and Pss from /proc/P/smaps_rollup (Linux 4.14), summed over
+# the tree. RSS counts a page every process maps, so a page shared by 2000
+# forked children (copy-on-write, not yet written) counts 2000 times; PSS
+# (proportional set size) divides each page among the processes that map
+# it, so the tree's PSS counts it once, as its memory does. Neither counts
+# the kernel's part: a task's kernel stack (16 KiB), its page tables.
+proc_tree_mem_kb() {
+	local p files=()
+	proc_tree "$1"
+	for p in "${PROC_TREE[@]}"; do files+=("/proc/$p/status" "/proc/$p/smaps_rollup"); done
+	awk '$1 == "VmRSS:" { rss += $2 } $1 == "Pss:" { pss += $2 }
+		END { printf "%d %d\n", rss, pss }' "${files[@]}" 2>/dev/null
 }
 
 # proc_sockets PID: the distinct sockets open in PID and its live children.

@@ -67,7 +67,7 @@ col() {
 		h=$(header "$OUT/$sweep.csv")
 		[[ $h == model,idle,conns,mode,pipeline,option,status,reason,runs,req_per_s_min,req_per_s_med,req_per_s_max,* ]] ||
 			{ echo "$sweep.csv: $h"; false; }
-		for m in lat_p50_us lat_p99_us lat_p999_us connects_over_1s cpu_us_per_req wakeups_per_req events_per_wakeup fairness rss_kb tasks steal_pct; do
+		for m in lat_p50_us lat_p99_us lat_p999_us connects_over_1s cpu_us_per_req wakeups_per_req events_per_wakeup fairness pss_kb tasks steal_pct; do
 			[[ ,$h, == *,${m}_min,${m}_med,${m}_max,* ]] || { echo "$sweep.csv lacks $m: $h"; false; }
 		done
 	done
@@ -114,7 +114,7 @@ col() {
 		expect_eq ok "$(col "$OUT/idle.csv" status "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")" "epoll_lt idle=$n"
 		rps=$(col "$OUT/idle.csv" req_per_s_med "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")
 		awk -v r="$rps" 'BEGIN { exit !(r > 100) }' || { echo "req/s $rps"; false; }
-		for m in lat_p99_us_med cpu_us_per_req_med events_per_wakeup_med rss_kb_med tasks_med; do
+		for m in lat_p99_us_med cpu_us_per_req_med events_per_wakeup_med pss_kb_med tasks_med; do
 			v=$(col "$OUT/idle.csv" "$m" "v[\"model\"] == \"epoll_lt\" && v[\"idle\"] == $n")
 			awk -v x="$v" 'BEGIN { exit !(x + 0 > 0) }' || { echo "$m = '$v' at idle=$n"; false; }
 		done

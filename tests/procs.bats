@@ -4,12 +4,19 @@
 # fork reaps every child, limits them with --max-conns, counts across its
 # processes and takes its children with it when it stops; reuseport opens one
 # listening socket per loop on one port and the kernel spreads connections
-# over them, which its per-loop counters show. Runs once, not per model.
+# over them, which its per-loop counters show. And the readings of a process
+# tree in lib/proc.bash that the bench measures them with. Runs once, not per
+# model.
 
 load lib
 
 teardown() {
 	teardown_server
+	# the tree of a /proc test: its children, then itself
+	if [ -n "${TREE_PID:-}" ]; then
+		kill -KILL $(child_pids "$TREE_PID") "$TREE_PID" 2>/dev/null || true
+		wait "$TREE_PID" 2>/dev/null || true    # reaped, without the shell's "Killed"
+	fi
 }
 
 # loadgen_csv ARGS: bin/loadgen against the server, one CSV row (no header).
@@ -192,4 +199,71 @@ listeners() {
 	echo "loop0=$a loop1=$b jain=$jain"
 	(( a > 0 && b > 0 )) || expect_eq "both > 0" "$a, $b" "per-loop accepted"
 	awk -v j="$jain" 'BEGIN { exit !(j >= 0.9) }' || expect_eq ">= 0.9" "$jain" "Jain's index"
+}
+
+# ---- the CPU time and memory of a process tree (lib/proc.bash) ----------------
+
+# comm PID: the command name of PID ("sleep" once it has exec'd sleep).
+comm() {
+	cat "/proc/$1/comm" 2>/dev/null || true
+}
+
+# wait_for DESCRIPTION COMMAND...: waits (10 s, scaled) until COMMAND is true.
+wait_for() {
+	local what=$1 tries=$(( $(secs 10) * 50 )); shift
+	until "$@"; do
+		(( tries-- > 0 )) || { echo "gave up waiting for: $what" >&2; return 1; }
+		sleep 0.02
+	done
+}
+
+# tree_cpu_ms PID: proc_tree_cpu in milliseconds.
+tree_cpu_ms() {
+	proc_tree_cpu "$1"
+	echo $(( PROC_CPU_NS / 1000000 ))
+}
+
+cpu_at_least() { (( $(tree_cpu_ms "$1") >= $2 )); }
+is_sleep() { [ "$(comm "$1")" = sleep ]; }
+no_children() { [ -z "$(child_pids "$1")" ]; }
+
+@test "proc_tree_cpu: a busy child still alive is counted, and counted once after it is reaped" {
+	local stop="$BATS_TEST_TMPDIR/stop" child a own b
+	# a shell whose child spins until $stop exists, then sleeps (its CPU time
+	# stops moving); the shell waits for the child, then sleeps too
+	bash -c 'bash -c "while [ ! -e $0 ]; do :; done; exec sleep 60" "$0" & wait; exec sleep 60' "$stop" &
+	TREE_PID=$!
+	wait_for "300 ms of CPU in the tree" cpu_at_least "$TREE_PID" 300
+	child=$(child_pids "$TREE_PID")
+	touch "$stop"
+	wait_for "the child to stop spinning" is_sleep "$child"
+	a=$(tree_cpu_ms "$TREE_PID")
+	read -r own _ < "/proc/$child/schedstat"
+	own=$(( own / 1000000 ))
+	echo "tree $a ms, of which the live child $own ms"
+	# the old reading (utime + stime of the parent, cutime + cstime) saw
+	# nothing of a child still alive
+	(( own >= 300 && a >= own )) || expect_eq ">= $own (the live child's)" "$a" "tree's CPU ms"
+
+	kill "$child"
+	wait_for "the shell to reap its child" is_sleep "$TREE_PID"
+	no_children "$TREE_PID"
+	b=$(tree_cpu_ms "$TREE_PID")
+	echo "after the reap: tree $b ms"
+	# now in the shell's cutime + cstime, rounded down to 10 ms each; counted
+	# twice it would be 300 ms more
+	(( b >= a - 30 && b <= a + 100 )) || expect_eq "$((a - 30)) .. $((a + 100))" "$b" "tree's CPU ms after the reap"
+}
+
+@test "proc_tree_mem_kb: the PSS of a parent and its children, each shared page counted once" {
+	local rss pss one
+	# a shell and 5 children of the same program: their pages are shared
+	bash -c 'for i in 1 2 3 4 5; do sleep 60 & done; wait' &
+	TREE_PID=$!
+	wait_for "5 children" eval '[ "$(child_pids "$TREE_PID" | wc -l)" = 5 ]'
+	read -r rss pss <<< "$(proc_tree_mem_kb "$TREE_PID")"
+	read -r one _ <<< "$(proc_tree_mem_kb "$(child_pids "$TREE_PID" | head -n 1)")"
+	echo "tree: RSS $rss KiB, PSS $pss KiB; one child's RSS $one KiB"
+	# RSS counts the shared pages in each of the 6 processes; PSS once
+	(( pss > 0 && rss >= 5 * one && pss < rss )) || expect_eq "0 < PSS < RSS, RSS >= 5 x $one" "$rss $pss" "RSS PSS"
 }

@@ -6,13 +6,15 @@
 #
 #   start the server, pinned       wait for "listening on"
 #   hold N idle connections        a second loadgen; wait until the server has them
+#   memory (PSS) of the server's processes, holding the idle connections
 #   BEFORE: stats line (SIGUSR1), CPU time, /proc/stat
 #   the measuring loadgen          warm-up, then the measured seconds;
 #                                  threads and children counted meanwhile
 #   AFTER:  the same three, then the descriptors still open   <- when loadgen exits
 #   stop the server and the idle holder
 #
-# Every figure of the server is AFTER - BEFORE from one process, so what the
+# Every figure of the server is AFTER - BEFORE from one server (its process,
+# and its children: lib/proc.bash reads the whole tree), so what the
 # idle connections cost to accept is not in it. A server that does not catch
 # SIGUSR1 is read once, at its exit (counters_from = since_start), and its
 # CPU time is then counted since its start too. nginx has no stats line: its
@@ -21,7 +23,7 @@
 # busy machine a shell's sleep and forks can take longer than a short run.)
 #
 # Uses bench/lib/server.bash, and from bench/run: WORK WARMUP DURATION
-# BACKLOG_RUN ACCEPT_RATE SOMAXCONN FILES_DIR CLK_TCK LOADGEN LOADGEN_CPU
+# BACKLOG_RUN ACCEPT_RATE SOMAXCONN FILES_DIR LOADGEN LOADGEN_CPU
 # and the PIDS array.
 
 # ---- one run -------------------------------------------------------------------
@@ -105,11 +107,16 @@ run_once() {
 # measured loadgen run, between the BEFORE and AFTER samples of the server.
 measure() {
 	local model=$1 idle=$2 conns=$3 duration=$4 warmup=$5 limit=$6 url=$7; shift 7
-	local lpid rc cpu0=0 cpu1 ns0=0 ns1 snap0="" steal0 total0 peak=0 usr1=0 ng0="" ng1 sampler
+	local lpid rc ns0=0 snap0="" steal0 total0 peak=0 usr1=0 ng0="" ng1 sampler pss _
+	# Memory while the server holds the idle connections and nothing else:
+	# PSS of its whole tree (lib/proc.bash), so a process per connection and
+	# a thread per connection are measured alike.
+	read -r _ pss <<< "$(proc_tree_mem_kb "$SPID")"
+	row_set srv_pss_kb "${pss:-NA}"
 	if catches_usr1; then usr1=1; stats_snapshot; snap0=$SNAP; fi
 	[ "$model" = nginx ] && ng0=$(nginx_requests)
 	# without a snapshot the counters are since the start: so is the CPU time
-	if [ -n "$snap0" ] || [ -n "$ng0" ]; then proc_cpu_now "$SPID"; cpu0=$CPU_TICKS ns0=$CPU_NS; fi
+	if [ -n "$snap0" ] || [ -n "$ng0" ]; then proc_tree_cpu "$SPID"; ns0=$PROC_CPU_NS; fi
 	host_ticks
 	steal0=$HOST_STEAL total0=$HOST_TOTAL
 	setsid taskset -c "$LOADGEN_CPU" timeout -k 2 "$limit" "$LOADGEN" -c "$conns" -t 1 -d "$duration" \
@@ -133,8 +140,7 @@ measure() {
 		fail "the server exited during the run: $(tail -c 200 "$WORK/server.err")" "$model"
 		return
 	fi
-	proc_cpu_now "$SPID"
-	cpu1=$CPU_TICKS ns1=$CPU_NS
+	proc_tree_cpu "$SPID"
 	host_ticks
 	if [ $usr1 = 1 ] && [ -n "$snap0" ]; then
 		row_set counters_from snapshot
@@ -146,14 +152,12 @@ measure() {
 	elif [ "$model" != nginx ]; then
 		row_set counters_from since_start    # read from the exit line, in run_once
 	fi
-	server_cpu "$cpu0" "$cpu1" "$ns0" "$ns1"
+	server_cpu "$ns0" "$PROC_CPU_NS"
 	# stolen time in hundredths of a per cent, by integer arithmetic
 	local st=0
 	[ "$HOST_TOTAL" -gt "$total0" ] && st=$(( 10000 * (HOST_STEAL - steal0) / (HOST_TOTAL - total0) ))
 	printf -v st '%d.%02d' $((st / 100)) $((st % 100))
 	row_set steal_pct "$st"
-	proc_status_kb "$SPID" VmHWM
-	row_set srv_rss_kb "$KB"
 	count_tasks
 	row_set srv_tasks "$peak"
 	[ "$idle" -gt 0 ] && row_set idle_open $(( $(proc_sockets "$SPID") - HOLD_BASE ))
@@ -175,48 +179,12 @@ count_tasks() {
 	[ "$n" -gt "$peak" ] && peak=$n
 }
 
-# proc_status_kb PID FIELD: KB, from the "FIELD: N kB" line of /proc/PID/status.
-proc_status_kb() {
-	local name v _
-	KB=NA
-	while read -r name v _; do [ "$name" = "$2:" ] && KB=$v && return; done 2>/dev/null < "/proc/$1/status"
-}
-
-# proc_cpu_now PID: CPU_TICKS and CPU_NS, what proc_cpu (lib/proc.bash)
-# prints, read with builtins: no process started, as it runs twice a run.
-proc_cpu_now() {
-	local f p v kids=() pids=("$1") stat=() sched _
-	CPU_TICKS=0 CPU_NS=0
-	for f in /proc/"$1"/task/*/children; do
-		kids=()
-		read -r -a kids 2>/dev/null < "$f"
-		pids+=("${kids[@]}")
-	done
-	for p in "${pids[@]}"; do
-		read -r v 2>/dev/null < "/proc/$p/stat" || continue
-		read -r -a stat <<< "${v##*) }"          # the fields after the command name
-		CPU_TICKS=$((CPU_TICKS + stat[11] + stat[12] + stat[13] + stat[14]))
-		for f in /proc/"$p"/task/*/schedstat; do
-			read -r sched _ 2>/dev/null < "$f" && CPU_NS=$((CPU_NS + sched))
-		done
-	done
-}
-
-# server_cpu TICKS0 TICKS1 NS0 NS1: srv_cpu_s from the nanosecond count
-# when it agrees with the tick count to 2 ticks (no thread or child ended
-# in between), else from the ticks, which count the ended ones too.
+# server_cpu NS0 NS1: srv_cpu_s, the server's CPU time between two readings
+# of proc_tree_cpu (lib/proc.bash), to the microsecond.
 server_cpu() {
-	local ticks=$(($2 - $1)) ns=$(($4 - $3)) d
-	d=$((ticks * 1000000000 / CLK_TCK - ns))
-	if [ "${d#-}" -le $((2 * 1000000000 / CLK_TCK)) ]; then
-		printf -v d '%d.%06d' $((ns / 1000000000)) $((ns / 1000 % 1000000))
-		row_set srv_cpu_s "$d"
-		row_set cpu_from schedstat
-	else
-		printf -v d '%d.%02d' $((ticks / CLK_TCK)) $((ticks * 100 / CLK_TCK % 100))
-		row_set srv_cpu_s "$d"
-		row_set cpu_from ticks
-	fi
+	local ns=$(($2 - $1)) d
+	printf -v d '%d.%06d' $((ns / 1000000000)) $((ns / 1000 % 1000000))
+	row_set srv_cpu_s "$d"
 }
 
 # read_counters BEFORE AFTER: each srv_ counter as AFTER - BEFORE (BEFORE

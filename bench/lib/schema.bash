@@ -47,8 +47,7 @@ conn_req_max         [loadgen]
 conns_starved        [loadgen] established connections never answered
 fairness             [loadgen] Jain index of requests per connection, 1 = even
 counters_from        snapshot (SIGUSR1 before and after), or since_start
-srv_cpu_s            [/proc] server CPU in the interval: its threads and its children
-cpu_from             schedstat (ns, live threads), or ticks (/proc/PID/stat, 10 ms steps)
+srv_cpu_s            [/proc] server CPU in the interval: its threads, its children and theirs
 srv_requests         [stats] requests answered in the interval
 srv_accepted         [stats]
 srv_wakeups          [stats] calls of the waiting syscall
@@ -56,7 +55,7 @@ srv_events           [stats] descriptors those calls reported ready
 srv_refused          [stats]
 srv_errors           [stats]
 srv_peak             [stats] most connections open at once since start
-srv_rss_kb           [/proc/PID/status] VmHWM of the server process
+srv_pss_kb           [/proc] PSS of the server and its children, holding the idle connections only
 srv_tasks            [/proc] most threads + child processes seen during the run
 '
 RUN_COLUMNS=$(awk 'NF { printf "%s%s", sep, $1; sep = " " }' <<< "$RUN_SCHEMA")
@@ -68,7 +67,7 @@ POINT_KEY="model idle conns mode pipeline option"
 # Each metric becomes NAME_min, NAME_med, NAME_max over the point's runs.
 # bench/aggregate derives the per-request ones (docs/bench.md: the formulas).
 POINT_METRICS="req_per_s lat_p50_us lat_p99_us lat_p999_us connect_p99_us connect_max_us connects_over_1s
-cpu_us_per_req wakeups_per_req events_per_wakeup fairness rss_kb tasks steal_pct mb_per_s cpu_us_per_mb"
+cpu_us_per_req wakeups_per_req events_per_wakeup fairness pss_kb tasks steal_pct mb_per_s cpu_us_per_mb"
 POINT_METRICS=$(echo $POINT_METRICS)
 # (mb_per_s and cpu_us_per_mb: the files sweep only, NA elsewhere.)
 # The metrics the A/A control's spread is given for (noise.csv).
