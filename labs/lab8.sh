@@ -3,8 +3,9 @@
 # cannot see (docs/labs/8-files.md). Run it with `make lab N=8`.
 #
 #   1. filewatch.txt: what select, poll and epoll_ctl say about a regular file
-#   2. syscalls.txt/csv: strace -c -f of epoll_et sending a 1 MiB file
-#      (sendfile calls per file, bytes per call)
+#   2. trace.txt: strace -f of epoll_et serving one 1 MiB file, call by call;
+#      syscalls.txt/csv: strace -c -f over many (calls per file, bytes per
+#      sendfile call)
 #   3. cpu.csv: server CPU per MB sent of epoll_et (sendfile, no copy through
 #      the server) and io_uring (a read into out[], then a send: two copies),
 #      1 MiB from the page cache, alternating runs
@@ -38,20 +39,29 @@ sed 's/^/filewatch: /' "$OUT/filewatch.txt" | while read -r line; do summary "$l
 
 # ---- 2. sendfile's syscalls -------------------------------------------------------------
 
+# traced N FILE STRACE_OPTIONS: strace -f attached to the running server
+# while one connection fetches the 1 MiB file N times; strace's output in FILE.
+traced() {
+	local n=$1 file=$2 tpid; shift 2
+	strace -f "$@" -o "$file" -p "$SPID" 2> "$WORK/strace.err" &
+	tpid=$!
+	PIDS+=("$tpid")
+	# strace says "Process N attached" once it holds the server
+	for _ in $(seq 500); do grep -q attached "$WORK/strace.err" && break; sleep 0.01; done
+	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n "$n" "http://127.0.0.1:$SPORT$URL" > /dev/null 2>&1
+	kill -INT "$tpid" 2>/dev/null       # detach: strace writes what it has
+	wait "$tpid" 2>/dev/null
+	forget_pid "$tpid"
+}
+
 N=$(size 50 5)
 : > "$OUT/syscalls.txt"
 echo "model,syscall,calls,per_request" > "$OUT/syscalls.csv"
 if have_strace; then
-	step "epoll_et under strace -c -f: $N fetches of 1 MiB, one connection" 5
+	step "epoll_et under strace: one fetch traced, then $N counted (-c)" 5
 	start epoll_et --root "$FILES"
-	strace -c -f -o "$WORK/strace.epoll_et" -p "$SPID" 2> "$WORK/strace.err" &
-	tpid=$!
-	PIDS+=("$tpid")
-	for _ in $(seq 500); do grep -q attached "$WORK/strace.err" && break; sleep 0.01; done
-	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n "$N" "http://127.0.0.1:$SPORT$URL" > /dev/null 2>&1
-	kill -INT "$tpid" 2>/dev/null
-	wait "$tpid" 2>/dev/null
-	forget_pid "$tpid"
+	traced 1 "$OUT/trace.txt" -tt -e 'trace=!epoll_wait'
+	traced "$N" "$WORK/strace.epoll_et" -c
 	stop
 	syscall_report epoll_et "$N" "epoll_et --root: strace -c -f attached to the running server, loadgen -c 1 -n $N, GET $URL (1 MiB)"
 	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per 1 MiB file, epoll_et %-12s %.2f\n", $2, $4 }' "$OUT/syscalls.csv" |
@@ -90,7 +100,7 @@ COLD_MODELS="poll epoll_et threads"
 [ "$have_uring" = 1 ] && COLD_MODELS="$COLD_MODELS io_uring"
 MIB=$(size 32 4) HELLO_SECS=$(size 3 0.3)
 step "a cold $MIB MiB file from a disk throttled to 8 MiB/s: $COLD_MODELS" 40
-ends=("filewatch.txt|question 1" "syscalls.txt|questions 2 and 3" "cpu.csv|question 4")
+ends=("filewatch.txt|question 1" "trace.txt|question 2: one 1 MiB file, call by call" "syscalls.txt|questions 2 and 3" "cpu.csv|question 4")
 if "$ROOT/bench/coldserve" -m "$COLD_MODELS" -s "$MIB" -t "$HELLO_SECS" --bin "$BIN" -o "$OUT/coldserve.csv" \
 	> "$OUT/coldserve.txt" 2> "$WORK/coldserve.err"; then
 	summary "coldserve: bench/coldserve -m '$COLD_MODELS' -s $MIB -t $HELLO_SECS (server under bench/slowdisk at 8 MiB/s, CPU $SERVER_CPU; curl and loadgen -c 1, CPU $LOADGEN_CPU):"

@@ -18,7 +18,7 @@ declare -A SPEC=(
 	[5]="syscalls.txt syscalls.png cpu.csv cpu.png summary.txt"
 	[6]="sockopt.png sockopt.csv summary.txt"
 	[7]="loops.txt loops.png noise.txt bottleneck.txt idle-throughput.png summary.txt"
-	[8]="filewatch.txt syscalls.txt cpu.csv coldserve.txt summary.txt"
+	[8]="filewatch.txt trace.txt syscalls.txt cpu.csv coldserve.txt summary.txt"
 )
 
 @test "labs/run -h and make lab list the eight labs, with their handouts and times" {
