@@ -14,7 +14,7 @@
 #   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
 #   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make lab N=K       lab K's experiments at classroom size into results/labK/
-#                      (OUT=DIR elsewhere); `make lab` lists the seven labs
+#                      (OUT=DIR elsewhere); `make lab` lists the eight labs
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -73,7 +73,8 @@ COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/c
 TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
-          $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile)
+          $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile) \
+          $(if $(wildcard bench/filewatch.c),$(BINDIR)/filewatch)
 
 .PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
 # Keep the objects: they are intermediates of a chain, which make would delete.
@@ -102,6 +103,10 @@ $(BINDIR)/polltime: $(BUILD)/bench/polltime.o $(LIB) | $(BINDIR)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/coldfile: $(BUILD)/bench/coldfile.o $(LIB) | $(BINDIR)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/filewatch: $(BUILD)/bench/filewatch.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 

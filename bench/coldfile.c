@@ -32,7 +32,11 @@
  *
  * The figures depend on the storage: a local SSD answers in tens of
  * microseconds, a spinning disk or a network volume in milliseconds; a
- * virtual machine's disk may be cached by its host, which makes "cold" warm.
+ * virtual machine's disk may be cached by its host, which makes "cold" warm
+ * and this program inconclusive. bench/slowdisk makes the disk slow for real
+ * (a block-I/O control group throttles its reads; root):
+ *   bench/slowdisk -r 8388608 -- bin/coldfile -s 16
+ * then the loop's timer runs about a second late, cold-thread's on time.
  * Syscalls: pread, fdatasync, posix_fadvise (POSIX.1-2001), clock_nanosleep.
  */
 #include "toolkit.h"

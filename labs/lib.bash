@@ -1,4 +1,4 @@
-# labs/lib.bash: what the seven lab scripts (labs/labK.sh) share. Sourced;
+# labs/lib.bash: what the eight lab scripts (labs/labK.sh) share. Sourced;
 # it defines functions and, in lab_begin, the variables below.
 #
 #   lab_begin K STEPS SECONDS "$@"   options, build, limits, CPUs, results/labK/

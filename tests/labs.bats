@@ -18,27 +18,28 @@ declare -A SPEC=(
 	[5]="syscalls.txt syscalls.png cpu.csv cpu.png summary.txt"
 	[6]="sockopt.png sockopt.csv summary.txt"
 	[7]="loops.txt loops.png noise.txt bottleneck.txt idle-throughput.png summary.txt"
+	[8]="filewatch.txt trace.txt syscalls.txt cpu.csv coldserve.txt summary.txt"
 )
 
-@test "labs/run -h and make lab list the seven labs, with their handouts and times" {
+@test "labs/run -h and make lab list the eight labs, with their handouts and times" {
 	local k
 	for cmd in "labs/run -h" "make --no-print-directory -s lab"; do
 		run bash -c "cd '$ROOT' && $cmd"
 		echo "$output"
 		[ "$status" -eq 0 ]
-		for k in 1 2 3 4 5 6 7; do
+		for k in 1 2 3 4 5 6 7 8; do
 			grep -qE "^  $k  .*(about|min|s)" <<< "$output" || { echo "lab $k is not listed by $cmd"; return 1; }
 		done
-		[[ $output == *docs/labs/1-blocking-threads.md* && $output == *docs/labs/7-measuring.md* ]]
+		[[ $output == *docs/labs/1-blocking-threads.md* && $output == *docs/labs/8-files.md* ]]
 	done
 }
 
 @test "a lab that does not exist, or an unknown option, exits 2 with the list" {
 	local n
-	for n in 0 8 x; do
+	for n in 0 9 x; do
 		run "$ROOT/labs/run" "$n"
 		[ "$status" -eq 2 ] || { echo "labs/run $n: exit $status"; return 1; }
-		[[ $output == *"the labs are 1 to 7"* && $output == *"1-blocking-threads"* ]]
+		[[ $output == *"the labs are 1 to 8"* && $output == *"1-blocking-threads"* ]]
 	done
 	run "$ROOT/labs/run" 3 --no-such-option
 	[ "$status" -eq 2 ]
@@ -47,7 +48,7 @@ declare -A SPEC=(
 
 @test "each lab's closing list names every file the spec promises" {
 	local k f
-	for k in 1 2 3 4 5 6 7; do
+	for k in 1 2 3 4 5 6 7 8; do
 		for f in ${SPEC[$k]}; do
 			grep -q "\"$f|" "$ROOT/labs/lab$k.sh" ||
 				{ echo "labs/lab$k.sh: lab_end does not list $f"; return 1; }
@@ -85,4 +86,61 @@ declare -A SPEC=(
 	grep -q 'LAB_SMOKE=1' "$out/summary.txt"
 	grep -qE 'syscalls per request, epoll_et +write +[0-9.]+' "$out/summary.txt"
 	grep -q 'matched' "$out/et_drain.txt"
+}
+
+# ---- bench/slowdisk (lab 8's slow disk) ----------------------------------------
+
+@test "bench/slowdisk -h prints its usage; without a command it exits 2" {
+	run "$ROOT/bench/slowdisk" -h
+	[ "$status" -eq 0 ]
+	[[ $output == *"slowdisk [-r BYTES_PER_S] [-d DIR] -- COMMAND"* ]]
+	run "$ROOT/bench/slowdisk"
+	[ "$status" -eq 2 ]
+	[[ $output == *"no command to run"* ]]
+}
+
+@test "bench/slowdisk refuses a directory on tmpfs, and a user who is not root, with exit 2 and one line" {
+	local tmpfs
+	tmpfs=$(findmnt -n -o TARGET -t tmpfs | grep -m1 -E '^/(dev/shm|run)$') ||
+		skip "no tmpfs mounted at /dev/shm or /run"
+	if [ "$(id -u)" = 0 ]; then
+		run "$ROOT/bench/slowdisk" -d "$tmpfs" -- true
+		echo "$output"
+		[ "$status" -eq 2 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ $output == *"is on tmpfs, which has no block device"* ]]
+		command -v setpriv > /dev/null || skip "setpriv (util-linux) is missing: cannot run as nobody"
+		run setpriv --reuid=65534 --regid=65534 --clear-groups "$ROOT/bench/slowdisk" -- true
+	else
+		run "$ROOT/bench/slowdisk" -- true
+	fi
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"needs root"* ]]
+}
+
+@test "bench/slowdisk: 4 MiB read cold at 4 MiB/s take at least 0.5 s, and its control group is gone after" {
+	[ "$(id -u)" = 0 ] || skip "needs root (a control group throttles the disk)"
+	local f t0 t1 cg pid
+	run "$ROOT/bench/slowdisk" -d /var/tmp -- true
+	[ "$status" -eq 0 ] || skip "slowdisk cannot throttle here: $output"
+	f=$(mktemp /var/tmp/c10k-slowdisk-test.XXXXXX)
+	head -c 4194304 /dev/urandom > "$f"
+	sync "$f"
+	dd if="$f" iflag=nocache count=0 status=none        # out of the page cache
+	t0=$(date +%s%N)
+	"$ROOT/bench/slowdisk" -r 4194304 -d /var/tmp -- cat "$f" > /dev/null &
+	pid=$!
+	wait "$pid"
+	t1=$(date +%s%N)
+	rm -f "$f"
+	echo "took $(( (t1 - t0) / 1000000 )) ms"
+	# a lower bound only: a busy machine can make it slower, never faster
+	[ $(( t1 - t0 )) -ge 500000000 ]
+	# its group is named after its PID
+	for cg in "/sys/fs/cgroup/blkio/c10k-slowdisk.$pid" "/sys/fs/cgroup/c10k-slowdisk.$pid"; do
+		[ -e "$cg" ] && { echo "left behind: $cg"; return 1; }
+	done
+	return 0
 }
