@@ -123,9 +123,11 @@ host_ticks() {
 
 # hold_idle N: a second loadgen (HPID) opens N idle connections; returns once
 # the server holds them all (it counts the sockets of the server and its
-# children), or 1 with HOLD_WHY when it stops taking them for 1.5 s.
+# children), or 1 with HOLD_WHY when it stops taking them for 1.5 s, or has
+# not taken them all in 2 s + 1 ms per connection (12 s for 10,000: fork
+# took over a minute for 7,000 processes, the event loops take a second).
 hold_idle() {
-	local n=$1 base have last stall=0 waited=0 step=0.05
+	local n=$1 base have last t0 us dt step=50000 stalled=0 waited=0 limit=$((2000000 + $1 * 1000))
 	base=$(proc_sockets "$SPID")
 	HOLD_BASE=$base
 	setsid taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 0 --idle "$n" -d 86400 --timeout 3000 --format csv \
@@ -133,16 +135,24 @@ hold_idle() {
 	HPID=$!
 	PIDS+=("$HPID")
 	last=$base
-	# counted in steps of 50 ms: 30 steps without a new one is 1.5 s, 1200 is a minute
-	while nap $step; do
+	# Counted every 50 ms, or less often when one count takes longer: with
+	# 10,000 connections it reads 10,000 descriptors (and, of threads, 10,000
+	# children files) on the CPU the holder opens its connections on, and
+	# counting back to back would slow the holder down. Times in µs.
+	while printf -v dt '0.%06d' "$step" && nap "$dt"; do
+		t0=${EPOCHREALTIME/./}
 		have=$(proc_sockets "$SPID")
+		us=$(( ${EPOCHREALTIME/./} - t0 ))
 		[ "$have" -ge $((base + n)) ] && return 0
-		waited=$((waited + 1))
-		if [ "$have" -gt "$last" ]; then stall=0 last=$have; else stall=$((stall + 1)); fi
-		if [ $stall -ge 30 ] || [ $waited -ge 1200 ] || ! kill -0 "$SPID" 2>/dev/null; then
-			HOLD_WHY="server accepted $((have - base)) of $n idle connections (then none for $((stall * 50)) ms)"
+		waited=$((waited + step + us))
+		if [ "$have" -gt "$last" ]; then stalled=0 last=$have; else stalled=$((stalled + step + us)); fi
+		if [ $stalled -ge 1500000 ] || [ $waited -ge $limit ] || ! kill -0 "$SPID" 2>/dev/null; then
+			HOLD_WHY="server accepted $((have - base)) of $n idle connections"
+			if [ $stalled -ge 1500000 ]; then HOLD_WHY+=" (then none for $((stalled / 1000)) ms)"
+			else HOLD_WHY+=" in $((waited / 1000000)) s"; fi
 			return 1
 		fi
+		step=$(( us > 50000 ? (us < 500000 ? us : 500000) : 50000 ))
 	done
 }
 
