@@ -67,7 +67,12 @@ nginx_requests() {
 	awk '/server accepts handled requests/ { getline; print $3; exit }' <<< "$reply"
 }
 
-# server_stop: SIGTERM, 5 s, then SIGKILL; the exit's stats line stays in server.err.
+# server_stop: SIGTERM, 5 s, then SIGKILL; the exit's stats line stays in
+# server.err. Then up to 10 s more until its children are gone too: fork's
+# follow their parent (PR_SET_PDEATHSIG), and 5,000 of them exiting on the
+# server's CPU would otherwise be part of the next run's measurement. They
+# are in the server's process group (setsid made it the leader), which
+# kill -0 asks about.
 server_stop() {
 	[ -z "${SPID:-}" ] && return
 	local tries=500
@@ -76,6 +81,8 @@ server_stop() {
 	kill -KILL "$SPID" 2>/dev/null
 	wait "$SPID" 2>/dev/null
 	forget_pid "$SPID"
+	tries=1000
+	while (( tries-- > 0 )) && kill -0 -- -"$SPID" 2>/dev/null; do nap 0.01; done
 	SPID=""
 }
 
