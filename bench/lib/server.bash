@@ -132,7 +132,8 @@ host_ticks() {
 # the server holds them all (it counts the sockets of the server and its
 # children), or 1 with HOLD_WHY when it stops taking them for 1.5 s, or has
 # not taken them all in 2 s + 1 ms per connection (12 s for 10,000: fork
-# took over a minute for 7,000 processes, the event loops take a second).
+# took over a minute for 7,000 processes, the event loops take a second),
+# or, from 2 s on, takes them too slowly to make that limit.
 hold_idle() {
 	local n=$1 base have last t0 us dt step=50000 stalled=0 waited=0 limit=$((2000000 + $1 * 1000))
 	base=$(proc_sockets "$SPID")
@@ -153,10 +154,13 @@ hold_idle() {
 		[ "$have" -ge $((base + n)) ] && return 0
 		waited=$((waited + step + us))
 		if [ "$have" -gt "$last" ]; then stalled=0 last=$have; else stalled=$((stalled + step + us)); fi
-		if [ $stalled -ge 1500000 ] || [ $waited -ge $limit ] || ! kill -0 "$SPID" 2>/dev/null; then
+		# after 2 s, a server taking them too slowly to have them all in
+		# the limit is given up on at once
+		if [ $stalled -ge 1500000 ] || [ $waited -ge $limit ] || ! kill -0 "$SPID" 2>/dev/null ||
+			{ [ $waited -ge 2000000 ] && [ $(( (have - base) * limit )) -lt $(( n * waited )) ]; }; then
 			HOLD_WHY="server accepted $((have - base)) of $n idle connections"
 			if [ $stalled -ge 1500000 ]; then HOLD_WHY+=" (then none for $((stalled / 1000)) ms)"
-			else HOLD_WHY+=" in $((waited / 1000000)) s"; fi
+			else HOLD_WHY+=" in $((waited / 1000000)) s (too slow for the limit of $((limit / 1000000)) s)"; fi
 			return 1
 		fi
 		step=$(( us > 50000 ? (us < 500000 ? us : 500000) : 50000 ))
