@@ -23,7 +23,7 @@
 # busy machine a shell's sleep and forks can take longer than a short run.)
 #
 # Uses bench/lib/server.bash, and from bench/run: WORK WARMUP DURATION
-# BACKLOG_RUN ACCEPT_RATE SOMAXCONN FILES_DIR LOADGEN LOADGEN_CPU
+# BACKLOG_RUN ACCEPT_RATE PER_CONN_MODELS SOMAXCONN FILES_DIR LOADGEN LOADGEN_CPU
 # and the PIDS array.
 
 # ---- one run -------------------------------------------------------------------
@@ -77,7 +77,8 @@ run_once() {
 	# second at worst); when the burst of connects is bigger than the accept
 	# queue can hold (net.core.somaxconn), the dropped SYNs are sent again
 	# after 1 s, and the warm-up waits for them too.
-	local ms=$((WARMUP_MS + conns * 1000 / ACCEPT_RATE + (conns > SOMAXCONN ? 1200 : 0)))
+	local ms=$((WARMUP_MS + (conns > SOMAXCONN ? 1200 : 0)))
+	[[ " $PER_CONN_MODELS " == *" $model "* ]] && ms=$((ms + conns * 1000 / ACCEPT_RATE))
 	printf -v warmup '%d.%03d' $((ms / 1000)) $((ms % 1000))
 	limit=$(( (ms + ${duration%.*} * 1000) / 1000 + 16 ))
 	row_set status ok

@@ -67,7 +67,12 @@ nginx_requests() {
 	awk '/server accepts handled requests/ { getline; print $3; exit }' <<< "$reply"
 }
 
-# server_stop: SIGTERM, 5 s, then SIGKILL; the exit's stats line stays in server.err.
+# server_stop: SIGTERM, 5 s, then SIGKILL; the exit's stats line stays in
+# server.err. Then up to 10 s more until its children are gone too: fork's
+# follow their parent (PR_SET_PDEATHSIG), and 5,000 of them exiting on the
+# server's CPU would otherwise be part of the next run's measurement. They
+# are in the server's process group (setsid made it the leader), which
+# kill -0 asks about.
 server_stop() {
 	[ -z "${SPID:-}" ] && return
 	local tries=500
@@ -76,6 +81,8 @@ server_stop() {
 	kill -KILL "$SPID" 2>/dev/null
 	wait "$SPID" 2>/dev/null
 	forget_pid "$SPID"
+	tries=1000
+	while (( tries-- > 0 )) && kill -0 -- -"$SPID" 2>/dev/null; do nap 0.01; done
 	SPID=""
 }
 
@@ -123,9 +130,12 @@ host_ticks() {
 
 # hold_idle N: a second loadgen (HPID) opens N idle connections; returns once
 # the server holds them all (it counts the sockets of the server and its
-# children), or 1 with HOLD_WHY when it stops taking them for 1.5 s.
+# children), or 1 with HOLD_WHY when it stops taking them for 1.5 s, or has
+# not taken them all in 2 s + 1 ms per connection (12 s for 10,000: fork
+# took over a minute for 7,000 processes, the event loops take a second),
+# or, from 2 s on, takes them too slowly to make that limit.
 hold_idle() {
-	local n=$1 base have last stall=0 waited=0 step=0.05
+	local n=$1 base have last t0 us dt step=50000 stalled=0 waited=0 limit=$((2000000 + $1 * 1000))
 	base=$(proc_sockets "$SPID")
 	HOLD_BASE=$base
 	setsid taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 0 --idle "$n" -d 86400 --timeout 3000 --format csv \
@@ -133,16 +143,27 @@ hold_idle() {
 	HPID=$!
 	PIDS+=("$HPID")
 	last=$base
-	# counted in steps of 50 ms: 30 steps without a new one is 1.5 s, 1200 is a minute
-	while nap $step; do
+	# Counted every 50 ms, or less often when one count takes longer: with
+	# 10,000 connections it reads 10,000 descriptors (and, of threads, 10,000
+	# children files) on the CPU the holder opens its connections on, and
+	# counting back to back would slow the holder down. Times in µs.
+	while printf -v dt '0.%06d' "$step" && nap "$dt"; do
+		t0=${EPOCHREALTIME/./}
 		have=$(proc_sockets "$SPID")
+		us=$(( ${EPOCHREALTIME/./} - t0 ))
 		[ "$have" -ge $((base + n)) ] && return 0
-		waited=$((waited + 1))
-		if [ "$have" -gt "$last" ]; then stall=0 last=$have; else stall=$((stall + 1)); fi
-		if [ $stall -ge 30 ] || [ $waited -ge 1200 ] || ! kill -0 "$SPID" 2>/dev/null; then
-			HOLD_WHY="server accepted $((have - base)) of $n idle connections (then none for $((stall * 50)) ms)"
+		waited=$((waited + step + us))
+		if [ "$have" -gt "$last" ]; then stalled=0 last=$have; else stalled=$((stalled + step + us)); fi
+		# after 2 s, a server taking them too slowly to have them all in
+		# the limit is given up on at once
+		if [ $stalled -ge 1500000 ] || [ $waited -ge $limit ] || ! kill -0 "$SPID" 2>/dev/null ||
+			{ [ $waited -ge 2000000 ] && [ $(( (have - base) * limit )) -lt $(( n * waited )) ]; }; then
+			HOLD_WHY="server accepted $((have - base)) of $n idle connections"
+			if [ $stalled -ge 1500000 ]; then HOLD_WHY+=" (then none for $((stalled / 1000)) ms)"
+			else HOLD_WHY+=" in $((waited / 1000000)) s (too slow for the limit of $((limit / 1000000)) s)"; fi
 			return 1
 		fi
+		step=$(( us > 50000 ? (us < 500000 ? us : 500000) : 50000 ))
 	done
 }
 
