@@ -67,8 +67,13 @@ start_under_valgrind() {
 	run -0 tk -r 10 -s "$GET"                                 # reset mid-request
 	run -0 tk -w -s 'GET / HTTP/1.1\r\nHo'                     # half-close mid-request
 	run -0 "$BIN/flood" -c 1 -n 500 -b 100 -m 100 "$PORT"     # reset mid-response
-	[ "$MODEL" = blocking ] || tk_bg -t "$(ms 2000)" -s "$req" # open at SIGTERM
-	sleep 0.5
+	if [ "$MODEL" != blocking ]; then                         # open at SIGTERM
+		local base tries=$(( $(secs 5) * 50 ))
+		base=$(fd_count "$SERVER_PID")
+		tk_bg -t "$(ms 2000)" -s "$req"
+		# until the server holds it (one descriptor more), not for a time
+		while (( $(fd_count "$SERVER_PID") <= base && tries-- > 0 )); do sleep 0.02; done
+	fi
 	stop_server
 	expect_eq 3 "$(stat_field errors)" "errors= (400, 405, 431)"
 	# bin/fork's children run under memcheck too, and their reports (--quiet:
