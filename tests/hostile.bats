@@ -40,17 +40,14 @@ wait_task_count() {
 	(( $(task_count "$1") <= $2 )) || { echo "pid $1 still has $(task_count "$1") threads, want <= $2" >&2; return 1; }
 }
 
-# Resident memory of the server, in KiB. bin/fork's connections live in its
-# children, and each child's RSS also counts the pages it still shares with
-# the parent: for it, the sum of the proportional set sizes (PSS, a shared
-# page divided among its sharers) over the parent and its children.
-rss_kb() {
-	if [ "$MODEL" = fork ]; then
-		cat $(printf '/proc/%s/smaps_rollup ' "$1" $(child_pids "$1")) 2>/dev/null |
-			awk '/^Pss:/ { kb += $2 } END { print kb }'
-	else
-		awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-	fi
+# The server's memory, in KiB: the PSS of its whole process tree
+# (proc_tree_mem_kb in lib/proc.bash, the bench's definition too). bin/fork's
+# connections live in its children, and PSS divides the pages they still
+# share with the parent among them, so each page counts once in every model.
+mem_kb() {
+	local rss pss
+	read -r rss pss <<< "$(proc_tree_mem_kb "$1")"
+	echo "$pss"
 }
 
 # wait_for_fds N: waits until the server holds N descriptors (its connections
@@ -104,10 +101,10 @@ needs_concurrency() {
 # ---- faults --------------------------------------------------------------------
 
 @test "10,000 pipelined requests never read: reading stops, memory stays bounded" {
-	local conns=10 base_rss rss line limit
+	local conns=10 base_mem mem line limit
 	[ "$MODEL" = blocking ] && conns=1   # it serves one; the rest would wait unseen
 	start_server "$MODEL"
-	base_rss=$(rss_kb "$SERVER_PID")
+	base_mem=$(mem_kb "$SERVER_PID")
 	(
 		close_inherited_fds
 		exec timeout "$(secs 60)" "$BIN/flood" -c "$conns" -n 10000 -t "$(ms 20000)" \
@@ -121,14 +118,14 @@ needs_concurrency() {
 	expect_eq "$conns" "$(field stalled "$line")" "flooding connections that stalled"
 	expect_eq 0 "$(field closed "$line")" "flooding connections the server closed"
 	(( $(field sent "$line") >= 10000 * conns ))
-	rss=$(rss_kb "$SERVER_PID")
-	echo "server RSS: $base_rss KiB before, $rss KiB while flooded"
+	mem=$(mem_kb "$SERVER_PID")
+	echo "server memory (PSS): $base_mem KiB before, $mem KiB while flooded"
 	# 32 KiB of buffers per connection (and a 64 KiB stack in threads); a server
 	# that kept what it read would hold several MiB per connection by now. The
 	# sanitizers add shadow memory and per-thread state: scaled like the times.
 	limit=$(( 8 * 1024 * TIME_SCALE ))
-	(( rss - base_rss < limit )) ||
-		expect_eq "under $limit KiB" "$(( rss - base_rss )) KiB" "RSS growth"
+	(( mem - base_mem < limit )) ||
+		expect_eq "under $limit KiB" "$(( mem - base_mem )) KiB" "memory (PSS) growth"
 	if [ "$MODEL" != blocking ]; then
 		run -3 tk -x -n 1 -s "$GET"
 		expect_eq "$RESP" "$output" "another client's answer during the flood"
