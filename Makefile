@@ -53,66 +53,78 @@ MODELS  = $(shell sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' servers/MODELS)
 # lib/: die, the clock, the descriptor limit; linked into every program.
 LIB     = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c))
 SERVERS = $(addprefix $(BINDIR)/,$(MODELS))
-# io_uring links liburing. Without its headers the other programs still build:
-# make says what to install, and leaves bin/io_uring.missing, which tests/run
-# reads to skip the model with that reason.
-LIBURING_MISSING = io_uring: liburing-dev missing; apt-get install liburing-dev
-HAVE_LIBURING   := $(shell printf '\043include <liburing.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes)
-ifeq ($(HAVE_LIBURING),yes)
-$(BINDIR)/io_uring: LDLIBS += -luring
-else
-SERVERS := $(filter-out $(BINDIR)/io_uring,$(SERVERS)) io_uring-missing
-# the rule below comes first in the file, but is not the goal
-.DEFAULT_GOAL := all
-.PHONY: io_uring-missing
-io_uring-missing: | $(BINDIR)
-	@echo "$(LIBURING_MISSING)"
-	@echo "$(LIBURING_MISSING)" >$(BINDIR)/io_uring.missing
-endif
-COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,$(wildcard servers/common/*.c))
+# servers/common/ but its io_uring plumbing, which only io_uring and loadgen link
+COMMON  = $(patsubst servers/common/%.c,$(BUILD)/common/%.o,\
+	    $(filter-out servers/common/uring%.c,$(wildcard servers/common/*.c)))
 TOOLS   = $(patsubst tests/tools/%.c,$(BINDIR)/%,$(wildcard tests/tools/*.c))
 CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
           $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile) \
           $(if $(wildcard bench/filewatch.c),$(BINDIR)/filewatch)
+# the fuzz targets' replayers (issue 5): see "hostile input" below
+REPLAYS = $(BINDIR)/http_replay $(BINDIR)/resp_replay
+include pitfalls/pitfalls.mk
+# rules come before `all` below; it is the goal all the same
+.DEFAULT_GOAL := all
+
+# ---- liburing ----------------------------------------------------------------
+# bin/io_uring and loadgen's io_uring engine use servers/common/uring.c, which
+# needs liburing 2.3 or newer. servers/common/uring-config compiles a probe of
+# exactly what it uses (with CC, CFLAGS and LDFLAGS as given here) and writes
+# its answer to $(URING_CONFIG), only when the answer changes; what uses
+# liburing depends on that file, so installing, upgrading or removing liburing
+# rebuilds those programs and nothing else. Without a usable liburing the other
+# programs still build, loadgen without its io_uring engine (it says so), and
+# make prints one line, also left in bin/io_uring.missing: tests/run reads it
+# to skip the model with that reason.
+URING_CONFIG = $(BUILD)/uring.config
+URING       := $(shell CC='$(CC)' CFLAGS='$(STD) $(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
+		 servers/common/uring-config $(URING_CONFIG))
+URING_USERS  = $(BUILD)/common/uring.o $(BUILD)/servers/io_uring.o \
+	       $(BUILD)/clients/engine_uring.o $(BUILD)/clients/engine_uring_missing.o
+$(URING_USERS) $(BINDIR)/io_uring $(BINDIR)/loadgen: $(URING_CONFIG)
+# loadgen: every clients/*.c (loadgen.h lists the modules), with one of the
+# two files for --engine io_uring: the engine, or the stub that says why not.
+ifeq ($(URING),yes)
+LOADGEN_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(filter-out clients/engine_uring_missing.c,$(wildcard clients/*.c))) \
+	      $(BUILD)/common/uring.o
+$(BINDIR)/io_uring: $(BUILD)/common/uring.o
+$(BINDIR)/io_uring $(BINDIR)/loadgen: LDLIBS += -luring
+else
+LOADGEN_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(filter-out clients/engine_uring.c,$(wildcard clients/*.c)))
+$(BUILD)/clients/engine_uring_missing.o: ALL_CFLAGS += -DURING_MISSING='"$(URING)"'
+SERVERS := $(filter-out $(BINDIR)/io_uring,$(SERVERS))
+.PHONY: $(BINDIR)/io_uring
+$(BINDIR)/io_uring: | $(BINDIR)
+	@echo "$(URING)"
+	@rm -f $@; echo "$(URING)" >$@.missing
+endif
+
+# ---- programs ----------------------------------------------------------------
+# Each program's objects; the one link rule below makes them all.
+PROGRAMS = $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS) $(REPLAYS) $(PITFALLS)
 
 .PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
-all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
+all: $(PROGRAMS) $(BINDIR)/io_uring
 
-$(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(SERVERS): $(BINDIR)/%: $(BUILD)/servers/%.o $(COMMON) $(LIB)
+$(BINDIR)/loadgen: $(LOADGEN_OBJ) $(LIB)
+$(BINDIR)/polltime: $(BUILD)/bench/polltime.o $(LIB)
+$(BINDIR)/coldfile: $(BUILD)/bench/coldfile.o $(LIB)
+$(BINDIR)/filewatch: $(BUILD)/bench/filewatch.o $(LIB)
+$(TOOLS): $(BINDIR)/%: $(BUILD)/tests/tools/%.o $(LIB)
+$(BINDIR)/http_replay: $(BUILD)/tests/fuzz/http_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/common/http.o $(LIB)
+$(BINDIR)/resp_replay: $(BUILD)/tests/fuzz/resp_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/clients/resp.o $(LIB)
+$(PITFALLS): $(BINDIR)/pitfall-%: $(BUILD)/pitfalls/%.o $(BUILD)/pitfalls/lab.o $(LIB)
 
-# loadgen: every clients/*.c (loadgen.h lists the modules), with one of the
-# two files for --engine io_uring: the engine itself, linked with liburing,
-# or, without liburing's headers, the stub that says what to install.
-ifeq ($(HAVE_LIBURING),yes)
-LOADGEN_SRC = $(filter-out clients/engine_uring_missing.c,$(wildcard clients/*.c))
-$(BINDIR)/loadgen: LDLIBS += -luring
-else
-LOADGEN_SRC = $(filter-out clients/engine_uring.c,$(wildcard clients/*.c))
-endif
-$(BINDIR)/loadgen: $(patsubst %.c,$(BUILD)/%.o,$(LOADGEN_SRC)) $(LIB) | $(BINDIR)
+# The link rule. A program built is no longer missing: its .missing marker,
+# left while it could not be built (io_uring without liburing), goes.
+$(PROGRAMS): | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BINDIR)/polltime: $(BUILD)/bench/polltime.o $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BINDIR)/coldfile: $(BUILD)/bench/coldfile.o $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BINDIR)/filewatch: $(BUILD)/bench/filewatch.o $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(TOOLS): $(BINDIR)/%: $(BUILD)/tests/tools/%.o $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+	@rm -f $@.missing
 
 $(BUILD)/common/%.o: servers/common/%.c
 	@mkdir -p $(@D)
@@ -170,7 +182,6 @@ grade:
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
-include pitfalls/pitfalls.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -182,16 +193,6 @@ include pitfalls/pitfalls.mk
 # and fuzzes them for FUZZ_SECONDS in all; `make valgrind` runs a short
 # session under memcheck per model.
 FUZZ_SECONDS ?= 60
-
-all: $(BINDIR)/http_replay $(BINDIR)/resp_replay
-
-$(BINDIR)/http_replay: $(BUILD)/tests/fuzz/http_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/common/http.o $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BINDIR)/resp_replay: $(BUILD)/tests/fuzz/resp_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/clients/resp.o $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz:
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run

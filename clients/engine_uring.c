@@ -13,9 +13,7 @@
  * sends (and connects and closes) for every connection and waits for the
  * next completions. The more connections are busy, the more requests share
  * that one call; in closed loop we also wait for several answers at once
- * (batch(), below). Measured: 0.16 syscalls per request with 50 keep-alive
- * connections, against about 2 for the epoll engine and 4 for wrk
- * (docs/loadgen.md).
+ * (batch(), below); docs/loadgen.md has the syscalls per request it saves.
  *
  *     this thread                                  the kernel
  *   +---------------------+   submission queue   +--------------------------+
@@ -36,15 +34,16 @@
  *     per connection is in flight at a time (in_kernel & OP_SEND), so bytes
  *     go out in order; more requests due meanwhile wait in out_len.
  *   - Receives name no buffer. We lend the kernel a pool (a provided-buffer
- *     ring); it picks one only when bytes arrive, so an idle connection
- *     holds none. The completion hands the buffer to us: we parse it (the
- *     parser copies what it must keep) and lend it back before the next
- *     completion, so the pool never runs dry for long.
+ *     ring, servers/common/uring.h numbers a buffer's life); it picks one
+ *     only when bytes arrive, so an idle connection holds none. We parse
+ *     the buffer (the parser copies what it must keep) and lend it back
+ *     before the next completion, so the pool never runs dry for long.
  *   - A connection's struct stays in w->conns for the whole run, but its
- *     descriptor changes. So a completion carries, in user_data, the
- *     connection, what it was (enum op) and a generation: closing bumps
- *     c->gen, and a completion of an earlier generation is stale. Its buffer
- *     still goes back to the pool; nothing else is done with it.
+ *     descriptor changes. So a completion carries, in user_data (uring.h
+ *     draws its bits), the connection's index, what it was (enum op) and a
+ *     generation: closing bumps c->gen, and a completion of an earlier
+ *     generation is stale. Its buffer still goes back to the pool; nothing
+ *     else is done with it.
  *
  * Multishot: one receive request yields a completion per arrival, each
  * flagged IORING_CQE_F_MORE while it stays armed. One without F_MORE ended
@@ -64,18 +63,12 @@
  * waiting.) Unlike net_connect, a connect that fails with EADDRNOTAVAIL is
  * only counted: it does not move the threads on to the next 127.0.0.x.
  *
- * What each feature needs (checked once by uring_probe; a missing one is
- * named in one line on stderr, and loadgen exits 2):
- *   io_uring_setup                   5.1  (EPERM: kernel.io_uring_disabled,
- *                                          or a seccomp filter, as in containers)
- *   FEAT_EXT_ARG: wait with a timeout in the same io_uring_enter   5.11
- *   SETUP_SINGLE_ISSUER, DEFER_TASKRUN   6.1: completions are produced only
- *        when this thread enters, not by interrupting it; one ring per thread
- *   provided-buffer ring             5.19 (IORING_REGISTER_PBUF_RING)
- *   multishot recv                   6.0  (a kernel that takes DEFER_TASKRUN
- *        has it; servers/io_uring.c, which asks for less, tries it instead)
- *   IORING_OP_CONNECT 5.5, IORING_OP_CLOSE 5.6, ASYNC_CANCEL 5.5
- * The probe opens no socket: it must pass under a descriptor limit of 4.
+ * Needs Linux 6.1 (checked once, before any thread starts, by making one
+ * ring as every thread will: servers/common/uring.c says why that one check
+ * covers IORING_OP_CONNECT 5.5, CLOSE 5.6, buffer rings 5.19 and the rest;
+ * a kernel without it gets one line on stderr, and loadgen exits 2), and
+ * liburing 2.3 or newer at build time. The check opens no socket: it must
+ * pass under a descriptor limit of 4.
  * Left out on purpose: registered files (io_uring_register_files). They save
  * the kernel a file lookup per request, but each connect would need a
  * register call of its own (or direct descriptors throughout): less to gain
@@ -86,24 +79,19 @@
  */
 #include "conn.h"
 #include "net.h"
+#include "uring.h"
 
 #include <errno.h>
-#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 
 #define SQ_ENTRIES 256	      /* requests prepared per turn before we must submit */
 #define CQ_ENTRIES 4096	      /* completions waiting to be reaped */
-#define BUF_COUNT  256	      /* buffers in the pool, a power of two */
-#define BUF_SIZE   2048	      /* bytes each: many answers of this suite */
-#define BUF_GROUP  0	      /* the pool's id, named by every receive */
 #define BATCH_MAX  32	      /* closed loop: completions waited for at once, at most */
 #define BATCH_NS   (100 * US) /* ... and never longer than this */
 
-/* What a request is; also the bits of c->in_kernel. */
+/* What a request is (the op of its tag, uring.h); also the bits of c->in_kernel. */
 enum op {
 	OP_CONNECT = 1,
 	OP_RECV = 2,
@@ -112,136 +100,36 @@ enum op {
 	OP_CLOSE = 16,
 };
 
+/* A thread's ring, its pool, and whether its last batched wait came back empty. */
 struct uring_loop {
-	struct io_uring ring;
-	struct io_uring_buf_ring *pool; /* shared with the kernel */
-	char *bufs;			/* BUF_COUNT buffers of BUF_SIZE */
-	size_t pool_bytes;		/* the mapping of both */
-	bool batch_missed;		/* the last batched wait timed out empty */
+	struct uring u;
+	bool batch_missed;
 };
 
-/* The flags every ring of this engine is made with. */
-#define SETUP_FLAGS (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE)
-
-static struct uring_loop *loop_of(struct worker *w)
+static struct uring *ring_of(struct worker *w)
 {
-	return w->loop;
-}
-
-static _Noreturn void unsupported(const char *what)
-{
-	fprintf(stderr, "%s: --engine io_uring cannot run here: %s\n", program_name, what);
-	exit(2);
+	return &((struct uring_loop *)w->loop)->u;
 }
 
 /* ---------------------------------------------------------------- requests */
 
-/* user_data: connection index (32 bits), generation (24 bits), op (8 bits). */
 static uint64_t tag(struct worker *w, struct conn *c, enum op op)
 {
-	uint64_t index = (uint64_t)(c - w->conns);
-	return index << 32 | (uint64_t)(c->gen & 0xffffff) << 8 | (uint64_t)op;
+	return uring_tag((uint32_t)(c - w->conns), c->gen, op);
 }
 
-/* A free submission entry tagged for (c, op); when all are taken, the ones
-   prepared so far are submitted to make room (one more io_uring_enter). */
-static struct io_uring_sqe *new_request(struct worker *w, struct conn *c, enum op op)
+static struct io_uring_sqe *request(struct worker *w, struct conn *c, enum op op)
 {
-	struct io_uring *ring = &loop_of(w)->ring;
-	struct io_uring_sqe *sqe;
-	while ((sqe = io_uring_get_sqe(ring)) == NULL) {
-		int ret = io_uring_submit(ring);
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
-			die_en(-ret, "io_uring_submit");
-	}
-	io_uring_sqe_set_data64(sqe, tag(w, c, op));
-	return sqe;
+	return uring_request(ring_of(w), tag(w, c, op));
 }
 
 static void arm_recv(struct worker *w, struct conn *c)
 {
-	struct io_uring_sqe *sqe = new_request(w, c, OP_RECV);
+	struct io_uring_sqe *sqe = request(w, c, OP_RECV);
+
 	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT; /* the kernel picks a buffer from the pool */
-	sqe->buf_group = BUF_GROUP;
+	uring_select_buffer(sqe);
 	c->in_kernel |= OP_RECV;
-}
-
-/* ---------------------------------------------------------------- the pool */
-
-static char *buffer(struct uring_loop *l, unsigned bid)
-{
-	return l->bufs + (size_t)bid * BUF_SIZE;
-}
-
-/* Lends buffer bid to the kernel (again): visible to it at once, no syscall. */
-static void give_back(struct uring_loop *l, unsigned bid)
-{
-	io_uring_buf_ring_add(l->pool, buffer(l, bid), BUF_SIZE, (unsigned short)bid,
-			      io_uring_buf_ring_mask(BUF_COUNT), 0);
-	io_uring_buf_ring_advance(l->pool, 1);
-}
-
-/* Maps the pool (page-aligned: the kernel shares it) and registers it with
-   `ring`. Returns 0 or -errno (a kernel before 5.19: -EINVAL). */
-static int pool_start(struct uring_loop *l)
-{
-	size_t ring_bytes = BUF_COUNT * sizeof(struct io_uring_buf);
-	struct io_uring_buf_reg reg;
-	l->pool_bytes = ring_bytes + (size_t)BUF_COUNT * BUF_SIZE;
-	char *mem = mmap(NULL, l->pool_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap(%d buffers)", BUF_COUNT);
-	l->pool = (struct io_uring_buf_ring *)mem;
-	l->bufs = mem + ring_bytes;
-	io_uring_buf_ring_init(l->pool);
-	memset(&reg, 0, sizeof reg);
-	reg.ring_addr = (unsigned long)l->pool;
-	reg.ring_entries = BUF_COUNT;
-	reg.bgid = BUF_GROUP;
-	int ret = io_uring_register_buf_ring(&l->ring, &reg, 0);
-	if (ret < 0)
-		return ret;
-	for (unsigned bid = 0; bid < BUF_COUNT; bid++)
-		give_back(l, bid);
-	return 0;
-}
-
-/* Makes the ring and its pool. Returns 0, or -errno naming what failed in
-   *what (for the probe's one line). */
-static int loop_init(struct uring_loop *l, const char **what)
-{
-	struct io_uring_params p;
-	memset(&p, 0, sizeof p);
-	p.flags = SETUP_FLAGS;
-	p.cq_entries = CQ_ENTRIES;
-	int ret = io_uring_queue_init_params(SQ_ENTRIES, &l->ring, &p);
-	if (ret < 0) {
-		*what = ret == -EINVAL
-				? "io_uring_setup(SINGLE_ISSUER | DEFER_TASKRUN) needs Linux 6.1"
-				: "io_uring_setup";
-		return ret;
-	}
-	if (!(p.features & IORING_FEAT_EXT_ARG)) {
-		*what = "waiting with a timeout in io_uring_enter (FEAT_EXT_ARG) needs Linux 5.11";
-		io_uring_queue_exit(&l->ring);
-		return -EINVAL;
-	}
-	if ((ret = pool_start(l)) < 0) {
-		*what = "a provided-buffer ring needs Linux 5.19";
-		io_uring_queue_exit(&l->ring);
-		munmap(l->pool, l->pool_bytes);
-		return ret;
-	}
-	return 0;
-}
-
-/* Completions before the pool: the kernel holds no request then. */
-static void loop_free(struct uring_loop *l)
-{
-	io_uring_queue_exit(&l->ring); /* cancels what is still in flight */
-	munmap(l->pool, l->pool_bytes);
 }
 
 /* ---------------------------------------------------------------- what conn.c asks */
@@ -253,7 +141,7 @@ static int uring_connect(struct worker *w, struct conn *c)
 		return -fd; /* EMFILE: nothing opened, nothing submitted */
 	c->fd = fd;
 	/* cfg.dst is copied by the kernel when the request is prepared */
-	io_uring_prep_connect(new_request(w, c, OP_CONNECT), fd, (struct sockaddr *)&cfg.dst,
+	io_uring_prep_connect(request(w, c, OP_CONNECT), fd, (struct sockaddr *)&cfg.dst,
 			      sizeof cfg.dst);
 	c->in_kernel |= OP_CONNECT;
 	return 0;
@@ -264,7 +152,7 @@ static void uring_send(struct worker *w, struct conn *c)
 	if ((c->in_kernel & OP_SEND) || c->out_off == c->out_len)
 		return; /* one send in flight: its completion sends the rest */
 	/* MSG_NOSIGNAL: a peer that is gone makes it fail with EPIPE, no SIGPIPE */
-	io_uring_prep_send(new_request(w, c, OP_SEND), c->fd, cfg.req + c->out_off,
+	io_uring_prep_send(request(w, c, OP_SEND), c->fd, cfg.req + c->out_off,
 			   c->out_len - c->out_off, MSG_NOSIGNAL);
 	c->in_kernel |= OP_SEND;
 }
@@ -273,9 +161,8 @@ static void uring_close(struct worker *w, struct conn *c)
 {
 	for (unsigned op = OP_CONNECT; op <= OP_SEND; op <<= 1)
 		if (c->in_kernel & op) /* cancel it, or it keeps the socket open */
-			io_uring_prep_cancel64(new_request(w, c, OP_CANCEL), tag(w, c, (enum op)op),
-					       0);
-	io_uring_prep_close(new_request(w, c, OP_CLOSE), c->fd);
+			io_uring_prep_cancel64(request(w, c, OP_CANCEL), tag(w, c, (enum op)op), 0);
+	io_uring_prep_close(request(w, c, OP_CLOSE), c->fd);
 	c->in_kernel = 0;
 	c->gen++; /* completions still to come for this descriptor are stale */
 }
@@ -296,7 +183,7 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		c->in_kernel &= ~OP_RECV; /* the request ended */
 	if (cqe->res > 0)
-		conn_received(w, c, buffer(loop_of(w), cqe->flags >> IORING_CQE_BUFFER_SHIFT),
+		conn_received(w, c, uring_buffer(ring_of(w), uring_cqe_buffer(cqe)),
 			      (size_t)cqe->res);
 	if (c->gen != gen || c->state != S_OPEN)
 		return; /* the answer closed it */
@@ -325,23 +212,22 @@ static void on_send(struct worker *w, struct conn *c, int res)
 static void on_completion(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
-	struct conn *c = &w->conns[data >> 32];
-	enum op op = (enum op)(data & 0xff);
-	bool stale = ((data >> 8) & 0xffffff) != (c->gen & 0xffffff);
+	struct conn *c = &w->conns[uring_tag_owner(data)];
+	enum op op = (enum op)uring_tag_op(data);
+	bool stale = uring_tag_gen(data) != (c->gen & 0xffffff);
+	int bid = uring_cqe_buffer(cqe);
 
-	if (stale || op == OP_CANCEL || op == OP_CLOSE) {
-		if (cqe->flags & IORING_CQE_F_BUFFER) /* a stale receive's buffer */
-			give_back(loop_of(w), cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-		return;
+	if (!stale) {
+		switch (op) {
+		case OP_CONNECT: on_connect(w, c, cqe->res); break;
+		case OP_RECV: on_recv(w, c, cqe); break;
+		case OP_SEND: on_send(w, c, cqe->res); break;
+		case OP_CANCEL: /* say nothing we need */
+		case OP_CLOSE: break;
+		}
 	}
-	switch (op) {
-	case OP_CONNECT: on_connect(w, c, cqe->res); break;
-	case OP_RECV: on_recv(w, c, cqe); break;
-	case OP_SEND: on_send(w, c, cqe->res); break;
-	default: break;
-	}
-	if (op == OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER)) /* parsed: lend it again */
-		give_back(loop_of(w), cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+	if (bid >= 0) /* parsed, or stale: lend it again */
+		uring_lend(ring_of(w), bid);
 }
 
 /* How many completions to wait for. In closed loop every connection has a
@@ -356,7 +242,7 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe)
    us wake every BATCH_NS). Linux 6.12's min_wait does this in the kernel. */
 static unsigned batch(struct worker *w, uint64_t *wait_ns)
 {
-	struct uring_loop *l = loop_of(w);
+	struct uring_loop *l = w->loop;
 	uint64_t want = w->pending / 4;
 	if (cfg.loop != LOOP_CLOSED || l->batch_missed || want < 2)
 		return 1;
@@ -370,81 +256,59 @@ static unsigned batch(struct worker *w, uint64_t *wait_ns)
    that are there. */
 static void uring_wait(struct worker *w, uint64_t now, uint64_t until)
 {
-	struct uring_loop *l = loop_of(w);
+	struct uring_loop *l = w->loop;
 	uint64_t d = until > now ? until - now : 0;
 	unsigned want = batch(w, &d), head, reaped = 0;
-	struct __kernel_timespec ts = { .tv_sec = (long long)(d / SEC),
-					.tv_nsec = (long long)(d % SEC) };
 	struct io_uring_cqe *cqe;
+	int ret = uring_enter(&l->u, want, 0, d);
 
-	int ret = io_uring_submit_and_wait_timeout(&l->ring, &cqe, want, &ts, NULL);
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 		die_en(-ret, "io_uring_enter");
-	io_uring_for_each_cqe(&l->ring, head, cqe)
+	io_uring_for_each_cqe(&l->u.ring, head, cqe)
 	{
 		on_completion(w, cqe);
 		reaped++;
 	}
-	io_uring_cq_advance(&l->ring, reaped);
+	io_uring_cq_advance(&l->u.ring, reaped);
 	l->batch_missed = want > 1 && reaped == 0;
 }
 
 /* ---------------------------------------------------------------- set-up */
 
-/* io_uring_setup failed: say why in one line (kernel.io_uring_disabled is 6.6+). */
-static _Noreturn void setup_failed(int err, const char *what)
-{
-	char line[256];
-	if (err == ENOSYS || err == EPERM)
-		snprintf(line, sizeof line,
-			 "%s: %s (no io_uring in this kernel, kernel.io_uring_disabled, "
-			 "or a seccomp filter, as in containers)",
-			 what, strerror(err));
-	else
-		snprintf(line, sizeof line, "%s (%s)", what, strerror(err));
-	unsupported(line);
-}
+static char who[64]; /* "loadgen: --engine io_uring": starts the line of a refusal */
 
 /* Once, in the main thread: can this kernel run every thread's ring? */
 static void uring_probe(void)
 {
-	struct uring_loop l;
-	const char *what = NULL;
-	int ret = loop_init(&l, &what);
-	if (ret < 0)
-		setup_failed(-ret, what);
-	struct io_uring_probe *probe = io_uring_get_probe_ring(&l.ring);
-	bool ops = probe && io_uring_opcode_supported(probe, IORING_OP_CONNECT) &&
-		   io_uring_opcode_supported(probe, IORING_OP_CLOSE) &&
-		   io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL);
-	io_uring_free_probe(probe);
-	if (!ops)
-		unsupported("IORING_OP_CONNECT, CLOSE or ASYNC_CANCEL missing (Linux 5.6)");
-	loop_free(&l);
+	struct uring u = { .who = who };
+
+	snprintf(who, sizeof who, "%s: --engine io_uring", program_name);
+	uring_start(&u, SQ_ENTRIES, CQ_ENTRIES); /* or one line, and exit 2 */
+	uring_stop(&u);
 }
 
-static void uring_start(struct worker *w)
+static void uring_start_loop(struct worker *w)
 {
 	struct uring_loop *l = calloc(1, sizeof *l);
-	const char *what = NULL;
-	if (!l)
+
+	if (l == NULL)
 		die("calloc");
-	int ret = loop_init(l, &what); /* here: the probe saw the same succeed */
-	if (ret < 0)
-		die_en(-ret, "%s", what);
+	l->u.who = who;
+	uring_start(&l->u, SQ_ENTRIES, CQ_ENTRIES); /* the probe saw the same succeed */
 	w->loop = l;
 }
 
 /* The last closes were only prepared: submit them, so that the server sees
    every FIN before we exit, then take the ring down. */
-static void uring_stop(struct worker *w)
+static void uring_stop_loop(struct worker *w)
 {
-	struct uring_loop *l = loop_of(w);
+	struct uring_loop *l = w->loop;
 	int ret;
+
 	do
-		ret = io_uring_submit(&l->ring);
+		ret = io_uring_submit(&l->u.ring);
 	while (ret == -EINTR);
-	loop_free(l);
+	uring_stop(&l->u);
 	free(l);
 	w->loop = NULL;
 }
@@ -452,8 +316,8 @@ static void uring_stop(struct worker *w)
 const struct engine engine_uring = {
 	.name = "io_uring",
 	.probe = uring_probe,
-	.start = uring_start,
-	.stop = uring_stop,
+	.start = uring_start_loop,
+	.stop = uring_stop_loop,
 	.connect = uring_connect,
 	.send = uring_send,
 	.close = uring_close,

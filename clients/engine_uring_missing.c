@@ -1,19 +1,21 @@
 /*
- * engine_uring_missing.c - built instead of engine_uring.c when liburing's
- * headers were missing at build time (the Makefile chooses): --engine
- * io_uring then says what to install, in one line, and exits 2.
+ * engine_uring_missing.c - built instead of engine_uring.c when no usable
+ * liburing (2.3 or newer) was found at build time: the Makefile's probe,
+ * servers/common/uring-config, chose, and passed its one line here as
+ * URING_MISSING. --engine io_uring then prints that line and exits 2.
  */
 #include "conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifndef URING_MISSING
+#define URING_MISSING "io_uring: built without liburing"
+#endif
+
 static void missing_probe(void)
 {
-	fprintf(stderr,
-		"%s: --engine io_uring: built without liburing-dev; "
-		"apt-get install liburing-dev, then make\n",
-		program_name);
+	fprintf(stderr, "%s: --engine %s, then make\n", program_name, URING_MISSING);
 	exit(2);
 }
 

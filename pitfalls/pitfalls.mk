@@ -1,15 +1,9 @@
 # pitfalls/pitfalls.mk: the pitfall experiments (issue 11), included by the
 # top Makefile. Each pitfalls/NAME.c but lab.c becomes $(BINDIR)/pitfall-NAME,
-# linked with lab.o (the shared bench) and $(LIB); `make pitfalls` builds
-# them and runs them all through pitfalls/run.
+# linked with lab.o (the shared bench) and $(LIB) by the top Makefile's link
+# rule; `make pitfalls` builds them and runs them all through pitfalls/run.
 
 PITFALLS = $(patsubst pitfalls/%.c,$(BINDIR)/pitfall-%,$(filter-out pitfalls/lab.c,$(wildcard pitfalls/*.c)))
-
-all: $(PITFALLS)
-
-$(BINDIR)/pitfall-%: $(BUILD)/pitfalls/%.o $(BUILD)/pitfalls/lab.o $(LIB) | $(BINDIR)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The FD_SETSIZE lesson is glibc's _FORTIFY_SOURCE check inside FD_SET, which
 # exists only when optimising: so this one file gets -O2 and the macro
