@@ -260,7 +260,7 @@ static void uring_wait(struct worker *w, uint64_t now, uint64_t until)
 	uint64_t d = until > now ? until - now : 0;
 	unsigned want = batch(w, &d), head, reaped = 0;
 	struct io_uring_cqe *cqe;
-	int ret = uring_enter(&l->u, want, 0, d);
+	int ret = uring_enter(&l->u, want, d);
 
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 		die_en(-ret, "io_uring_enter");

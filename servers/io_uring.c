@@ -4,11 +4,9 @@
  *   bin/io_uring [-p PORT] ...        (bin/io_uring -h for every option)
  *
  * The model. Every other model asks the kernel "which sockets are READY?" and
- * then does the I/O itself with accept(), read() and write(). Here we hand the
- * kernel the I/O itself, as requests in a ring we share with it, and it tells
- * us when each one is DONE: "accepted fd 7", "received 78 bytes into buffer
- * 12", "sent 89 bytes". One io_uring_enter() submits this turn's requests and
- * waits for the next completions; no accept, read or write syscall remains.
+ * then does the I/O itself. Here we hand the kernel the I/O itself, as
+ * requests in a ring we share with it, and it tells us when each is DONE:
+ * "accepted fd 7", "received 78 bytes into buffer 12", "sent 89 bytes".
  *
  *        our thread                             the kernel
  *    +-----------------+   submission queue   +---------------------------+
@@ -20,12 +18,11 @@
  *            |           [fd 7][78 B, buf 12]              ^
  *            +--- buffer 12 lent again ---> the pool (shared memory)
  *
- * Readiness against completion, the same request served (diff the two files):
- *   epoll_et.c: epoll_wait says fd 5 is readable; read(); write(); and the
- *               same again for each ready descriptor.
- *   here:       one recv, armed once per connection (multishot), completes
- *               each time bytes arrive; conn_serve answers; the send is a
- *               request, submitted with every other in the next enter.
+ * One request served, side by side with servers/epoll_et.c:
+ *   epoll_et: epoll_wait says fd 5 is readable; read(); write().
+ *   here:     the recv armed once per connection (multishot) completes with
+ *             the bytes; conn_serve answers; the send is a request, submitted
+ *             with every other in the next io_uring_enter, the one syscall.
  *
  * Who owns memory, and when. From submission until its completion, the
  * memory a request names is the kernel's: it may read or write it at any
@@ -74,9 +71,8 @@
 
 #define SQ_ENTRIES  1024 /* requests submitted per io_uring_enter, at most */
 #define CQ_ENTRIES  8192 /* completions waiting to be reaped (more go on a kernel list) */
-#define SPILL_MAX   (2 * URING_BUFS * URING_BUF_SIZE) /* one burst is at most the pool */
-#define WAIT_BATCH  32 /* completions one io_uring_enter waits for, at most ... */
-#define WAIT_MIN_US 20 /* ... and for no longer than this once one is there */
+#define WAIT_BATCH  32	 /* completions one io_uring_enter waits for, at most ... */
+#define WAIT_MIN_US 20	 /* ... and for no longer than this once one is there */
 #define FOREVER_NS  (3600 * 1000000000ULL) /* -ETIME once an hour: harmless */
 
 /* What a request is (the op of its tag, uring.h); also the bits of in_kernel. */
@@ -109,14 +105,13 @@ enum link_state { L_OPEN, L_PEER_DONE, L_ENDING };
 
 struct link {
 	struct conn *conn;
-	uint8_t state;	   /* enum link_state */
-	uint8_t in_kernel; /* requests the kernel holds for it: OP_RECV, OP_SEND, OP_READ */
-	bool one_by_one;   /* it once sent more than in[] took: one buffer per recv */
-	char *spill;	   /* bytes that came when in[] was full */
-	size_t spill_len, spill_cap;
+	uint8_t state;		  /* enum link_state */
+	uint8_t in_kernel;	  /* requests the kernel holds for it: OP_RECV, OP_SEND, OP_READ */
+	bool one_by_one;	  /* it once sent more than in[] took: one buffer per recv */
+	struct uring_spill spill; /* bytes that came when in[] was full */
 };
 
-static struct uring u = { .who = "io_uring" };
+static struct uring u = { .who = "io_uring", .min_wait_us = WAIT_MIN_US };
 static struct link *links; /* indexed by descriptor */
 static long links_size;
 static int listen_fd;
@@ -189,42 +184,14 @@ static void write_next(struct link *l)
 		send_out(l); /* what out[] holds, or the rest of a short send */
 }
 
-/* ---------------------------------------------------------------- received bytes */
-
-/* Keeps n more bytes in spill[], doubling it as needed (a flood costs a few
-   reallocations, not one per completion). Returns false past SPILL_MAX or
-   out of memory. */
-static bool spill(struct link *l, const char *bytes, size_t n)
-{
-	size_t need = l->spill_len + n, cap = l->spill_cap ? l->spill_cap : URING_BUF_SIZE;
-
-	if (need > SPILL_MAX)
-		return false;
-	while (cap < need) /* stops at SPILL_MAX at most: a power-of-two multiple */
-		cap *= 2;
-	if (cap != l->spill_cap) {
-		char *p = realloc(l->spill, cap);
-
-		if (p == NULL)
-			return false;
-		l->spill = p;
-		l->spill_cap = cap;
-	}
-	memcpy(l->spill + l->spill_len, bytes, n);
-	l->spill_len = need;
-	return true;
-}
-
-/* Copies received bytes into in[]. What does not fit goes to spill[], the
-   multishot recv is cancelled, and from then on the connection gets one
-   buffer per recv: re-armed on a socket holding megabytes, a multishot recv
-   would take them all at once, as far as the pool goes. Returns false when
-   spill() does. */
+/* Copies received bytes into in[]; what does not fit is spilled, and the
+   recv goes one buffer at a time (a multishot recv on a socket holding
+   megabytes would take the whole pool). Returns false when the spill does. */
 static bool take(struct link *l, const char *bytes, size_t n)
 {
 	struct conn *c = l->conn;
 
-	if (l->spill_len == 0) {
+	if (l->spill.len == 0) {
 		size_t room = CONN_IN_SIZE - c->in_len, fit = n < room ? n : room;
 
 		memcpy(c->in + c->in_len, bytes, fit);
@@ -238,21 +205,15 @@ static bool take(struct link *l, const char *bytes, size_t n)
 					       uring_tag((uint32_t)c->fd, 0, OP_RECV), 0);
 		l->one_by_one = true;
 	}
-	return spill(l, bytes, n);
+	return uring_spill_add(&l->spill, bytes, n);
 }
 
 /* Moves spilled bytes into in[] as far as it has room. */
 static void unspill(struct link *l)
 {
 	struct conn *c = l->conn;
-	size_t room = CONN_IN_SIZE - c->in_len, n = l->spill_len < room ? l->spill_len : room;
 
-	if (n == 0)
-		return;
-	memcpy(c->in + c->in_len, l->spill, n);
-	c->in_len += n;
-	l->spill_len -= n;
-	memmove(l->spill, l->spill + n, l->spill_len);
+	c->in_len += uring_spill_take(&l->spill, c->in + c->in_len, CONN_IN_SIZE - c->in_len);
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -273,7 +234,7 @@ static void release(struct link *l)
 {
 	if (l->state != L_ENDING || l->in_kernel)
 		return;
-	free(l->spill);
+	uring_spill_free(&l->spill);
 	conn_close(l->conn);
 	memset(l, 0, sizeof *l);
 }
@@ -294,7 +255,7 @@ static void advance(struct link *l)
 	do {
 		unspill(l);
 		want = conn_serve(l->conn);
-	} while (want == CONN_READ && l->spill_len > 0);
+	} while (want == CONN_READ && l->spill.len > 0);
 	if (want == CONN_WRITE)
 		write_next(l);
 	else if (want == CONN_CLOSE || l->state == L_PEER_DONE)
@@ -335,10 +296,8 @@ static void on_accept(const struct io_uring_cqe *cqe, int64_t now)
 		arm_accept();
 		return;
 	}
-	/* -EMFILE and the like ended the request, and arming it again now would
-	   fail at once (the descriptor is taken before a client is). So wait
-	   until a client is really there, and accept it by hand, as net_accept
-	   does for every model: at EMFILE, with the spare descriptor, to refuse it. */
+	/* -EMFILE ended it, and would again at once: wait for a client, and
+	   accept it by hand (net_accept refuses it with the spare descriptor). */
 	io_uring_prep_poll_add(request(listen_fd, OP_LISTENER_READY), listen_fd, POLLIN);
 }
 
@@ -491,10 +450,7 @@ int main(int argc, char **argv)
 		/* Submit this turn's requests and wait: for one completion while it
 		   is quiet, for a batch after a busy turn (or for a signal: then
 		   server_stopping says what to do). */
-		if (reaped > 1)
-			ret = uring_enter(&u, WAIT_BATCH, WAIT_MIN_US, FOREVER_NS);
-		else
-			ret = uring_enter(&u, 1, 0, FOREVER_NS);
+		ret = uring_enter(&u, reaped > 1 ? WAIT_BATCH : 1, FOREVER_NS);
 		reaped = 0;
 		if (ret < 0 && ret != -EINTR && ret != -ETIME)
 			die_en(-ret, "io_uring_enter");

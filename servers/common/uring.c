@@ -165,7 +165,7 @@ struct wait_arg {
 /* liburing 2.8 has this call (io_uring_submit_and_wait_min_timeout); 2.3 has
    none with min-wait, so we publish the submission queue's new tail
    ourselves, as its io_uring_submit does, and enter once. */
-int uring_enter(struct uring *u, unsigned wait_nr, unsigned min_wait_us, uint64_t timeout_ns)
+int uring_enter(struct uring *u, unsigned wait_nr, uint64_t timeout_ns)
 {
 	struct __kernel_timespec ts = { .tv_sec = (long long)(timeout_ns / 1000000000),
 					.tv_nsec = (long long)(timeout_ns % 1000000000) };
@@ -173,9 +173,9 @@ int uring_enter(struct uring *u, unsigned wait_nr, unsigned min_wait_us, uint64_
 	struct io_uring_sq *sq = &u->ring.sq;
 	unsigned to_submit;
 
-	if (min_wait_us > 0 && has_min_wait(u))
-		arg.min_wait_usec = min_wait_us;
-	else if (min_wait_us > 0)
+	if (wait_nr > 1 && u->min_wait_us > 0 && has_min_wait(u))
+		arg.min_wait_usec = u->min_wait_us;
+	else if (wait_nr > 1 && u->min_wait_us > 0)
 		wait_nr = 1; /* a batch with no bound on the first would stall a lone client */
 	io_uring_smp_store_release(sq->ktail, sq->sqe_tail); /* the kernel sees them now */
 	sq->sqe_head = sq->sqe_tail;
@@ -184,4 +184,43 @@ int uring_enter(struct uring *u, unsigned wait_nr, unsigned min_wait_us, uint64_
 			       IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG |
 				       IORING_ENTER_REGISTERED_RING,
 			       (sigset_t *)&arg, sizeof arg);
+}
+
+bool uring_spill_add(struct uring_spill *s, const char *bytes, size_t n)
+{
+	size_t need = s->len + n, cap = s->cap ? s->cap : URING_BUF_SIZE;
+
+	if (need > URING_SPILL_MAX)
+		return false;
+	while (cap < need) /* a flood costs a few reallocations, not one per completion */
+		cap *= 2;  /* stops at URING_SPILL_MAX at most: BUF_SIZE times a power of two */
+	if (cap != s->cap) {
+		char *p = realloc(s->bytes, cap);
+
+		if (p == NULL)
+			return false;
+		s->bytes = p;
+		s->cap = cap;
+	}
+	memcpy(s->bytes + s->len, bytes, n);
+	s->len = need;
+	return true;
+}
+
+size_t uring_spill_take(struct uring_spill *s, char *dst, size_t room)
+{
+	size_t n = s->len < room ? s->len : room;
+
+	if (n == 0)
+		return 0;
+	memcpy(dst, s->bytes, n);
+	s->len -= n;
+	memmove(s->bytes, s->bytes + n, s->len);
+	return n;
+}
+
+void uring_spill_free(struct uring_spill *s)
+{
+	free(s->bytes);
+	memset(s, 0, sizeof *s);
 }

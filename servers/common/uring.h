@@ -46,6 +46,7 @@
 struct uring {
 	struct io_uring ring;
 	const char *who;		/* starts the line uring_unsupported prints */
+	unsigned min_wait_us;		/* a batch waits this long at most once one is there */
 	unsigned features;		/* IORING_FEAT_* this kernel reported */
 	struct io_uring_buf_ring *lent; /* the pool's ring, shared with the kernel */
 	char *bufs;			/* URING_BUFS buffers of URING_BUF_SIZE */
@@ -75,10 +76,11 @@ void uring_select_buffer(struct io_uring_sqe *sqe);
 
 /* One io_uring_enter: submits every request prepared since the last, then
    waits until wait_nr completions are there, or timeout_ns has passed. With
-   min_wait_us > 0 it waits min_wait_us at most once the first is there, and
-   where the kernel has no min-wait, for that first one only. Returns what
-   io_uring_enter returns: >= 0, -EINTR (a signal), -ETIME (timed out). */
-int uring_enter(struct uring *u, unsigned wait_nr, unsigned min_wait_us, uint64_t timeout_ns);
+   u->min_wait_us set, a batch (wait_nr > 1) waits that long at most once the
+   first is there; where the kernel has no min-wait (before 6.12), it waits
+   for the first only. Returns what io_uring_enter returns: >= 0, -EINTR (a
+   signal), -ETIME (timed out). */
+int uring_enter(struct uring *u, unsigned wait_nr, uint64_t timeout_ns);
 
 /* Returns the user_data of a request: owner, generation (24 bits), op. */
 static inline uint64_t uring_tag(uint32_t owner, uint32_t gen, unsigned op)
@@ -114,5 +116,24 @@ static inline char *uring_buffer(const struct uring *u, int bid)
 
 /* Lends buffer bid to the kernel again (step 5 above). */
 void uring_lend(struct uring *u, int bid);
+
+/* Bytes a completion brought that the connection cannot take yet: a
+   completion cannot be refused, as a readiness loop refuses by not reading. */
+struct uring_spill {
+	char *bytes;
+	size_t len, cap; /* cap doubles as needed, up to URING_SPILL_MAX */
+};
+
+#define URING_SPILL_MAX (2 * URING_BUFS * URING_BUF_SIZE) /* one burst fills the pool at most */
+
+/* Appends n bytes to s. Returns false, keeping nothing, past URING_SPILL_MAX
+   or out of memory. */
+bool uring_spill_add(struct uring_spill *s, const char *bytes, size_t n);
+
+/* Moves up to room of s's oldest bytes to dst. Returns how many it moved. */
+size_t uring_spill_take(struct uring_spill *s, char *dst, size_t room);
+
+/* Frees what s holds; s is empty again. */
+void uring_spill_free(struct uring_spill *s);
 
 #endif
