@@ -69,6 +69,7 @@
  * a kernel without it gets one line on stderr, and loadgen exits 2), and
  * liburing 2.3 or newer at build time. The check opens no socket: it must
  * pass under a descriptor limit of 4.
+ *
  * Left out on purpose: registered files (io_uring_register_files). They save
  * the kernel a file lookup per request, but each connect would need a
  * register call of its own (or direct descriptors throughout): less to gain
@@ -134,9 +135,10 @@ static void arm_recv(struct worker *w, struct conn *c)
 
 /* ---------------------------------------------------------------- what conn.c asks */
 
-static int uring_connect(struct worker *w, struct conn *c)
+static int ring_connect(struct worker *w, struct conn *c)
 {
 	int fd = net_socket(c->src);
+
 	if (fd < 0)
 		return -fd; /* EMFILE: nothing opened, nothing submitted */
 	c->fd = fd;
@@ -147,7 +149,7 @@ static int uring_connect(struct worker *w, struct conn *c)
 	return 0;
 }
 
-static void uring_send(struct worker *w, struct conn *c)
+static void ring_send(struct worker *w, struct conn *c)
 {
 	if ((c->in_kernel & OP_SEND) || c->out_off == c->out_len)
 		return; /* one send in flight: its completion sends the rest */
@@ -157,7 +159,7 @@ static void uring_send(struct worker *w, struct conn *c)
 	c->in_kernel |= OP_SEND;
 }
 
-static void uring_close(struct worker *w, struct conn *c)
+static void ring_close(struct worker *w, struct conn *c)
 {
 	for (unsigned op = OP_CONNECT; op <= OP_SEND; op <<= 1)
 		if (c->in_kernel & op) /* cancel it, or it keeps the socket open */
@@ -180,6 +182,7 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
 {
 	uint32_t gen = c->gen;
+
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		c->in_kernel &= ~OP_RECV; /* the request ended */
 	if (cqe->res > 0)
@@ -206,7 +209,7 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 	else
-		uring_send(w, c); /* a short send, or requests queued meanwhile */
+		ring_send(w, c); /* a short send, or requests queued meanwhile */
 }
 
 static void on_completion(struct worker *w, const struct io_uring_cqe *cqe)
@@ -244,6 +247,7 @@ static unsigned batch(struct worker *w, uint64_t *wait_ns)
 {
 	struct uring_loop *l = w->loop;
 	uint64_t want = w->pending / 4;
+
 	if (cfg.loop != LOOP_CLOSED || l->batch_missed || want < 2)
 		return 1;
 	if (*wait_ns > BATCH_NS)
@@ -254,7 +258,7 @@ static unsigned batch(struct worker *w, uint64_t *wait_ns)
 /* One io_uring_enter: submits every request this turn prepared, and waits
    for the completions batch() asks for, or until `until`. Then reaps all
    that are there. */
-static void uring_wait(struct worker *w, uint64_t now, uint64_t until)
+static void ring_wait(struct worker *w, uint64_t now, uint64_t until)
 {
 	struct uring_loop *l = w->loop;
 	uint64_t d = until > now ? until - now : 0;
@@ -278,7 +282,7 @@ static void uring_wait(struct worker *w, uint64_t now, uint64_t until)
 static char who[64]; /* "loadgen: --engine io_uring": starts the line of a refusal */
 
 /* Once, in the main thread: can this kernel run every thread's ring? */
-static void uring_probe(void)
+static void ring_probe(void)
 {
 	struct uring u = { .who = who };
 
@@ -287,7 +291,7 @@ static void uring_probe(void)
 	uring_stop(&u);
 }
 
-static void uring_start_loop(struct worker *w)
+static void ring_start(struct worker *w)
 {
 	struct uring_loop *l = calloc(1, sizeof *l);
 
@@ -300,7 +304,7 @@ static void uring_start_loop(struct worker *w)
 
 /* The last closes were only prepared: submit them, so that the server sees
    every FIN before we exit, then take the ring down. */
-static void uring_stop_loop(struct worker *w)
+static void ring_stop(struct worker *w)
 {
 	struct uring_loop *l = w->loop;
 	int ret;
@@ -315,11 +319,11 @@ static void uring_stop_loop(struct worker *w)
 
 const struct engine engine_uring = {
 	.name = "io_uring",
-	.probe = uring_probe,
-	.start = uring_start_loop,
-	.stop = uring_stop_loop,
-	.connect = uring_connect,
-	.send = uring_send,
-	.close = uring_close,
-	.wait = uring_wait,
+	.probe = ring_probe,
+	.start = ring_start,
+	.stop = ring_stop,
+	.connect = ring_connect,
+	.send = ring_send,
+	.close = ring_close,
+	.wait = ring_wait,
 };

@@ -6,8 +6,8 @@
 #      (io_uring_enter counted like any other), strace -c -f
 #   2. cpu.csv/png: server CPU per request and req/s of both, side by side
 #      in alternating runs (A B A B ...)
-# Where io_uring cannot run (a kernel before 6.0, a container that forbids
-# it, no liburing-dev at build time) the lab says so in one line and
+# Where io_uring cannot run (a kernel before 6.1, a container that forbids
+# it, no liburing 2.3 or newer at build time) the lab says so in one line and
 # measures epoll_et alone.
 source "$(dirname "$0")/lib.bash"
 lab_begin 5 5 15 "$@"
