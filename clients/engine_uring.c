@@ -19,7 +19,7 @@
  *
  *     this thread                                  the kernel
  *   +---------------------+   submission queue   +--------------------------+
- *   | conn.c: a request   |  [send][send][close] | connects, sends, closes  |
+ *   | lg_conn.c: a request|  [send][send][close] | connects, sends, closes  |
  *   |  is owed -> SQE   ------------------------>| when it can; receives    |
  *   | io_uring_enter      |                      | into a buffer it takes   |
  *   | reap CQEs: parse  <------------------------| from the pool            |
@@ -58,10 +58,10 @@
  * until that submission, so a socket opened meanwhile cannot receive a
  * request meant for the old one.
  *
- * Connects: a blocking socket (net_socket) and IORING_OP_CONNECT; the kernel
+ * Connects: a blocking socket (lg_net_socket) and IORING_OP_CONNECT; the kernel
  * waits for the handshake, and the completion says how it went. (A socket
  * with O_NONBLOCK would have some kernels answer -EAGAIN instead of
- * waiting.) Unlike net_connect, a connect that fails with EADDRNOTAVAIL is
+ * waiting.) Unlike lg_net_connect, a connect that fails with EADDRNOTAVAIL is
  * only counted: it does not move the threads on to the next 127.0.0.x.
  *
  * What each feature needs (checked once by uring_probe; a missing one is
@@ -84,8 +84,8 @@
  * Compare: engine_epoll.c (readiness) and servers/io_uring.c (the server
  * side of the same lesson).
  */
-#include "conn.h"
-#include "net.h"
+#include "lg_conn.h"
+#include "lg_net.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -137,7 +137,7 @@ static _Noreturn void unsupported(const char *what)
 /* ---------------------------------------------------------------- requests */
 
 /* user_data: connection index (32 bits), generation (24 bits), op (8 bits). */
-static uint64_t tag(struct worker *w, struct conn *c, enum op op)
+static uint64_t tag(struct worker *w, struct lg_conn *c, enum op op)
 {
 	uint64_t index = (uint64_t)(c - w->conns);
 	return index << 32 | (uint64_t)(c->gen & 0xffffff) << 8 | (uint64_t)op;
@@ -145,7 +145,7 @@ static uint64_t tag(struct worker *w, struct conn *c, enum op op)
 
 /* A free submission entry tagged for (c, op); when all are taken, the ones
    prepared so far are submitted to make room (one more io_uring_enter). */
-static struct io_uring_sqe *new_request(struct worker *w, struct conn *c, enum op op)
+static struct io_uring_sqe *new_request(struct worker *w, struct lg_conn *c, enum op op)
 {
 	struct io_uring *ring = &loop_of(w)->ring;
 	struct io_uring_sqe *sqe;
@@ -158,7 +158,7 @@ static struct io_uring_sqe *new_request(struct worker *w, struct conn *c, enum o
 	return sqe;
 }
 
-static void arm_recv(struct worker *w, struct conn *c)
+static void arm_recv(struct worker *w, struct lg_conn *c)
 {
 	struct io_uring_sqe *sqe = new_request(w, c, OP_RECV);
 	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
@@ -244,11 +244,11 @@ static void loop_free(struct uring_loop *l)
 	munmap(l->pool, l->pool_bytes);
 }
 
-/* ---------------------------------------------------------------- what conn.c asks */
+/* ------------------------------------------------------------- what lg_conn.c asks */
 
-static int uring_connect(struct worker *w, struct conn *c)
+static int uring_connect(struct worker *w, struct lg_conn *c)
 {
-	int fd = net_socket(c->src);
+	int fd = lg_net_socket(c->src);
 	if (fd < 0)
 		return -fd; /* EMFILE: nothing opened, nothing submitted */
 	c->fd = fd;
@@ -259,7 +259,7 @@ static int uring_connect(struct worker *w, struct conn *c)
 	return 0;
 }
 
-static void uring_send(struct worker *w, struct conn *c)
+static void uring_send(struct worker *w, struct lg_conn *c)
 {
 	if ((c->in_kernel & OP_SEND) || c->out_off == c->out_len)
 		return; /* one send in flight: its completion sends the rest */
@@ -269,7 +269,7 @@ static void uring_send(struct worker *w, struct conn *c)
 	c->in_kernel |= OP_SEND;
 }
 
-static void uring_close(struct worker *w, struct conn *c)
+static void uring_close(struct worker *w, struct lg_conn *c)
 {
 	for (unsigned op = OP_CONNECT; op <= OP_SEND; op <<= 1)
 		if (c->in_kernel & op) /* cancel it, or it keeps the socket open */
@@ -282,37 +282,37 @@ static void uring_close(struct worker *w, struct conn *c)
 
 /* ---------------------------------------------------------------- completions */
 
-static void on_connect(struct worker *w, struct conn *c, int res)
+static void on_connect(struct worker *w, struct lg_conn *c, int res)
 {
 	c->in_kernel &= ~OP_CONNECT;
 	if (res == 0)
 		arm_recv(w, c); /* before the first request goes out */
-	conn_connected(w, c, -res);
+	lg_conn_connected(w, c, -res);
 }
 
-static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
+static void on_recv(struct worker *w, struct lg_conn *c, const struct io_uring_cqe *cqe)
 {
 	uint32_t gen = c->gen;
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		c->in_kernel &= ~OP_RECV; /* the request ended */
 	if (cqe->res > 0)
-		conn_received(w, c, buffer(loop_of(w), cqe->flags >> IORING_CQE_BUFFER_SHIFT),
-			      (size_t)cqe->res);
+		lg_conn_received(w, c, buffer(loop_of(w), cqe->flags >> IORING_CQE_BUFFER_SHIFT),
+				 (size_t)cqe->res);
 	if (c->gen != gen || c->state != S_OPEN)
 		return; /* the answer closed it */
 	if (cqe->res == 0)
-		conn_received(w, c, NULL, 0); /* EOF */
+		lg_conn_received(w, c, NULL, 0); /* EOF */
 	else if (cqe->res < 0 && cqe->res != -ENOBUFS)
-		conn_failed(w, c, -cqe->res); /* ECONNRESET and friends */
+		lg_conn_failed(w, c, -cqe->res); /* ECONNRESET and friends */
 	else if (!(c->in_kernel & OP_RECV))
 		arm_recv(w, c); /* -ENOBUFS, or ended for room: the pool is full again */
 }
 
-static void on_send(struct worker *w, struct conn *c, int res)
+static void on_send(struct worker *w, struct lg_conn *c, int res)
 {
 	c->in_kernel &= ~OP_SEND;
 	if (res < 0) {
-		conn_failed(w, c, -res); /* EPIPE, ECONNRESET */
+		lg_conn_failed(w, c, -res); /* EPIPE, ECONNRESET */
 		return;
 	}
 	c->out_off += (uint32_t)res;
@@ -325,7 +325,7 @@ static void on_send(struct worker *w, struct conn *c, int res)
 static void on_completion(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
-	struct conn *c = &w->conns[data >> 32];
+	struct lg_conn *c = &w->conns[data >> 32];
 	enum op op = (enum op)(data & 0xff);
 	bool stale = ((data >> 8) & 0xffffff) != (c->gen & 0xffffff);
 

@@ -3,7 +3,7 @@
  * headers were missing at build time (the Makefile chooses): --engine
  * io_uring then says what to install, in one line, and exits 2.
  */
-#include "conn.h"
+#include "lg_conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -34,7 +34,7 @@
  */
 #include "engine.h"
 #include "loadgen.h"
-#include "net.h"
+#include "lg_net.h"
 #include "report.h"
 #include "worker.h"
 
@@ -360,7 +360,7 @@ static void fairness(const struct worker *ws, struct totals *t)
 		die("calloc");
 	for (int i = 0; i < cfg.threads; i++)
 		for (int k = ws[i].nidle; k < ws[i].nidle + ws[i].nactive; k++) {
-			const struct conn *c = &ws[i].conns[k];
+			const struct lg_conn *c = &ws[i].conns[k];
 			if (!c->ever || !c->asked)
 				continue;
 			x[n++] = c->answered;
@@ -482,7 +482,7 @@ static void install_signals(void)
    and waits for all of them. */
 static void run_workers(struct worker *ws)
 {
-	int first = 0, per_src = net_per_source(), rc;
+	int first = 0, per_src = lg_net_per_source(), rc;
 	workers_setup(cfg.threads);
 	for (int i = 0; i < cfg.threads; i++) {
 		worker_init(&ws[i], i, first, per_src);

@@ -1,13 +1,13 @@
-# pitfalls/pitfalls.mk: the pitfall experiments (issue 11), included by the
-# top Makefile. Each pitfalls/NAME.c but lab.c becomes $(BINDIR)/pitfall-NAME,
-# linked with lab.o (the shared bench) and $(LIB); `make pitfalls` builds
-# them and runs them all through pitfalls/run.
+# pitfalls/pitfalls.mk: the pitfall experiments, included by the top Makefile.
+# Each pitfalls/NAME.c but experiment.c becomes $(BINDIR)/pitfall-NAME, linked
+# with experiment.o (what every experiment shares) and $(LIB); `make pitfalls`
+# builds them and runs them all through pitfalls/run.
 
-PITFALLS = $(patsubst pitfalls/%.c,$(BINDIR)/pitfall-%,$(filter-out pitfalls/lab.c,$(wildcard pitfalls/*.c)))
+PITFALLS = $(patsubst pitfalls/%.c,$(BINDIR)/pitfall-%,$(filter-out pitfalls/experiment.c,$(wildcard pitfalls/*.c)))
 
 all: $(PITFALLS)
 
-$(BINDIR)/pitfall-%: $(BUILD)/pitfalls/%.o $(BUILD)/pitfalls/lab.o $(LIB) | $(BINDIR)
+$(BINDIR)/pitfall-%: $(BUILD)/pitfalls/%.o $(BUILD)/pitfalls/experiment.o $(LIB) | $(BINDIR)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -22,7 +22,7 @@
  * The experiment waits (poll(POLLRDHUP), which consumes no edge) until the FIN
  * has arrived before the server looks, then counts what it learns.
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -85,7 +85,7 @@ static struct run serve(uint32_t extra)
 	struct pollfd p;
 	int srv, cli, epfd;
 
-	lab_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
+	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
 	epfd = watch_et(srv, extra);
 	if (write(cli, request, sizeof request - 1) != (ssize_t)sizeof request - 1)
 		die("write");
@@ -106,24 +106,24 @@ int main(int argc, char **argv)
 {
 	struct run bug, fixed;
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 	bug = serve(0);
 	fixed = serve(EPOLLRDHUP);
 
-	lab_title("EPOLLRDHUP and the short-read exception");
-	lab_say("did",
+	exp_title("EPOLLRDHUP and the short-read exception");
+	exp_say("did",
 		"the client wrote a %zu-byte request and shutdown(SHUT_WR); the ET server "
 		"reads 4096 and trusts short reads",
 		sizeof request - 1);
-	lab_say("observed", "no EPOLLRDHUP: %d report (%s), read %zd, end of file %s in %d ms more",
+	exp_say("observed", "no EPOLLRDHUP: %d report (%s), read %zd, end of file %s in %d ms more",
 		bug.reports, bug.first_events & EPOLLRDHUP ? "RDHUP" : "IN", bug.first_read,
 		bug.eof_seen ? "seen" : "never seen", WATCH_MS);
-	lab_say("observed", "EPOLLRDHUP:    %d report (%s), read %zd, end of file %s",
+	exp_say("observed", "EPOLLRDHUP:    %d report (%s), read %zd, end of file %s",
 		fixed.reports, fixed.first_events & EPOLLRDHUP ? "IN|RDHUP" : "IN",
 		fixed.first_read, fixed.eof_seen ? "seen" : "never seen");
-	lab_say("expected", "without it the close goes unnoticed; with it, read on to 0 at once");
-	lab_say("why", "data and FIN came before one edge; a short read returns only the data");
-	return lab_verdict(
+	exp_say("expected", "without it the close goes unnoticed; with it, read on to 0 at once");
+	exp_say("why", "data and FIN came before one edge; a short read returns only the data");
+	return exp_verdict(
 		bug.reports == 1 && !bug.eof_seen && fixed.reports == 1 && fixed.eof_seen,
 		"without EPOLLRDHUP the close went unseen for %d ms; with it, seen in 1 report",
 		WATCH_MS);

@@ -1,7 +1,8 @@
 /*
- * lab.h - the bench every pitfall experiment stands on: loopback sockets on
+ * experiment.h - what every pitfall experiment stands on: loopback sockets on
  * port 0, a thread's CPU clock and sleep state, and the way each experiment
- * reports what it saw.
+ * reports what it saw. Its names carry the prefix exp_ (an experiment's), not
+ * lab_: a lab is one of labs/, whose shell library has its own lab_title.
  *
  * Every experiment is one process holding both ends: its server and its
  * client talk over 127.0.0.1 on a port the kernel picks (port 0), so two
@@ -14,12 +15,12 @@
  *     why:      the kernel's reason
  *   matched: a one-line summary          (or NOT matched: / skipped:)
  *
- * and exits LAB_MATCHED (0), LAB_NOT_MATCHED (1), LAB_SKIPPED (77, the kernel
+ * and exits EXP_MATCHED (0), EXP_NOT_MATCHED (1), EXP_SKIPPED (77, the kernel
  * or the build lacks what the lesson needs) or 2 when its set-up failed (die).
  * pitfalls/run prints the last line of each.
  */
-#ifndef LAB_H
-#define LAB_H
+#ifndef EXPERIMENT_H
+#define EXPERIMENT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,60 +28,60 @@
 
 #include "toolkit.h"
 
-enum { LAB_MATCHED = 0, LAB_NOT_MATCHED = 1, LAB_SKIPPED = 77 };
+enum { EXP_MATCHED = 0, EXP_NOT_MATCHED = 1, EXP_SKIPPED = 77 };
 
 /* Sets program_name and die_status (2: a failed set-up is not a verdict);
    prints help and exits 0 on -h, a usage line and exits 2 on anything else. */
-void lab_start(int argc, char **argv, const char *help);
+void exp_start(int argc, char **argv, const char *help);
 
 /* Prints the title line, "pitfall-NAME: title". */
-void lab_title(const char *title);
+void exp_title(const char *title);
 
-/* Prints one indented, labelled line: lab_say("observed", "%d wakeups", n). */
-void lab_say(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints one indented, labelled line: exp_say("observed", "%d wakeups", n). */
+void exp_say(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints "matched: ..." or "NOT matched: ..."; returns the exit status. */
-int lab_verdict(bool matched, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int exp_verdict(bool matched, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Prints "skipped: ..." and exits LAB_SKIPPED. */
-_Noreturn void lab_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "skipped: ..." and exits EXP_SKIPPED. */
+_Noreturn void exp_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A TCP listener on 127.0.0.1, port 0 unless port is given, with backlog 128.
    flags: SOCK_NONBLOCK or 0. reuseport: SO_REUSEPORT before bind. Dies on error. */
-int lab_listen(uint16_t port, int flags, bool reuseport);
+int exp_listen(uint16_t port, int flags, bool reuseport);
 
 /* The port a bound socket got. */
-uint16_t lab_port(int fd);
+uint16_t exp_port(int fd);
 
 /* Connects the blocking socket fd to 127.0.0.1:port. Dies on error. */
-void lab_connect_fd(int fd, uint16_t port);
+void exp_connect_fd(int fd, uint16_t port);
 
 /* A blocking client socket connected to 127.0.0.1:port. Dies on error. */
-int lab_connect(uint16_t port);
+int exp_connect(uint16_t port);
 
 /* Both ends of one loopback TCP connection; the server end gets flags
    (SOCK_NONBLOCK or 0), the client end is blocking. Dies on error. */
-void lab_tcp_pair(int *server, int *client, int flags);
+void exp_tcp_pair(int *server, int *client, int flags);
 
 /* Makes fd non-blocking. Dies on error. */
-void lab_nonblock(int fd);
+void exp_nonblock(int fd);
 
 /* CPU time consumed by the calling thread, in nanoseconds. */
-uint64_t lab_thread_cpu_ns(void);
+uint64_t exp_thread_cpu_ns(void);
 
-/* The calling thread's id, for lab_thread_state() from another thread. */
-pid_t lab_gettid(void);
+/* The calling thread's id, for exp_thread_state() from another thread. */
+pid_t exp_gettid(void);
 
 /* The scheduler state of thread tid of this process: 'R' running or
    runnable, 'S' asleep (in a blocking call), ...; '?' when unreadable. */
-char lab_thread_state(pid_t tid);
+char exp_thread_state(pid_t tid);
 
 /* How many times thread tid has gone to sleep (voluntary_ctxt_switches in
    /proc): every wake-up of a thread that sleeps again adds one, even a
    wake-up the kernel swallowed and that never returned to user space. */
-long lab_thread_sleeps(pid_t tid);
+long exp_thread_sleeps(pid_t tid);
 
 /* Waits up to timeout_ms for all n threads to be asleep ('S'); true if so. */
-bool lab_wait_asleep(const pid_t *tids, int n, int timeout_ms);
+bool exp_wait_asleep(const pid_t *tids, int n, int timeout_ms);
 
 #endif
