@@ -174,7 +174,7 @@ include pitfalls/pitfalls.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# ---- hostile input: fuzzing and leaks (issue 5) ---------------------------
+# ---- hostile input: fuzzing and leaks -------------------------------------
 # bin/http_replay (the servers' request framing) and bin/resp_replay
 # (loadgen's response parser) run their fuzz target over its seed corpus and
 # every input that ever crashed, without libFuzzer, in every build
@@ -201,7 +201,7 @@ valgrind:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
 
-# ---- figures (issue 12) -----------------------------------------------------
+# ---- figures -----------------------------------------------------------------
 # docs/figures/NAME.gp becomes NAME.svg and NAME.png beside it (gnuplot);
 # the outputs are committed. docs/figures/draw names the package if missing.
 .PHONY: docs

@@ -142,9 +142,10 @@ static char *pool_bufs;		       /* BUF_COUNT buffers of BUF_SIZE */
 static struct link *links;	       /* indexed by descriptor */
 static long links_size;
 static int listen_fd;
-static struct conn_list idle; /* for --idle-timeout, oldest first */
-static bool timer_armed;      /* a timeout request is in the kernel */
-static unsigned wait_batch;   /* WAIT_BATCH, or 1 where the kernel has no min-wait */
+/* Every connection, least recently active first: --idle-timeout closes from the front. */
+static struct conn_list by_activity;
+static bool timer_armed;    /* a timeout request is in the kernel */
+static unsigned wait_batch; /* WAIT_BATCH, or 1 where the kernel has no min-wait */
 
 /* ---------------------------------------------------------------- requests */
 
@@ -323,7 +324,7 @@ static void end(struct link *l)
 	if (l->ending)
 		return;
 	l->ending = true;
-	conn_list_remove(&idle, l->conn);
+	conn_list_remove(&by_activity, l->conn);
 	if (l->in_kernel > 0) /* freed when the last of them completes */
 		io_uring_prep_cancel_fd(new_request(l->conn->fd, OP_CANCEL), l->conn->fd,
 					IORING_ASYNC_CANCEL_ALL);
@@ -380,7 +381,7 @@ static void add(int fd, int64_t now)
 		return;
 	}
 	links[fd].conn = c;
-	conn_list_push(&idle, c, now);
+	conn_list_push(&by_activity, c, now);
 	arm_recv(&links[fd]);
 }
 
@@ -444,7 +445,7 @@ static void on_recv(struct link *l, const struct io_uring_cqe *cqe, int64_t now)
 	if (!ok)
 		end(l);
 	if (!l->ending)
-		conn_list_touch(&idle, l->conn, now);
+		conn_list_touch(&by_activity, l->conn, now);
 	advance(l); /* -ENOBUFS: re-armed here, and the pool is full again by then */
 	release(l);
 }
@@ -462,7 +463,7 @@ static void on_send(struct link *l, const struct io_uring_cqe *cqe, int64_t now)
 		if (c->out_sent == c->out_len)
 			c->out_len = c->out_sent = 0;
 		if (!l->ending)
-			conn_list_touch(&idle, c, now);
+			conn_list_touch(&by_activity, c, now);
 		advance(l);
 	}
 	release(l);
@@ -679,7 +680,7 @@ static int enter(unsigned wait_nr)
 static void arm_timer(void)
 {
 	static struct __kernel_timespec ts; /* read at submission: it must outlive this call */
-	int ms = conn_list_timeout(&idle, now_ms());
+	int ms = conn_list_timeout(&by_activity, now_ms());
 
 	if (timer_armed || ms < 0)
 		return;
@@ -724,7 +725,7 @@ int main(int argc, char **argv)
 		}
 		io_uring_cq_advance(&ring, reaped);
 		stat_add(&stats->events, reaped);
-		conn_list_expire(&idle, now, drop);
+		conn_list_expire(&by_activity, now, drop);
 	}
 	io_uring_queue_exit(&ring);
 	return server_finish();
