@@ -115,7 +115,7 @@ void lg_conn_recycle(struct worker *w, struct lg_conn *c, bool backoff)
 	} else if (backoff) {
 		c->state = S_BACKOFF;
 		c->retry_at = now_ns() + RETRY_NS;
-	} else if (cfg.use == CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
+	} else if (cfg.use == USE_CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
 		c->state = S_SPARE;
 		ready_push(w, c);
 	} else {
@@ -173,7 +173,7 @@ void lg_conn_pump(struct worker *w)
 		struct lg_conn *c = w->queue[w->qhead];
 		w->qhead = (w->qhead + 1) % total;
 		w->qlen--;
-		if (cfg.use == CONN_PER_REQUEST && cfg.loop == LOOP_CLOSED && !c->idle) {
+		if (cfg.use == USE_CONN_PER_REQUEST && cfg.loop == LOOP_CLOSED && !c->idle) {
 			if (ticket_claim(1) == 0) { /* --close -n: one connect per request */
 				lg_conn_retire(w, c);
 				continue;
@@ -230,7 +230,7 @@ static void on_connected(struct worker *w, struct lg_conn *c)
 	}
 	count_open();
 	lg_conn_record_connect(w, c, now - c->t_connect, false);
-	if (cfg.use == CONN_PER_REQUEST) { /* the ticket was taken already */
+	if (cfg.use == USE_CONN_PER_REQUEST) { /* the ticket was taken already */
 		if (c->sent[0] == 0)
 			c->sent[0] = now;
 		c->deadline = now + timeout_ns();
@@ -287,7 +287,7 @@ static int parse_responses(struct worker *w, struct lg_conn *c, const char *p, s
 			n -= used;
 			finish_response(w, c, now);
 			done++;
-			if (!c->resp.keep || cfg.use == CONN_PER_REQUEST)
+			if (!c->resp.keep || cfg.use == USE_CONN_PER_REQUEST)
 				c->draining = true;
 			break;
 		}
@@ -301,10 +301,10 @@ static int parse_responses(struct worker *w, struct lg_conn *c, const char *p, s
 static void after_responses(struct worker *w, struct lg_conn *c, uint32_t done, uint64_t now)
 {
 	if (c->draining) {
-		if (cfg.use == CONN_PER_REQUEST && !c->resp.keep) {
+		if (cfg.use == USE_CONN_PER_REQUEST && !c->resp.keep) {
 			/* the server closes: wait for its FIN, so TIME_WAIT is its */
 			c->deadline = now + timeout_ns();
-		} else if (cfg.use == CONN_PER_REQUEST || c->inflight == 0) {
+		} else if (cfg.use == USE_CONN_PER_REQUEST || c->inflight == 0) {
 			lg_conn_close(w, c); /* we close: the answer is whole */
 			lg_conn_recycle(w, c, false);
 		} else {

@@ -41,13 +41,13 @@
 #define MAX_PIPELINE	1024
 
 /* Two independent choices make the four ways loadgen can drive a server. */
-enum loop {
+enum load_loop {
 	LOOP_CLOSED, /* a connection sends its next request on an answer */
 	LOOP_OPEN,   /* requests go out on a schedule (--rate) */
 };
-enum conn_use {
-	CONN_KEEP_ALIVE,  /* one connection carries request after request */
-	CONN_PER_REQUEST, /* --close: a new connection for every request */
+enum load_use {
+	USE_KEEP_ALIVE,	      /* one connection carries request after request */
+	USE_CONN_PER_REQUEST, /* --close: a new connection for every request */
 };
 enum format { FMT_TEXT, FMT_CSV, FMT_JSON };
 
@@ -63,8 +63,8 @@ struct config {
 	double seconds, warmup, rate;
 	uint64_t max_requests; /* -n; 0 = timed run */
 	bool header, tolerate;
-	enum loop loop;
-	enum conn_use use;
+	enum load_loop loop;
+	enum load_use use;
 	enum format format;
 
 	const struct engine *engine; /* --engine: epoll or io_uring (engine.h) */

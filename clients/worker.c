@@ -47,7 +47,7 @@ static struct lg_conn *ready_peek(struct worker *w)
 {
 	while (w->nready > 0) {
 		struct lg_conn *c = w->ready[w->rhead];
-		bool usable = cfg.use == CONN_PER_REQUEST
+		bool usable = cfg.use == USE_CONN_PER_REQUEST
 				      ? c->state == S_SPARE
 				      : c->state == S_OPEN && !c->draining &&
 						c->inflight < (uint32_t)cfg.pipeline;
@@ -78,7 +78,7 @@ static void dispatch(struct worker *w, uint64_t now)
 		w->backlog--;
 		w->backlog_first += w->interval;
 		ready_drop_head(w); /* to the back of the queue when free again */
-		if (cfg.use == CONN_PER_REQUEST) {
+		if (cfg.use == USE_CONN_PER_REQUEST) {
 			c->sent[0] = t;
 			c->inflight = 1;
 			w->pending++;
@@ -162,7 +162,7 @@ static void start_run(struct worker *w)
 	w->next_tick = w->t_start + w->interval * (uint64_t)w->id / (uint64_t)cfg.threads;
 	w->live = w->nactive;
 	for (int i = w->nidle; i < w->nidle + w->nactive; i++) {
-		if (cfg.use == CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
+		if (cfg.use == USE_CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
 			w->conns[i].state = S_SPARE;
 			ready_push(w, &w->conns[i]);
 		} else {

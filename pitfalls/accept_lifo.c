@@ -59,7 +59,7 @@ struct worker {
 static atomic_int accepted; /* by all workers */
 
 /* Accepts until the queue is empty (the set is edge-triggered), or once. */
-static void take(struct worker *w)
+static void accept_and_close(struct worker *w)
 {
 	int fd;
 
@@ -81,7 +81,7 @@ static void *work(void *arg)
 	for (;;) {
 		if (w->epfd != -1 && epoll_wait(w->epfd, &ev, 1, -1) != 1)
 			continue;
-		take(w);
+		accept_and_close(w);
 	}
 	return NULL;
 }
