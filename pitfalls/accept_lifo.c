@@ -86,44 +86,18 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static int watch(int epfd, int fd)
-{
-	struct epoll_event ev;
-
-	if (epfd == -1 && (epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1");
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLET;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-	return epfd;
-}
-
 static uint16_t set_up(struct worker *w, enum way way)
 {
 	int one = exp_listen(0, way == BLOCKING_ACCEPT ? 0 : SOCK_NONBLOCK, way == REUSEPORT);
 	uint16_t port = exp_port(one);
-	int shared = way == EPOLL_SHARED ? watch(-1, one) : -1;
+	int shared = way == EPOLL_SHARED ? exp_watch_et(one, 0) : -1;
 
 	for (int i = 0; i < WORKERS; i++) {
 		w[i].listener =
 			way == REUSEPORT && i > 0 ? exp_listen(port, SOCK_NONBLOCK, true) : one;
-		w[i].epfd = way == REUSEPORT ? watch(-1, w[i].listener) : shared;
+		w[i].epfd = way == REUSEPORT ? exp_watch_et(w[i].listener, 0) : shared;
 	}
 	return port;
-}
-
-/* One connection, then waits until it was accepted and all sleep again. */
-static void one_connection(uint16_t port, const pid_t *tids, int want)
-{
-	int fd = exp_connect(port);
-	int64_t deadline = now_ms() + 5000;
-
-	while (atomic_load(&accepted) < want && now_ms() < deadline)
-		usleep(100);
-	if (atomic_load(&accepted) < want || !exp_wait_asleep(tids, WORKERS, 5000))
-		die("connection %d was not accepted within 5 s", want);
-	close(fd);
 }
 
 struct result {
@@ -174,7 +148,7 @@ static struct result measure(enum way way)
 	port = set_up(w, way);
 	start_workers(w, tids);
 	for (int c = 1; c <= CONNS; c++)
-		one_connection(port, tids, c);
+		exp_one_connection(port, &accepted, c, tids, WORKERS);
 	for (int i = 0; i < WORKERS; i++) { /* cancel: accept, epoll_wait are cancellation points */
 		pthread_cancel(w[i].thread);
 		pthread_join(w[i].thread, NULL);

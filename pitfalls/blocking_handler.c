@@ -84,17 +84,6 @@ static void on_readable(int epfd, int fd)
 		die("write");
 }
 
-static void watch(int epfd, int fd)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-}
-
 static void *serve(void *arg)
 {
 	int listener = *(int *)arg, epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -102,7 +91,7 @@ static void *serve(void *arg)
 
 	if (epfd == -1)
 		die("epoll_create1");
-	watch(epfd, listener);
+	exp_watch(epfd, EPOLL_CTL_ADD, listener, EPOLLIN);
 	while (!atomic_load(&stop_server)) {
 		int n = epoll_wait(epfd, evs, 16, 50);
 
@@ -112,7 +101,7 @@ static void *serve(void *arg)
 			if (fd != listener) {
 				on_readable(epfd, fd);
 			} else if ((fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC)) != -1) {
-				watch(epfd, fd);
+				exp_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN);
 			}
 		}
 	}

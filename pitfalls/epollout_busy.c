@@ -44,17 +44,6 @@ struct run {
 	double cpu_share;
 };
 
-static void watch(int epfd, int op, int fd, uint32_t events)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.events = events;
-	ev.data.fd = fd;
-	if (epoll_ctl(epfd, op, fd, &ev) == -1)
-		die("epoll_ctl");
-}
-
 /* A level-triggered loop over one idle connection with one answer pending. */
 static struct run serve(int fd, enum want_out mode)
 {
@@ -68,7 +57,7 @@ static struct run serve(int fd, enum want_out mode)
 	if (epfd == -1)
 		die("epoll_create1");
 	memset(answer, 'a', sizeof answer);
-	watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT);
+	exp_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT);
 	while (now_ns() - t0 < RUN_MS * 1000000ull) {
 		if (epoll_wait(epfd, &ev, 1, 100) <= 0)
 			continue;
@@ -79,7 +68,7 @@ static struct run serve(int fd, enum want_out mode)
 			pending = 0;
 			r.writes++;
 			if (mode == WHILE_OUTPUT_WAITS)
-				watch(epfd, EPOLL_CTL_MOD, fd, EPOLLIN);
+				exp_watch(epfd, EPOLL_CTL_MOD, fd, EPOLLIN);
 		}
 	}
 	r.cpu_share = (double)(exp_thread_cpu_ns() - cpu0) / (double)(now_ns() - t0);

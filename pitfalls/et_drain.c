@@ -97,21 +97,6 @@ static int serve_turn(int epfd, int fd, enum read_mode mode, int timeout_ms, siz
 	return n;
 }
 
-static int watch_et(int fd)
-{
-	struct epoll_event ev;
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-
-	if (epfd == -1)
-		die("epoll_create1");
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLET;
-	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-	return epfd;
-}
-
 static int queued(int fd)
 {
 	int n;
@@ -132,7 +117,7 @@ int main(int argc, char **argv)
 
 	/* 1. read once per report */
 	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
-	epfd = watch_et(srv);
+	epfd = exp_watch_et(srv, 0);
 	send_all(cli, req, sizeof req);
 	first = serve_turn(epfd, srv, READ_ONCE, 1000, &got);
 	stalled = serve_turn(epfd, srv, READ_ONCE, STALL_MS, &got);
@@ -145,7 +130,7 @@ int main(int argc, char **argv)
 
 	/* 3. read until EAGAIN */
 	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
-	epfd = watch_et(srv);
+	epfd = exp_watch_et(srv, 0);
 	send_all(cli, req, sizeof req);
 	fixed = serve_turn(epfd, srv, READ_TO_EAGAIN, 1000, &got_fixed);
 	close(epfd), close(srv), close(cli);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,6 +152,30 @@ void exp_nonblock(int fd)
 		die("fcntl(O_NONBLOCK)");
 }
 
+void exp_watch(int epfd, int op, int fd, uint32_t events)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.events = events;
+	ev.data.fd = fd;
+	if (epoll_ctl(epfd, op, fd, &ev) == -1) {
+		if (errno == EINVAL && (events & EPOLLEXCLUSIVE))
+			exp_skip("EPOLLEXCLUSIVE is not supported (Linux 4.5 or later)");
+		die("epoll_ctl(fd %d)", fd);
+	}
+}
+
+int exp_watch_et(int fd, uint32_t extra)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+	if (epfd == -1)
+		die("epoll_create1");
+	exp_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET | extra);
+	return epfd;
+}
+
 uint64_t exp_thread_cpu_ns(void)
 {
 	struct timespec ts;
@@ -231,4 +256,16 @@ bool exp_wait_asleep(const pid_t *tids, int n, int timeout_ms)
 		nanosleep(&tick, NULL);
 	}
 	return false;
+}
+
+void exp_one_connection(uint16_t port, atomic_int *accepted, int want, const pid_t *tids, int n)
+{
+	int fd = exp_connect(port);
+	int64_t deadline = now_ms() + 5000;
+
+	while (atomic_load(accepted) < want && now_ms() < deadline)
+		usleep(100);
+	if (atomic_load(accepted) < want || !exp_wait_asleep(tids, n, 5000))
+		die("connection %d was not accepted within 5 s", want);
+	close(fd);
 }

@@ -22,6 +22,7 @@
 #ifndef EXPERIMENT_H
 #define EXPERIMENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -66,6 +67,14 @@ void exp_tcp_pair(int *server, int *client, int flags);
 /* Makes fd non-blocking. Dies on error. */
 void exp_nonblock(int fd);
 
+/* Adds (op EPOLL_CTL_ADD) or changes (EPOLL_CTL_MOD) fd in the epoll set epfd
+   for events, with data.fd = fd. Dies on error; skips the experiment when the
+   kernel does not know EPOLLEXCLUSIVE (before Linux 4.5). */
+void exp_watch(int epfd, int op, int fd, uint32_t events);
+
+/* A new epoll set watching fd, edge-triggered, for EPOLLIN | extra. Dies on error. */
+int exp_watch_et(int fd, uint32_t extra);
+
 /* CPU time consumed by the calling thread, in nanoseconds. */
 uint64_t exp_thread_cpu_ns(void);
 
@@ -83,5 +92,11 @@ long exp_thread_sleeps(pid_t tid);
 
 /* Waits up to timeout_ms for all n threads to be asleep ('S'); true if so. */
 bool exp_wait_asleep(const pid_t *tids, int n, int timeout_ms);
+
+/* Opens one connection to 127.0.0.1:port, waits until *accepted reaches want
+   and the n threads in tids are all asleep again, then closes it: one
+   connection's wake-ups, and nothing else, between two readings. Dies when
+   that takes over 5 s. */
+void exp_one_connection(uint16_t port, atomic_int *accepted, int want, const pid_t *tids, int n);
 
 #endif

@@ -46,20 +46,6 @@ struct run {
 	ssize_t first_read;
 };
 
-static int watch_et(int fd, uint32_t extra)
-{
-	struct epoll_event ev;
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-
-	if (epfd == -1)
-		die("epoll_create1");
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLET | extra;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-	return epfd;
-}
-
 /* The server's handler: the short-read rule, with its exception. */
 static void on_event(int fd, uint32_t events, struct run *r)
 {
@@ -86,7 +72,7 @@ static struct run serve(uint32_t extra)
 	int srv, cli, epfd;
 
 	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
-	epfd = watch_et(srv, extra);
+	epfd = exp_watch_et(srv, extra);
 	if (write(cli, request, sizeof request - 1) != (ssize_t)sizeof request - 1)
 		die("write");
 	if (shutdown(cli, SHUT_WR) == -1)

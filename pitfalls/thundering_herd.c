@@ -95,19 +95,6 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static void watch(int epfd, int fd, uint32_t events)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.events = events;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		if (errno == EINVAL && (events & EPOLLEXCLUSIVE))
-			exp_skip("EPOLLEXCLUSIVE is not supported (Linux 4.5 or later)");
-		die("epoll_ctl");
-	}
-}
-
 static int new_epoll(void)
 {
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -129,12 +116,13 @@ static uint16_t set_up(struct worker *w, enum way way)
 			way != REUSEPORT || i == 0 ? one : exp_listen(port, SOCK_NONBLOCK, true);
 		w[i].epfd = way == BLOCKING_ACCEPT ? -1 : shared != -1 ? shared : new_epoll();
 		if (way == EPOLL_PER_THREAD || way == REUSEPORT)
-			watch(w[i].epfd, w[i].listener, EPOLLIN);
+			exp_watch(w[i].epfd, EPOLL_CTL_ADD, w[i].listener, EPOLLIN);
 		else if (way == EPOLL_EXCLUSIVE)
-			watch(w[i].epfd, w[i].listener, EPOLLIN | EPOLLEXCLUSIVE);
+			exp_watch(w[i].epfd, EPOLL_CTL_ADD, w[i].listener,
+				  EPOLLIN | EPOLLEXCLUSIVE);
 	}
 	if (shared != -1)
-		watch(shared, one, EPOLLIN);
+		exp_watch(shared, EPOLL_CTL_ADD, one, EPOLLIN);
 	return port;
 }
 
@@ -145,19 +133,6 @@ static long total_sleeps(const pid_t *tids)
 	for (int i = 0; i < WORKERS; i++)
 		sum += exp_thread_sleeps(tids[i]);
 	return sum;
-}
-
-/* One connection, then waits until it was accepted and all sleep again. */
-static void one_connection(uint16_t port, const pid_t *tids, int want)
-{
-	int fd = exp_connect(port);
-	int64_t deadline = now_ms() + 5000;
-
-	while (atomic_load(&accepted) < want && now_ms() < deadline)
-		usleep(100);
-	if (atomic_load(&accepted) < want || !exp_wait_asleep(tids, WORKERS, 5000))
-		die("connection %d was not accepted within 5 s", want);
-	close(fd);
 }
 
 struct result {
@@ -188,7 +163,7 @@ static struct result measure(enum way way)
 		die("the workers did not go to sleep within 5 s");
 	before = total_sleeps(tids);
 	for (int c = 1; c <= CONNS; c++)
-		one_connection(port, tids, c);
+		exp_one_connection(port, &accepted, c, tids, WORKERS);
 	r.wakeups = (double)(total_sleeps(tids) - before) / CONNS;
 	for (int i = 0; i < WORKERS; i++) { /* before the cancel, which wakes them */
 		r.returns += (double)atomic_load(&w[i].returns) / CONNS;
