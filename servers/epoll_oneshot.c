@@ -138,8 +138,9 @@ static void on_ready(struct conn *c)
 	enum conn_want want;
 
 	conn_take_over(c);
+	/* Served now, so not idle: the reaper must not hang up under this thread. */
 	if (server_opt.idle_timeout)
-		take_off_list(c);	    /* serving it: not idle */
+		take_off_list(c);
 	want = conn_run(c, CONN_READ_ONCE); /* the re-arm re-checks the level */
 	if (want == CONN_CLOSE) {
 		take_off_list(c);
