@@ -117,7 +117,7 @@ $(BINDIR)/filewatch: $(BUILD)/bench/filewatch.o $(LIB)
 $(TOOLS): $(BINDIR)/%: $(BUILD)/tests/tools/%.o $(LIB)
 $(BINDIR)/http_replay: $(BUILD)/tests/fuzz/http_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/common/http.o $(LIB)
 $(BINDIR)/resp_replay: $(BUILD)/tests/fuzz/resp_fuzz.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/clients/resp.o $(LIB)
-$(PITFALLS): $(BINDIR)/pitfall-%: $(BUILD)/pitfalls/%.o $(BUILD)/pitfalls/lab.o $(LIB)
+$(PITFALLS): $(BINDIR)/pitfall-%: $(BUILD)/pitfalls/%.o $(BUILD)/pitfalls/experiment.o $(LIB)
 
 # The link rule. A program built is no longer missing: its .missing marker,
 # left while it could not be built (io_uring without liburing), goes.
@@ -185,7 +185,7 @@ format:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# ---- hostile input: fuzzing and leaks (issue 5) ---------------------------
+# ---- hostile input: fuzzing and leaks -------------------------------------
 # bin/http_replay (the servers' request framing) and bin/resp_replay
 # (loadgen's response parser) run their fuzz target over its seed corpus and
 # every input that ever crashed, without libFuzzer, in every build
@@ -202,7 +202,7 @@ valgrind:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)BIN=$(abspath $(BINDIR)) tests/run valgrind
 
-# ---- figures (issue 12) -----------------------------------------------------
+# ---- figures -----------------------------------------------------------------
 # docs/figures/NAME.gp becomes NAME.svg and NAME.png beside it (gnuplot);
 # the outputs are committed. docs/figures/draw names the package if missing.
 .PHONY: docs

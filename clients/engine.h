@@ -1,6 +1,6 @@
 /*
  * engine.h - how a loadgen thread does its I/O: the one small interface
- * between the connections' state machine (conn.c) and the kernel.
+ * between the connections' state machine (lg_conn.c) and the kernel.
  *
  * Two engines implement it, chosen with --engine:
  *   epoll     (engine_epoll.c, the default) readiness: the kernel says a
@@ -8,11 +8,12 @@
  *   io_uring  (engine_uring.c) completion: we hand the kernel the connect,
  *             the receive and the send as requests, and it says each is DONE.
  *
- * conn.c never knows which one runs. It asks an engine to connect, send and
- * close; the engine reports what happened through the four conn_* calls at
- * the end of conn.h (connected, received, sent is implicit in out_off,
- * failed). Redis's event library has the same shape: one small interface,
- * one file per backend.
+ * lg_conn.c never knows which one runs. It asks an engine to connect, send and
+ * close; the engine reports what happened through the three calls at the end
+ * of lg_conn.h: lg_conn_connected, lg_conn_received and lg_conn_failed. A send
+ * that completes is reported by no call: the engine advances c->out_off, and
+ * lg_conn_send() finds it there when it queues more. Redis's event library
+ * has the same shape: one small interface, one file per backend.
  */
 #ifndef ENGINE_H
 #define ENGINE_H
@@ -20,7 +21,7 @@
 #include <stdint.h>
 
 struct worker;
-struct conn;
+struct lg_conn;
 
 struct engine {
 	const char *name; /* as --engine spells it */
@@ -37,21 +38,21 @@ struct engine {
 	void (*stop)(struct worker *w);
 
 	/* Starts connecting c to cfg.dst from source c->src. Returns 0 with
-	   c->fd set (the outcome is reported later by conn_connected), or an
+	   c->fd set (the outcome is reported later by lg_conn_connected), or an
 	   errno when no connect could start (EMFILE); then nothing is open. */
-	int (*connect)(struct worker *w, struct conn *c);
+	int (*connect)(struct worker *w, struct lg_conn *c);
 
 	/* Sends cfg.req[c->out_off .. c->out_len), now or as soon as it can,
 	   advancing out_off (both reset to 0 when all is sent); a failure is
-	   reported by conn_failed. Calling it again while bytes are still on
+	   reported by lg_conn_failed. Calling it again while bytes are still on
 	   their way is allowed and sends nothing twice. */
-	void (*send)(struct worker *w, struct conn *c);
+	void (*send)(struct worker *w, struct lg_conn *c);
 
 	/* Closes c->fd; nothing started on it before is reported afterwards. */
-	void (*close)(struct worker *w, struct conn *c);
+	void (*close)(struct worker *w, struct lg_conn *c);
 
 	/* Waits for events until `until` (now_ns clock; `now` is the present)
-	   and reports each one to conn.c. May return early (a signal). */
+	   and reports each one to lg_conn.c. May return early (a signal). */
 	void (*wait)(struct worker *w, uint64_t now, uint64_t until);
 };
 

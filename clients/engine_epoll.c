@@ -2,8 +2,8 @@
  * engine_epoll.c - loadgen's readiness engine (--engine epoll, the default):
  * the kernel says which sockets are READY, and we do the I/O ourselves.
  *
- *   conn.c ──connect/send/close──> this file ──syscalls──> the kernel
- *          <──connected/received/failed──  epoll_pwait2 says "fd 7 readable"
+ *   lg_conn.c ──connect/send/close──> this file ──syscalls──> the kernel
+ *             <──connected/received/failed──  epoll_pwait2 says "fd 7 readable"
  *
  * Per request on a kept-alive connection: one send(), one read(), and a
  * share of one epoll_pwait2 (all the connections that became readable in the
@@ -22,8 +22,8 @@
  *   close()   also removes the descriptor from the epoll set (the set holds
  *       the open file, and we never dup the descriptor).
  */
-#include "conn.h"
-#include "net.h"
+#include "lg_conn.h"
+#include "lg_net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ static struct epoll_loop *loop_of(struct worker *w)
 	return w->loop;
 }
 
-static void epoll_set(struct worker *w, struct conn *c, int op, uint32_t events)
+static void epoll_set(struct worker *w, struct lg_conn *c, int op, uint32_t events)
 {
 	struct epoll_event ev;
 	memset(&ev, 0, sizeof ev);
@@ -58,7 +58,7 @@ static void epoll_set(struct worker *w, struct conn *c, int op, uint32_t events)
 		die("epoll_ctl");
 }
 
-static void set_out_armed(struct worker *w, struct conn *c, bool on)
+static void set_out_armed(struct worker *w, struct lg_conn *c, bool on)
 {
 	if (c->out_armed != on) {
 		c->out_armed = on;
@@ -66,11 +66,11 @@ static void set_out_armed(struct worker *w, struct conn *c, bool on)
 	}
 }
 
-/* ---------------------------------------------------------------- what conn.c asks */
+/* ------------------------------------------------------------- what lg_conn.c asks */
 
-static int epoll_connect(struct worker *w, struct conn *c)
+static int epoll_connect(struct worker *w, struct lg_conn *c)
 {
-	int en = net_connect(&c->fd, c->src);
+	int en = lg_net_connect(&c->fd, c->src);
 	if (en == 0)
 		epoll_set(w, c, EPOLL_CTL_ADD, EPOLLOUT); /* writable: decided */
 	return en;
@@ -78,7 +78,7 @@ static int epoll_connect(struct worker *w, struct conn *c)
 
 /* Writes what is left of the output; only a short write arms EPOLLOUT, so a
    request costs one send and no epoll_ctl in the usual case. */
-static void epoll_send(struct worker *w, struct conn *c)
+static void epoll_send(struct worker *w, struct lg_conn *c)
 {
 	size_t n;
 	if (c->out_len == 0)
@@ -94,11 +94,11 @@ static void epoll_send(struct worker *w, struct conn *c)
 		}
 		break;
 	case IO_RETRY: set_out_armed(w, c, true); break;
-	case IO_ERROR: conn_failed(w, c, errno); break;
+	case IO_ERROR: lg_conn_failed(w, c, errno); break;
 	}
 }
 
-static void epoll_close(struct worker *w, struct conn *c)
+static void epoll_close(struct worker *w, struct lg_conn *c)
 {
 	(void)w;
 	close(c->fd); /* also removes it from the epoll set */
@@ -107,7 +107,7 @@ static void epoll_close(struct worker *w, struct conn *c)
 
 /* ---------------------------------------------------------------- events */
 
-static void on_connect_event(struct worker *w, struct conn *c)
+static void on_connect_event(struct worker *w, struct lg_conn *c)
 {
 	int err = 0;
 	socklen_t len = sizeof err;
@@ -115,21 +115,21 @@ static void on_connect_event(struct worker *w, struct conn *c)
 		err = errno;
 	if (err == 0)
 		epoll_set(w, c, EPOLL_CTL_MOD, EPOLLIN); /* from now on: answers */
-	conn_connected(w, c, err);
+	lg_conn_connected(w, c, err);
 }
 
-static void on_readable(struct worker *w, struct conn *c)
+static void on_readable(struct worker *w, struct lg_conn *c)
 {
 	char *buf = loop_of(w)->buf;
 	size_t n;
 	switch (io_read(c->fd, buf, READ_BUF, &n)) {
-	case IO_OK: conn_received(w, c, buf, n); break; /* n == 0: EOF */
+	case IO_OK: lg_conn_received(w, c, buf, n); break; /* n == 0: EOF */
 	case IO_RETRY: break;
-	case IO_ERROR: conn_failed(w, c, errno); break;
+	case IO_ERROR: lg_conn_failed(w, c, errno); break;
 	}
 }
 
-static void on_event(struct worker *w, struct conn *c, uint32_t events)
+static void on_event(struct worker *w, struct lg_conn *c, uint32_t events)
 {
 	switch (c->state) {
 	case S_CONNECTING: on_connect_event(w, c); break;

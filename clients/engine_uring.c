@@ -17,7 +17,7 @@
  *
  *     this thread                                  the kernel
  *   +---------------------+   submission queue   +--------------------------+
- *   | conn.c: a request   |  [send][send][close] | connects, sends, closes  |
+ *   | lg_conn.c: a request|  [send][send][close] | connects, sends, closes  |
  *   |  is owed -> SQE   ------------------------>| when it can; receives    |
  *   | io_uring_enter      |                      | into a buffer it takes   |
  *   | reap CQEs: parse  <------------------------| from the pool            |
@@ -57,10 +57,10 @@
  * until that submission, so a socket opened meanwhile cannot receive a
  * request meant for the old one.
  *
- * Connects: a blocking socket (net_socket) and IORING_OP_CONNECT; the kernel
+ * Connects: a blocking socket (lg_net_socket) and IORING_OP_CONNECT; the kernel
  * waits for the handshake, and the completion says how it went. (A socket
  * with O_NONBLOCK would have some kernels answer -EAGAIN instead of
- * waiting.) Unlike net_connect, a connect that fails with EADDRNOTAVAIL is
+ * waiting.) Unlike lg_net_connect, a connect that fails with EADDRNOTAVAIL is
  * only counted: it does not move the threads on to the next 127.0.0.x.
  *
  * Needs Linux 6.1 (checked once, before any thread starts, by making one
@@ -78,8 +78,8 @@
  * Compare: engine_epoll.c (readiness) and servers/io_uring.c (the server
  * side of the same lesson).
  */
-#include "conn.h"
-#include "net.h"
+#include "lg_conn.h"
+#include "lg_net.h"
 #include "uring.h"
 
 #include <errno.h>
@@ -114,17 +114,17 @@ static struct uring *ring_of(struct worker *w)
 
 /* ---------------------------------------------------------------- requests */
 
-static uint64_t tag(struct worker *w, struct conn *c, enum op op)
+static uint64_t tag(struct worker *w, struct lg_conn *c, enum op op)
 {
 	return uring_tag((uint32_t)(c - w->conns), c->gen, op);
 }
 
-static struct io_uring_sqe *request(struct worker *w, struct conn *c, enum op op)
+static struct io_uring_sqe *request(struct worker *w, struct lg_conn *c, enum op op)
 {
 	return uring_request(ring_of(w), tag(w, c, op));
 }
 
-static void arm_recv(struct worker *w, struct conn *c)
+static void arm_recv(struct worker *w, struct lg_conn *c)
 {
 	struct io_uring_sqe *sqe = request(w, c, OP_RECV);
 
@@ -133,11 +133,11 @@ static void arm_recv(struct worker *w, struct conn *c)
 	c->in_kernel |= OP_RECV;
 }
 
-/* ---------------------------------------------------------------- what conn.c asks */
+/* ---------------------------------------------------------------- what lg_conn.c asks */
 
-static int ring_connect(struct worker *w, struct conn *c)
+static int ring_connect(struct worker *w, struct lg_conn *c)
 {
-	int fd = net_socket(c->src);
+	int fd = lg_net_socket(c->src);
 
 	if (fd < 0)
 		return -fd; /* EMFILE: nothing opened, nothing submitted */
@@ -149,7 +149,7 @@ static int ring_connect(struct worker *w, struct conn *c)
 	return 0;
 }
 
-static void ring_send(struct worker *w, struct conn *c)
+static void ring_send(struct worker *w, struct lg_conn *c)
 {
 	if ((c->in_kernel & OP_SEND) || c->out_off == c->out_len)
 		return; /* one send in flight: its completion sends the rest */
@@ -159,7 +159,7 @@ static void ring_send(struct worker *w, struct conn *c)
 	c->in_kernel |= OP_SEND;
 }
 
-static void ring_close(struct worker *w, struct conn *c)
+static void ring_close(struct worker *w, struct lg_conn *c)
 {
 	for (unsigned op = OP_CONNECT; op <= OP_SEND; op <<= 1)
 		if (c->in_kernel & op) /* cancel it, or it keeps the socket open */
@@ -171,38 +171,38 @@ static void ring_close(struct worker *w, struct conn *c)
 
 /* ---------------------------------------------------------------- completions */
 
-static void on_connect(struct worker *w, struct conn *c, int res)
+static void on_connect(struct worker *w, struct lg_conn *c, int res)
 {
 	c->in_kernel &= ~OP_CONNECT;
 	if (res == 0)
 		arm_recv(w, c); /* before the first request goes out */
-	conn_connected(w, c, -res);
+	lg_conn_connected(w, c, -res);
 }
 
-static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
+static void on_recv(struct worker *w, struct lg_conn *c, const struct io_uring_cqe *cqe)
 {
 	uint32_t gen = c->gen;
 
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		c->in_kernel &= ~OP_RECV; /* the request ended */
 	if (cqe->res > 0)
-		conn_received(w, c, uring_buffer(ring_of(w), uring_cqe_buffer(cqe)),
-			      (size_t)cqe->res);
+		lg_conn_received(w, c, uring_buffer(ring_of(w), uring_cqe_buffer(cqe)),
+				 (size_t)cqe->res);
 	if (c->gen != gen || c->state != S_OPEN)
 		return; /* the answer closed it */
 	if (cqe->res == 0)
-		conn_received(w, c, NULL, 0); /* EOF */
+		lg_conn_received(w, c, NULL, 0); /* EOF */
 	else if (cqe->res < 0 && cqe->res != -ENOBUFS)
-		conn_failed(w, c, -cqe->res); /* ECONNRESET and friends */
+		lg_conn_failed(w, c, -cqe->res); /* ECONNRESET and friends */
 	else if (!(c->in_kernel & OP_RECV))
 		arm_recv(w, c); /* -ENOBUFS, or ended for room: the pool is full again */
 }
 
-static void on_send(struct worker *w, struct conn *c, int res)
+static void on_send(struct worker *w, struct lg_conn *c, int res)
 {
 	c->in_kernel &= ~OP_SEND;
 	if (res < 0) {
-		conn_failed(w, c, -res); /* EPIPE, ECONNRESET */
+		lg_conn_failed(w, c, -res); /* EPIPE, ECONNRESET */
 		return;
 	}
 	c->out_off += (uint32_t)res;
@@ -215,7 +215,7 @@ static void on_send(struct worker *w, struct conn *c, int res)
 static void on_completion(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
-	struct conn *c = &w->conns[uring_tag_owner(data)];
+	struct lg_conn *c = &w->conns[uring_tag_owner(data)];
 	enum op op = (enum op)uring_tag_op(data);
 	bool stale = uring_tag_gen(data) != (c->gen & 0xffffff);
 	int bid = uring_cqe_buffer(cqe);

@@ -4,7 +4,7 @@
  * servers/common/uring-config, chose, and passed its one line here as
  * URING_MISSING. --engine io_uring then prints that line and exits 2.
  */
-#include "conn.h"
+#include "lg_conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>

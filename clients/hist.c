@@ -33,7 +33,7 @@ struct hist {
 	uint64_t bucket[NBUCKETS];
 };
 
-static size_t index_of(uint64_t v)
+static size_t bucket_of(uint64_t v)
 {
 	if (v > HIST_MAX_NS)
 		v = HIST_MAX_NS;
@@ -65,7 +65,7 @@ void hist_free(struct hist *h)
 
 void hist_record(struct hist *h, uint64_t ns)
 {
-	h->bucket[index_of(ns)]++;
+	h->bucket[bucket_of(ns)]++;
 	if (h->count == 0 || ns < h->min)
 		h->min = ns;
 	if (ns > h->max)

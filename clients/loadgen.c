@@ -34,7 +34,7 @@
  */
 #include "engine.h"
 #include "loadgen.h"
-#include "net.h"
+#include "lg_net.h"
 #include "report.h"
 #include "worker.h"
 
@@ -63,7 +63,7 @@ const char *const err_name[NERR] = {
 
 const char *mode_name(void)
 {
-	if (cfg.use == CONN_PER_REQUEST)
+	if (cfg.use == USE_CONN_PER_REQUEST)
 		return "close-per-request"; /* the CSV value, kept for old readers */
 	return cfg.loop == LOOP_OPEN ? "open" : "closed";
 }
@@ -104,7 +104,7 @@ static void build_request(void)
 	char one[2048];
 	int n = snprintf(one, sizeof one, "GET %s HTTP/1.1\r\nHost: %s%s%.0d\r\n%s\r\n", cfg.path,
 			 cfg.host, cfg.port == 80 ? "" : ":", cfg.port == 80 ? 0 : cfg.port,
-			 cfg.use == CONN_PER_REQUEST ? "Connection: close\r\n" : "");
+			 cfg.use == USE_CONN_PER_REQUEST ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof one)
 		usage_error("URL too long: %s", cfg.url);
 	cfg.req_len = (size_t)n;
@@ -237,7 +237,7 @@ static void check_args(bool have_d)
 		usage_error("-d and -n exclude each other");
 	if (cfg.max_requests && cfg.warmup > 0)
 		usage_error("--warmup does not combine with -n (every request counts)");
-	if (cfg.use == CONN_PER_REQUEST && cfg.pipeline > 1)
+	if (cfg.use == USE_CONN_PER_REQUEST && cfg.pipeline > 1)
 		usage_error("--close sends one request per connection: no --pipeline");
 	if (cfg.conns == 0 && cfg.idle == 0)
 		usage_error("nothing to do: -c 0 and no --idle");
@@ -283,7 +283,7 @@ static void parse_args(int argc, char **argv)
 		case 'n': cfg.max_requests = (uint64_t)parse_int("-n", optarg, 1, LONG_MAX); break;
 		case 'h': usage(); exit(0);
 		case OPT_IDLE: cfg.idle = (int)parse_int("--idle", optarg, 0, 10000000); break;
-		case OPT_CLOSE: cfg.use = CONN_PER_REQUEST; break;
+		case OPT_CLOSE: cfg.use = USE_CONN_PER_REQUEST; break;
 		case OPT_PIPELINE:
 			cfg.pipeline = (int)parse_int("--pipeline", optarg, 1, MAX_PIPELINE);
 			break;
@@ -360,7 +360,7 @@ static void fairness(const struct worker *ws, struct totals *t)
 		die("calloc");
 	for (int i = 0; i < cfg.threads; i++)
 		for (int k = ws[i].nidle; k < ws[i].nidle + ws[i].nactive; k++) {
-			const struct conn *c = &ws[i].conns[k];
+			const struct lg_conn *c = &ws[i].conns[k];
 			if (!c->ever || !c->asked)
 				continue;
 			x[n++] = c->answered;
@@ -442,7 +442,7 @@ static void merge(const struct worker *ws, struct totals *t)
    has a request to send, so there a shortfall shows as connect errors. */
 static int exit_status(const struct totals *t)
 {
-	bool conns_ok = cfg.use == CONN_PER_REQUEST || t->established == (uint64_t)cfg.conns;
+	bool conns_ok = cfg.use == USE_CONN_PER_REQUEST || t->established == (uint64_t)cfg.conns;
 	bool clean =
 		t->errors == 0 && t->non2xx == 0 && conns_ok && t->idle_held == (uint64_t)cfg.idle;
 	const char *tolerated = cfg.tolerate ? "; tolerated" : "";
@@ -482,7 +482,7 @@ static void install_signals(void)
    and waits for all of them. */
 static void run_workers(struct worker *ws)
 {
-	int first = 0, per_src = net_per_source(), rc;
+	int first = 0, per_src = lg_net_per_source(), rc;
 	workers_setup(cfg.threads);
 	for (int i = 0; i < cfg.threads; i++) {
 		worker_init(&ws[i], i, first, per_src);

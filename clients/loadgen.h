@@ -3,16 +3,22 @@
  * configuration (set once by the options, read-only while threads run), the
  * causes errors are counted under, and the units of time.
  *
- *   loadgen.c   options, the threads, the merge of their results, main
- *   worker.c    one thread: its event loop, timeouts, the open-loop
- *               schedule                                    (worker.h)
- *   conn.c      one connection's state machine, requests, answers (conn.h)
+ *   loadgen.c        options, the threads, the merge of their results, main
+ *   worker.c         one thread: its event loop, timeouts, the open-loop
+ *                    schedule                                    (worker.h)
+ *   lg_conn.c        one connection's state machine, requests, answers
+ *                                                                (lg_conn.h)
  *   engine_epoll.c   the I/O of a thread, readiness-based (--engine epoll)
  *   engine_uring.c   the same, completion-based (--engine io_uring) (engine.h)
- *   resp.c      the HTTP response parser, fed bytes, no I/O (resp.h)
- *   net.c       sockets: read, write, connect, errno -> cause (net.h)
- *   report.c    the results as text, CSV or JSON            (report.h)
- *   hist.c      the latency histogram                       (hist.h)
+ *   resp.c           the HTTP response parser, fed bytes, no I/O  (resp.h)
+ *   lg_net.c         sockets: read, write, connect, errno -> cause (lg_net.h)
+ *   report.c         the results as text, CSV or JSON            (report.h)
+ *   hist.c           the latency histogram                       (hist.h)
+ *
+ * Two modules share a job with one of the servers' (servers/common/conn.h,
+ * net.h) but not its meaning: a loadgen connection connects out, sends
+ * requests and checks answers. They carry the prefix lg_ so that each name,
+ * and each header, means one thing in the whole tree.
  */
 #ifndef LOADGEN_H
 #define LOADGEN_H
@@ -35,13 +41,13 @@
 #define MAX_PIPELINE	1024
 
 /* Two independent choices make the four ways loadgen can drive a server. */
-enum loop {
+enum load_loop {
 	LOOP_CLOSED, /* a connection sends its next request on an answer */
 	LOOP_OPEN,   /* requests go out on a schedule (--rate) */
 };
-enum conn_use {
-	CONN_KEEP_ALIVE,  /* one connection carries request after request */
-	CONN_PER_REQUEST, /* --close: a new connection for every request */
+enum load_use {
+	USE_KEEP_ALIVE,	      /* one connection carries request after request */
+	USE_CONN_PER_REQUEST, /* --close: a new connection for every request */
 };
 enum format { FMT_TEXT, FMT_CSV, FMT_JSON };
 
@@ -57,8 +63,8 @@ struct config {
 	double seconds, warmup, rate;
 	uint64_t max_requests; /* -n; 0 = timed run */
 	bool header, tolerate;
-	enum loop loop;
-	enum conn_use use;
+	enum load_loop loop;
+	enum load_use use;
 	enum format format;
 
 	const struct engine *engine; /* --engine: epoll or io_uring (engine.h) */

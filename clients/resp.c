@@ -76,7 +76,8 @@ static bool content_length(const char *v, const char *e, uint32_t *len)
 }
 
 /* Parses one header line [p, e). Returns RESP_MORE (fine) or RESP_BAD_HEADER. */
-static enum resp_result parse_header(struct resp *r, const char *p, const char *e, bool *have_len)
+static enum resp_result parse_response_header(struct resp *r, const char *p, const char *e,
+					      bool *have_len)
 {
 	const char *colon = memchr(p, ':', (size_t)(e - p));
 	if (!colon || colon == p)
@@ -108,7 +109,7 @@ static bool status_line(const char *h, size_t len)
 
 /* Parses a whole head h[0..len); sets status, keep, body_left and in_body.
    Returns RESP_MORE (fine) or a RESP_BAD_*. */
-static enum resp_result parse_head(struct resp *r, const char *h, size_t len)
+static enum resp_result parse_response_head(struct resp *r, const char *h, size_t len)
 {
 	const char *end = h + len - 2; /* the CRLF of the blank line */
 	if (!status_line(h, len))
@@ -121,7 +122,7 @@ static enum resp_result parse_head(struct resp *r, const char *h, size_t len)
 	const char *p = (const char *)memchr(h, '\n', len) + 1;
 	while (p < end) {
 		const char *e = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
-		if (parse_header(r, p, e, &have_len) != RESP_MORE)
+		if (parse_response_header(r, p, e, &have_len) != RESP_MORE)
 			return RESP_BAD_HEADER;
 		p = e + 2;
 	}
@@ -144,7 +145,8 @@ static enum resp_result take_head(struct resp *r, const char *p, size_t n, size_
 		size_t len = head_length(p, n);
 		if (len) {
 			*used = len;
-			return len > RESP_MAX_HEAD ? RESP_BAD_HEADER : parse_head(r, p, len);
+			return len > RESP_MAX_HEAD ? RESP_BAD_HEADER
+						   : parse_response_head(r, p, len);
 		}
 	}
 	if (!r->carry && !(r->carry = malloc(RESP_MAX_HEAD)))
@@ -163,7 +165,7 @@ static enum resp_result take_head(struct resp *r, const char *p, size_t n, size_
 	len += from;
 	r->carry_len = 0;
 	*used = len - old;
-	return parse_head(r, r->carry, len);
+	return parse_response_head(r, r->carry, len);
 }
 
 enum resp_result resp_parse(struct resp *r, const char *p, size_t n, size_t *used)

@@ -1,7 +1,7 @@
 /*
  * worker.c - one loadgen thread: the event loop and the open-loop schedule;
  * the threads and the states of a connection are drawn in worker.h, the
- * connection itself lives in conn.c, and the waiting and the I/O in the
+ * connection itself lives in lg_conn.c, and the waiting and the I/O in the
  * engine chosen with --engine (engine.h: epoll or io_uring).
  *
  * Syscalls relied on:
@@ -10,7 +10,7 @@
  *   pthread_barrier_wait   every thread opens its idle connections first;
  *       the load starts on all of them at once.
  */
-#include "conn.h"
+#include "lg_conn.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -43,11 +43,11 @@ static bool stop_requested(void)
 
 /* Returns the connection at the head of the ready queue if it may send now,
    dropping those that no longer may; NULL when none may. */
-static struct conn *ready_peek(struct worker *w)
+static struct lg_conn *ready_peek(struct worker *w)
 {
 	while (w->nready > 0) {
-		struct conn *c = w->ready[w->rhead];
-		bool usable = cfg.use == CONN_PER_REQUEST
+		struct lg_conn *c = w->ready[w->rhead];
+		bool usable = cfg.use == USE_CONN_PER_REQUEST
 				      ? c->state == S_SPARE
 				      : c->state == S_OPEN && !c->draining &&
 						c->inflight < (uint32_t)cfg.pipeline;
@@ -72,19 +72,19 @@ static void dispatch(struct worker *w, uint64_t now)
 			w->backlog_first = w->next_tick;
 		w->next_tick += w->interval;
 	}
-	struct conn *c;
+	struct lg_conn *c;
 	while (w->backlog > 0 && (c = ready_peek(w)) != NULL) {
 		uint64_t t = w->backlog_first;
 		w->backlog--;
 		w->backlog_first += w->interval;
 		ready_drop_head(w); /* to the back of the queue when free again */
-		if (cfg.use == CONN_PER_REQUEST) {
+		if (cfg.use == USE_CONN_PER_REQUEST) {
 			c->sent[0] = t;
 			c->inflight = 1;
 			w->pending++;
-			conn_queue(w, c);
+			lg_conn_queue(w, c);
 		} else {
-			conn_send(w, c, 1, t);
+			lg_conn_send(w, c, 1, t);
 			if (c->state == S_OPEN && c->inflight < (uint32_t)cfg.pipeline)
 				ready_push(w, c); /* pipelining: room for more */
 		}
@@ -97,15 +97,15 @@ static void dispatch(struct worker *w, uint64_t now)
 static void sweep(struct worker *w, uint64_t now)
 {
 	for (int i = 0; i < w->nidle + w->nactive; i++) {
-		struct conn *c = &w->conns[i];
+		struct lg_conn *c = &w->conns[i];
 		if (c->state == S_CONNECTING && now > c->deadline) {
-			conn_record_connect(w, c, timeout_ns(), true);
-			conn_fail(w, c, ERR_CONNECT_TIMEOUT);
+			lg_conn_record_connect(w, c, timeout_ns(), true);
+			lg_conn_fail(w, c, ERR_CONNECT_TIMEOUT);
 		} else if (c->state == S_OPEN && (c->inflight > 0 || c->draining) &&
 			   now > c->deadline) {
-			conn_fail(w, c, ERR_TIMEOUT);
+			lg_conn_fail(w, c, ERR_TIMEOUT);
 		} else if (c->state == S_BACKOFF && now >= c->retry_at) {
-			conn_recycle(w, c, false);
+			lg_conn_recycle(w, c, false);
 		}
 	}
 	w->next_sweep = now + SWEEP_NS;
@@ -146,7 +146,7 @@ static void run_loop(struct worker *w, bool idle_phase)
 			sweep(w, now);
 		if (!idle_phase && cfg.loop == LOOP_OPEN)
 			dispatch(w, now);
-		conn_pump(w);
+		lg_conn_pump(w);
 		if (idle_phase ? idle_phase_over(w) : run_over(w, now))
 			break;
 		cfg.engine->wait(w, now, next_wake(w));
@@ -162,11 +162,11 @@ static void start_run(struct worker *w)
 	w->next_tick = w->t_start + w->interval * (uint64_t)w->id / (uint64_t)cfg.threads;
 	w->live = w->nactive;
 	for (int i = w->nidle; i < w->nidle + w->nactive; i++) {
-		if (cfg.use == CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
+		if (cfg.use == USE_CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
 			w->conns[i].state = S_SPARE;
 			ready_push(w, &w->conns[i]);
 		} else {
-			conn_queue(w, &w->conns[i]);
+			lg_conn_queue(w, &w->conns[i]);
 		}
 	}
 }
@@ -179,10 +179,10 @@ static void finish_run(struct worker *w)
 	w->window_s = end > w->warm_end ? (double)(end - w->warm_end) / SEC : 0.0;
 	w->stopping = true;
 	for (int i = 0; i < w->nidle + w->nactive; i++) {
-		struct conn *c = &w->conns[i];
+		struct lg_conn *c = &w->conns[i];
 		if (c->idle && c->state == S_OPEN)
 			w->idle_held++;
-		conn_close(w, c);
+		lg_conn_close(w, c);
 	}
 }
 
@@ -193,7 +193,7 @@ void *worker_main(void *arg)
 	cfg.engine->start(w); /* here: an io_uring belongs to the thread that made it */
 	w->deadline = NEVER;
 	for (int i = 0; i < w->nidle; i++)
-		conn_queue(w, &w->conns[i]);
+		lg_conn_queue(w, &w->conns[i]);
 	run_loop(w, true);
 	int rc = pthread_barrier_wait(&idle_barrier); /* all idle opened, then load */
 	if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD)
@@ -273,5 +273,5 @@ void workers_stop(void)
 
 int workers_peak(void)
 {
-	return conn_peak();
+	return lg_conn_peak();
 }

@@ -6,7 +6,7 @@
  * own engine (an epoll descriptor or an io_uring, engine.h), counters and
  * histograms: nothing is locked on the hot
  * path. Three atomics are shared: the -n ticket counter, the number of open
- * connections (for the peak), and the source address (net.c).
+ * connections (for the peak), and the source address (lg_net.c).
  *
  *   thread 0                 thread 1                  main
  *   engine ──── conns 0..k   engine ──── conns k+1..   parse options
@@ -20,7 +20,7 @@
  *   from        event                                     to
  *   QUEUED      a place in the connect window (64)        CONNECTING
  *   QUEUED      socket/connect fails at once (EMFILE)     BACKOFF, or DONE with -n
- *   CONNECTING  the engine: connected (conn_connected 0)  OPEN
+ *   CONNECTING  the engine: connected (lg_conn_connected 0)  OPEN
  *   CONNECTING  an error, or --timeout passed             BACKOFF, or DONE with -n
  *   OPEN        an answer, the line kept                  OPEN (closed loop: the
  *                                                         next request is written)
@@ -33,7 +33,7 @@
  *   any         the run is over, -n used up               DONE
  *
  * A request is owed (counted in `pending`) from the moment it has a ticket
- * until its answer arrives or its connection closes; conn_close releases it
+ * until its answer arrives or its connection closes; lg_conn_close releases it
  * whatever the state, even when no descriptor was ever opened.
  */
 #ifndef WORKER_H
@@ -56,7 +56,7 @@ enum cstate {
 	S_DONE,	      /* retired for the rest of the run */
 };
 
-struct conn {
+struct lg_conn {
 	int fd;
 	uint8_t state;		   /* enum cstate */
 	bool idle;		   /* an --idle connection: never sends */
@@ -85,12 +85,12 @@ struct worker {
 	pthread_t tid;
 	void *loop; /* the engine's own state for this thread (engine_*.c) */
 
-	struct conn *conns; /* idle ones first, then the active ones */
+	struct lg_conn *conns; /* idle ones first, then the active ones */
 	int nidle, nactive;
-	struct conn **queue; /* connect FIFO, one place per connection */
+	struct lg_conn **queue; /* connect FIFO, one place per connection */
 	int qhead, qlen;
 	int connecting;
-	struct conn **ready; /* open loop: FIFO of connections that may send */
+	struct lg_conn **ready; /* open loop: FIFO of connections that may send */
 	int rhead, nready;
 
 	uint64_t t_start, warm_end, deadline, next_sweep;

@@ -22,7 +22,7 @@
  * accepted and Jain's fairness index, (sum x)^2 / (n sum x^2): 1 when all
  * served alike, 1/n when one served all.
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -59,7 +59,7 @@ struct worker {
 static atomic_int accepted; /* by all workers */
 
 /* Accepts until the queue is empty (the set is edge-triggered), or once. */
-static void take(struct worker *w)
+static void accept_and_close(struct worker *w)
 {
 	int fd;
 
@@ -77,53 +77,27 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	struct epoll_event ev;
 
-	atomic_store(&w->tid, lab_gettid());
+	atomic_store(&w->tid, exp_gettid());
 	for (;;) {
 		if (w->epfd != -1 && epoll_wait(w->epfd, &ev, 1, -1) != 1)
 			continue;
-		take(w);
+		accept_and_close(w);
 	}
 	return NULL;
 }
 
-static int watch(int epfd, int fd)
-{
-	struct epoll_event ev;
-
-	if (epfd == -1 && (epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1");
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLET;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-	return epfd;
-}
-
 static uint16_t set_up(struct worker *w, enum way way)
 {
-	int one = lab_listen(0, way == BLOCKING_ACCEPT ? 0 : SOCK_NONBLOCK, way == REUSEPORT);
-	uint16_t port = lab_port(one);
-	int shared = way == EPOLL_SHARED ? watch(-1, one) : -1;
+	int one = exp_listen(0, way == BLOCKING_ACCEPT ? 0 : SOCK_NONBLOCK, way == REUSEPORT);
+	uint16_t port = exp_port(one);
+	int shared = way == EPOLL_SHARED ? exp_watch_et(one, 0) : -1;
 
 	for (int i = 0; i < WORKERS; i++) {
 		w[i].listener =
-			way == REUSEPORT && i > 0 ? lab_listen(port, SOCK_NONBLOCK, true) : one;
-		w[i].epfd = way == REUSEPORT ? watch(-1, w[i].listener) : shared;
+			way == REUSEPORT && i > 0 ? exp_listen(port, SOCK_NONBLOCK, true) : one;
+		w[i].epfd = way == REUSEPORT ? exp_watch_et(w[i].listener, 0) : shared;
 	}
 	return port;
-}
-
-/* One connection, then waits until it was accepted and all sleep again. */
-static void one_connection(uint16_t port, const pid_t *tids, int want)
-{
-	int fd = lab_connect(port);
-	int64_t deadline = now_ms() + 5000;
-
-	while (atomic_load(&accepted) < want && now_ms() < deadline)
-		usleep(100);
-	if (atomic_load(&accepted) < want || !lab_wait_asleep(tids, WORKERS, 5000))
-		die("connection %d was not accepted within 5 s", want);
-	close(fd);
 }
 
 struct result {
@@ -158,7 +132,7 @@ static void start_workers(struct worker *w, pid_t *tids)
 			usleep(100);
 		tids[i] = atomic_load(&w[i].tid);
 	}
-	if (!lab_wait_asleep(tids, WORKERS, 5000))
+	if (!exp_wait_asleep(tids, WORKERS, 5000))
 		die("the workers did not go to sleep within 5 s");
 }
 
@@ -174,7 +148,7 @@ static struct result measure(enum way way)
 	port = set_up(w, way);
 	start_workers(w, tids);
 	for (int c = 1; c <= CONNS; c++)
-		one_connection(port, tids, c);
+		exp_one_connection(port, &accepted, c, tids, WORKERS);
 	for (int i = 0; i < WORKERS; i++) { /* cancel: accept, epoll_wait are cancellation points */
 		pthread_cancel(w[i].thread);
 		pthread_join(w[i].thread, NULL);
@@ -194,23 +168,23 @@ int main(int argc, char **argv)
 {
 	struct result r[WAYS];
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 	for (int way = 0; way < WAYS; way++)
 		r[way] = measure((enum way)way);
 
-	lab_title("unfair accept (LIFO)");
-	lab_say("did", "%d threads accept from one port; %d connections, one at a time, per way",
+	exp_title("unfair accept (LIFO)");
+	exp_say("did", "%d threads accept from one port; %d connections, one at a time, per way",
 		WORKERS, CONNS);
 	for (int way = 0; way < WAYS; way++)
-		lab_say("observed", "%-17s per worker %3d %3d %3d %3d, Jain's index %.2f",
+		exp_say("observed", "%-17s per worker %3d %3d %3d %3d, Jain's index %.2f",
 			way_names[way], r[way].count[0], r[way].count[1], r[way].count[2],
 			r[way].count[3], r[way].jain);
-	lab_say("expected",
+	exp_say("expected",
 		"shared epoll set: one worker takes most (index near %.2f); "
 		"the others near 1",
 		1.0 / WORKERS);
-	lab_say("why", "epoll_wait queues waiters at the head (LIFO), accept at the tail (FIFO)");
-	return lab_verdict(r[EPOLL_SHARED].most >= CONNS / 2 && r[REUSEPORT].jain >= SPREAD &&
+	exp_say("why", "epoll_wait queues waiters at the head (LIFO), accept at the tail (FIFO)");
+	return exp_verdict(r[EPOLL_SHARED].most >= CONNS / 2 && r[REUSEPORT].jain >= SPREAD &&
 				   r[BLOCKING_ACCEPT].jain >= SPREAD,
 			   "shared epoll set: busiest worker %d of %d (index %.2f); "
 			   "SO_REUSEPORT index %.2f; blocking accept %.2f",

@@ -24,7 +24,7 @@
  * disk) every SLOW_MS + SLOW_GAP_MS, and compares the fast clients' latency
  * percentiles.
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -84,17 +84,6 @@ static void on_readable(int epfd, int fd)
 		die("write");
 }
 
-static void watch(int epfd, int fd)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-}
-
 static void *serve(void *arg)
 {
 	int listener = *(int *)arg, epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -102,7 +91,7 @@ static void *serve(void *arg)
 
 	if (epfd == -1)
 		die("epoll_create1");
-	watch(epfd, listener);
+	exp_watch(epfd, EPOLL_CTL_ADD, listener, EPOLLIN);
 	while (!atomic_load(&stop_server)) {
 		int n = epoll_wait(epfd, evs, 16, 50);
 
@@ -112,7 +101,7 @@ static void *serve(void *arg)
 			if (fd != listener) {
 				on_readable(epfd, fd);
 			} else if ((fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC)) != -1) {
-				watch(epfd, fd);
+				exp_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN);
 			}
 		}
 	}
@@ -174,7 +163,7 @@ static void fast_client(struct client *c, int fd)
 static void *client_run(void *arg)
 {
 	struct client *c = arg;
-	int fd = lab_connect(c->port);
+	int fd = exp_connect(c->port);
 
 	if (c->slow) {
 		while (!atomic_load(&stop_clients)) {
@@ -218,7 +207,7 @@ static struct result percentiles(uint64_t *all, int n)
 static struct result run(bool with_slow, uint64_t *samples)
 {
 	struct client c[FAST_CLIENTS + 1];
-	int listener = lab_listen(0, SOCK_NONBLOCK, false), n = 0, err;
+	int listener = exp_listen(0, SOCK_NONBLOCK, false), n = 0, err;
 	int clients = FAST_CLIENTS + (with_slow ? 1 : 0);
 	pthread_t server;
 
@@ -227,7 +216,7 @@ static struct result run(bool with_slow, uint64_t *samples)
 	if ((err = pthread_create(&server, NULL, serve, &listener)) != 0)
 		die_en(err, "pthread_create");
 	for (int i = 0; i < clients; i++) {
-		c[i] = (struct client){ .port = lab_port(listener),
+		c[i] = (struct client){ .port = exp_port(listener),
 					.slow = i == FAST_CLIENTS,
 					.lat_us = samples + i * (MAX_SAMPLES / FAST_CLIENTS) };
 		if ((err = pthread_create(&c[i].thread, NULL, client_run, &c[i])) != 0)
@@ -252,24 +241,24 @@ int main(int argc, char **argv)
 	static uint64_t samples[MAX_SAMPLES];
 	struct result alone, blocked;
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 	alone = run(false, samples);
 	blocked = run(true, samples);
 
-	lab_title("blocking in an event loop");
-	lab_say("did",
+	exp_title("blocking in an event loop");
+	exp_say("did",
 		"%d fast clients, a request each every %d ms for %d ms; again beside one "
 		"that blocks the loop %d ms",
 		FAST_CLIENTS, FAST_EVERY_MS, RUN_MS, SLOW_MS);
-	lab_say("observed",
+	exp_say("observed",
 		"alone:       %6d fast requests, p50 %6.1f ms, p99 %6.1f ms, max %6.1f ms",
 		alone.requests, alone.p50 / 1e3, alone.p99 / 1e3, alone.max / 1e3);
-	lab_say("observed",
+	exp_say("observed",
 		"beside slow: %6d fast requests, p50 %6.1f ms, p99 %6.1f ms, max %6.1f ms",
 		blocked.requests, blocked.p50 / 1e3, blocked.p99 / 1e3, blocked.max / 1e3);
-	lab_say("expected", "beside the slow one, the fast clients' p99 near %d ms", SLOW_MS);
-	lab_say("why", "one thread runs every handler in turn: while one blocks, none runs");
-	return lab_verdict(blocked.p99 >= SLOW_MS * 1000 / 2 && alone.p99 * 4 <= blocked.p99,
+	exp_say("expected", "beside the slow one, the fast clients' p99 near %d ms", SLOW_MS);
+	exp_say("why", "one thread runs every handler in turn: while one blocks, none runs");
+	return exp_verdict(blocked.p99 >= SLOW_MS * 1000 / 2 && alone.p99 * 4 <= blocked.p99,
 			   "fast clients' p99: %.1f ms alone, %.1f ms beside one %d ms handler",
 			   alone.p99 / 1e3, blocked.p99 / 1e3, SLOW_MS);
 }

@@ -20,7 +20,7 @@
  *       ├──> socket <── dup ──   close(fd): the socket lives on, so does the key
  *   dup ┘
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,7 +50,7 @@ static struct run try_order(enum order order)
 
 	if (epfd == -1)
 		die("epoll_create1");
-	lab_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
+	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
 	dup_fd = dup(srv);
 	if (dup_fd == -1)
 		die("dup");
@@ -81,22 +81,22 @@ int main(int argc, char **argv)
 {
 	struct run bug, fixed;
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 	bug = try_order(CLOSE_ONLY);
 	fixed = try_order(DEL_THEN_CLOSE);
 
-	lab_title("the closed-but-still-registered descriptor");
-	lab_say("did", "registered a socket (LT, EPOLLIN), dup()ed it, closed it, sent it 4 bytes");
-	lab_say("observed", "close only: %d of %d epoll_wait calls reported fd %d, which is closed",
+	exp_title("the closed-but-still-registered descriptor");
+	exp_say("did", "registered a socket (LT, EPOLLIN), dup()ed it, closed it, sent it 4 bytes");
+	exp_say("observed", "close only: %d of %d epoll_wait calls reported fd %d, which is closed",
 		bug.reports, POLLS, bug.reported_fd);
-	lab_say("observed", "EPOLL_CTL_DEL(closed fd): %s; DEL(the dup): %s",
+	exp_say("observed", "EPOLL_CTL_DEL(closed fd): %s; DEL(the dup): %s",
 		bug.del_errno ? strerrorname_np(bug.del_errno) : "succeeded",
 		bug.del_dup_errno ? strerrorname_np(bug.del_dup_errno) : "succeeded");
-	lab_say("observed", "DEL, then close: %d reports", fixed.reports);
-	lab_say("expected", "reports for a closed number, DEL failing with EBADF; none after DEL");
-	lab_say("why",
+	exp_say("observed", "DEL, then close: %d reports", fixed.reports);
+	exp_say("expected", "reports for a closed number, DEL failing with EBADF; none after DEL");
+	exp_say("why",
 		"epoll registers the open socket; close() ends it only with the last reference");
-	return lab_verdict(bug.reports == POLLS && bug.del_errno == EBADF && fixed.reports == 0,
+	return exp_verdict(bug.reports == POLLS && bug.del_errno == EBADF && fixed.reports == 0,
 			   "%d reports for closed fd %d, DEL gave %s; DEL before close: %d reports",
 			   bug.reports, bug.reported_fd,
 			   bug.del_errno ? strerrorname_np(bug.del_errno) : "success",

@@ -24,7 +24,7 @@
  * for one second, counting epoll_wait() returns and the thread's CPU time
  * (clock_gettime(CLOCK_THREAD_CPUTIME_ID)).
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,7 +107,7 @@ static struct run accept_loop(int epfd, int listener, enum at_emfile mode)
 {
 	struct run r = { 0, 0, 0, 0 };
 	struct epoll_event ev;
-	uint64_t cpu0 = lab_thread_cpu_ns(), t0 = now_ns();
+	uint64_t cpu0 = exp_thread_cpu_ns(), t0 = now_ns();
 
 	while (now_ns() - t0 < RUN_MS * 1000000ull) {
 		int n = epoll_wait(epfd, &ev, 1, 100);
@@ -125,7 +125,7 @@ static struct run accept_loop(int epfd, int listener, enum at_emfile mode)
 				r.accepted++;
 		}
 	}
-	r.cpu_share = (double)(lab_thread_cpu_ns() - cpu0) / (double)(now_ns() - t0);
+	r.cpu_share = (double)(exp_thread_cpu_ns() - cpu0) / (double)(now_ns() - t0);
 	return r;
 }
 
@@ -135,8 +135,8 @@ int main(int argc, char **argv)
 	struct run spin, fixed;
 	int listener, client, epfd;
 
-	lab_start(argc, argv, help);
-	listener = lab_listen(0, SOCK_NONBLOCK, false);
+	exp_start(argc, argv, help);
+	listener = exp_listen(0, SOCK_NONBLOCK, false);
 	client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	spare = open_null();
@@ -148,22 +148,22 @@ int main(int argc, char **argv)
 		die("epoll_ctl");
 	fill_descriptors();
 	/* connect() needs no new descriptor: the client socket was made before */
-	lab_connect_fd(client, lab_port(listener));
+	exp_connect_fd(client, exp_port(listener));
 	spin = accept_loop(epfd, listener, RETRY);
 	fixed = accept_loop(epfd, listener, USE_SPARE);
 	release_descriptors();
 
-	lab_title("the EMFILE spin");
-	lab_say("did",
+	exp_title("the EMFILE spin");
+	exp_say("did",
 		"RLIMIT_NOFILE %d, %d descriptors filled, 1 connection queued, %d ms per loop",
 		LIMIT, filled, RUN_MS);
-	lab_say("observed", "retry: %ld wake-ups, %ld EMFILE, %ld accepted, CPU %.0f%%",
+	exp_say("observed", "retry: %ld wake-ups, %ld EMFILE, %ld accepted, CPU %.0f%%",
 		spin.wakeups, spin.emfiles, spin.accepted, 100 * spin.cpu_share);
-	lab_say("observed", "spare: %ld wake-ups, %ld EMFILE, %ld accepted, CPU %.1f%%",
+	exp_say("observed", "spare: %ld wake-ups, %ld EMFILE, %ld accepted, CPU %.1f%%",
 		fixed.wakeups, fixed.emfiles, fixed.accepted, 100 * fixed.cpu_share);
-	lab_say("expected", "retry: thousands of wake-ups, most of a CPU; spare: 1, near 0%%");
-	lab_say("why", "EMFILE leaves the connection queued, so the listener stays readable");
-	return lab_verdict(spin.wakeups >= 1000 && spin.accepted == 0 && fixed.wakeups <= 5 &&
+	exp_say("expected", "retry: thousands of wake-ups, most of a CPU; spare: 1, near 0%%");
+	exp_say("why", "EMFILE leaves the connection queued, so the listener stays readable");
+	return exp_verdict(spin.wakeups >= 1000 && spin.accepted == 0 && fixed.wakeups <= 5 &&
 				   fixed.accepted == 1 && spin.cpu_share > 20 * fixed.cpu_share,
 			   "retry: %ld wake-ups/s, CPU %.0f%%; spare: %ld wake-up, CPU %.1f%%",
 			   spin.wakeups, 100 * spin.cpu_share, fixed.wakeups,

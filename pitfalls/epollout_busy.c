@@ -20,7 +20,7 @@
  *   always:   EPOLLIN | EPOLLOUT  ─ writable! ─ writable! ─ writable! ─ ...
  *   on need:  EPOLLIN | EPOLLOUT  ─ writable: write, MOD to EPOLLIN ─ (sleep)
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,17 +44,6 @@ struct run {
 	double cpu_share;
 };
 
-static void watch(int epfd, int op, int fd, uint32_t events)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.events = events;
-	ev.data.fd = fd;
-	if (epoll_ctl(epfd, op, fd, &ev) == -1)
-		die("epoll_ctl");
-}
-
 /* A level-triggered loop over one idle connection with one answer pending. */
 static struct run serve(int fd, enum want_out mode)
 {
@@ -63,12 +52,12 @@ static struct run serve(int fd, enum want_out mode)
 	char answer[ANSWER_SIZE];
 	size_t pending = sizeof answer;
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
-	uint64_t cpu0 = lab_thread_cpu_ns(), t0 = now_ns();
+	uint64_t cpu0 = exp_thread_cpu_ns(), t0 = now_ns();
 
 	if (epfd == -1)
 		die("epoll_create1");
 	memset(answer, 'a', sizeof answer);
-	watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT);
+	exp_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT);
 	while (now_ns() - t0 < RUN_MS * 1000000ull) {
 		if (epoll_wait(epfd, &ev, 1, 100) <= 0)
 			continue;
@@ -79,10 +68,10 @@ static struct run serve(int fd, enum want_out mode)
 			pending = 0;
 			r.writes++;
 			if (mode == WHILE_OUTPUT_WAITS)
-				watch(epfd, EPOLL_CTL_MOD, fd, EPOLLIN);
+				exp_watch(epfd, EPOLL_CTL_MOD, fd, EPOLLIN);
 		}
 	}
-	r.cpu_share = (double)(lab_thread_cpu_ns() - cpu0) / (double)(now_ns() - t0);
+	r.cpu_share = (double)(exp_thread_cpu_ns() - cpu0) / (double)(now_ns() - t0);
 	close(epfd);
 	return r;
 }
@@ -92,24 +81,24 @@ int main(int argc, char **argv)
 	struct run busy, fixed;
 	int srv, cli;
 
-	lab_start(argc, argv, help);
-	lab_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
+	exp_start(argc, argv, help);
+	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
 	busy = serve(srv, ALWAYS);
 	fixed = serve(srv, WHILE_OUTPUT_WAITS);
 	close(srv), close(cli);
 
-	lab_title("the EPOLLOUT busy loop");
-	lab_say("did",
+	exp_title("the EPOLLOUT busy loop");
+	exp_say("did",
 		"one idle connection, one %d-byte answer to send, level-triggered, %d ms each",
 		ANSWER_SIZE, RUN_MS);
-	lab_say("observed", "EPOLLOUT always:  %ld wake-ups, %ld write, CPU %.0f%%", busy.wakeups,
+	exp_say("observed", "EPOLLOUT always:  %ld wake-ups, %ld write, CPU %.0f%%", busy.wakeups,
 		busy.writes, 100 * busy.cpu_share);
-	lab_say("observed", "EPOLLOUT on need: %ld wake-up,  %ld write, CPU %.1f%%", fixed.wakeups,
+	exp_say("observed", "EPOLLOUT on need: %ld wake-up,  %ld write, CPU %.1f%%", fixed.wakeups,
 		fixed.writes, 100 * fixed.cpu_share);
-	lab_say("expected", "always: a wake-up per call, most of a CPU; on need: 1, near 0%%");
-	lab_say("why",
+	exp_say("expected", "always: a wake-up per call, most of a CPU; on need: 1, near 0%%");
+	exp_say("why",
 		"a socket with room in its send buffer is writable: level-triggered says so");
-	return lab_verdict(busy.wakeups >= 1000 && fixed.wakeups <= 2 && fixed.writes == 1 &&
+	return exp_verdict(busy.wakeups >= 1000 && fixed.wakeups <= 2 && fixed.writes == 1 &&
 				   busy.cpu_share > 20 * fixed.cpu_share,
 			   "always: %ld wake-ups/s, CPU %.0f%%; on need: %ld wake-up, CPU %.1f%%",
 			   busy.wakeups, 100 * busy.cpu_share, fixed.wakeups,

@@ -24,7 +24,7 @@
  * (EAGAIN on an empty non-blocking socket), ioctl(FIONREAD): bytes queued.
  * The guard in the servers: on_accept() and conn_run() in servers/epoll_et.c.
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -97,21 +97,6 @@ static int serve_turn(int epfd, int fd, enum read_mode mode, int timeout_ms, siz
 	return n;
 }
 
-static int watch_et(int fd)
-{
-	struct epoll_event ev;
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-
-	if (epfd == -1)
-		die("epoll_create1");
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLET;
-	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-	return epfd;
-}
-
 static int queued(int fd)
 {
 	int n;
@@ -127,12 +112,12 @@ int main(int argc, char **argv)
 	size_t got = 0, got_first, got_fixed = 0;
 	int srv, cli, epfd, first, stalled, left, later, fixed;
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 	make_request(req);
 
 	/* 1. read once per report */
-	lab_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
-	epfd = watch_et(srv);
+	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
+	epfd = exp_watch_et(srv, 0);
 	send_all(cli, req, sizeof req);
 	first = serve_turn(epfd, srv, READ_ONCE, 1000, &got);
 	stalled = serve_turn(epfd, srv, READ_ONCE, STALL_MS, &got);
@@ -144,26 +129,26 @@ int main(int argc, char **argv)
 	close(epfd), close(srv), close(cli);
 
 	/* 3. read until EAGAIN */
-	lab_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
-	epfd = watch_et(srv);
+	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
+	epfd = exp_watch_et(srv, 0);
 	send_all(cli, req, sizeof req);
 	fixed = serve_turn(epfd, srv, READ_TO_EAGAIN, 1000, &got_fixed);
 	close(epfd), close(srv), close(cli);
 
-	lab_title("edge-triggered without draining");
-	lab_say("did", "sent one %d-byte request; the ET server reads %d bytes per report",
+	exp_title("edge-triggered without draining");
+	exp_say("did", "sent one %d-byte request; the ET server reads %d bytes per report",
 		REQUEST_SIZE, READ_SIZE);
-	lab_say("observed",
+	exp_say("observed",
 		"read once: %d report, %zu bytes read, then %d reports in %d ms"
 		" while %d bytes waited",
 		first, got_first, stalled, STALL_MS, left);
-	lab_say("observed", "the client sent a second request: %d report, %zu more bytes read",
+	exp_say("observed", "the client sent a second request: %d report, %zu more bytes read",
 		later, got - got_first);
-	lab_say("observed", "read to EAGAIN: %d report, %zu of %d bytes read, request complete",
+	exp_say("observed", "read to EAGAIN: %d report, %zu of %d bytes read, request complete",
 		fixed, got_fixed, REQUEST_SIZE);
-	lab_say("expected", "a stall (no report, bytes left) until new bytes; draining reads all");
-	lab_say("why", "EPOLLET reports a change of state, not a state: unread bytes are not news");
-	return lab_verdict(
+	exp_say("expected", "a stall (no report, bytes left) until new bytes; draining reads all");
+	exp_say("why", "EPOLLET reports a change of state, not a state: unread bytes are not news");
+	return exp_verdict(
 		first == 1 && stalled == 0 && left == REQUEST_SIZE - READ_SIZE && later == 1 &&
 			fixed == 1 && got_fixed == REQUEST_SIZE,
 		"read once: stalled %d ms with %d bytes unread; drained: %zu bytes in %d report",

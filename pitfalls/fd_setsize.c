@@ -26,7 +26,7 @@
  * counts as caught too. The guard in the servers: on_accept(),
  * servers/select.c.
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,13 +106,13 @@ int main(int argc, char **argv)
 	int sock, fd, status, sig;
 	bool caught;
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 #if !defined(__USE_FORTIFY_LEVEL) || __USE_FORTIFY_LEVEL < 1
-	lab_skip("built without _FORTIFY_SOURCE: FD_SET(%d) would corrupt memory unchecked",
+	exp_skip("built without _FORTIFY_SOURCE: FD_SET(%d) would corrupt memory unchecked",
 		 HIGH_FD);
 #endif
 	if (raise_nofile(HIGH_FD + 1) <= HIGH_FD)
-		lab_skip("the descriptor limit is below %d (ulimit -n)", HIGH_FD + 1);
+		exp_skip("the descriptor limit is below %d (ulimit -n)", HIGH_FD + 1);
 	/* a socket at descriptor 1030, as a server's 1,007th client would get */
 	sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock == -1)
@@ -128,22 +128,22 @@ int main(int argc, char **argv)
 	caught = (sig == SIGABRT && strstr(msg, "FD_SETSIZE") != NULL) ||
 		 strstr(msg, "Sanitizer") != NULL;
 
-	lab_title("select past FD_SETSIZE");
-	lab_say("did",
+	exp_title("select past FD_SETSIZE");
+	exp_say("did",
 		"FD_SET on a socket at fd %d, beyond a %d-bit fd_set, in a child built with _FORTIFY_SOURCE=%d",
 		fd, FD_SETSIZE, __USE_FORTIFY_LEVEL);
 	if (sig != 0)
-		lab_say("observed", "the child was killed by signal %d (%s)", sig, strsignal(sig));
+		exp_say("observed", "the child was killed by signal %d (%s)", sig, strsignal(sig));
 	else
-		lab_say("observed", "the child exited with status %d", WEXITSTATUS(status));
-	lab_say("observed", "its stderr: %s", first_line(msg));
-	lab_say("observed", "the clean way: fits_fd_set(%d) = %s, so the socket is refused", fd,
+		exp_say("observed", "the child exited with status %d", WEXITSTATUS(status));
+	exp_say("observed", "its stderr: %s", first_line(msg));
+	exp_say("observed", "the clean way: fits_fd_set(%d) = %s, so the socket is refused", fd,
 		fits_fd_set(fd) ? "true" : "false");
-	lab_say("expected",
+	exp_say("expected",
 		"SIGABRT from glibc's check (or a sanitizer's report), not a silent write");
-	lab_say("why", "FD_SET is a bit operation with no bound; fortify adds __fdelt_chk()");
+	exp_say("why", "FD_SET is a bit operation with no bound; fortify adds __fdelt_chk()");
 	close(fd);
-	return lab_verdict(caught && !fits_fd_set(fd),
+	return exp_verdict(caught && !fits_fd_set(fd),
 			   "FD_SET(%d) killed the child with %s; the clean way refused fd %d", fd,
 			   sig != 0 ? strsignal(sig) : "nothing", fd);
 }

@@ -1,9 +1,10 @@
-# pitfalls/pitfalls.mk: the pitfall experiments (issue 11), included by the
-# top Makefile. Each pitfalls/NAME.c but lab.c becomes $(BINDIR)/pitfall-NAME,
-# linked with lab.o (the shared bench) and $(LIB) by the top Makefile's link
-# rule; `make pitfalls` builds them and runs them all through pitfalls/run.
+# pitfalls/pitfalls.mk: the pitfall experiments, included by the top Makefile.
+# Each pitfalls/NAME.c but experiment.c becomes $(BINDIR)/pitfall-NAME, linked
+# with experiment.o (what every experiment shares) and $(LIB) by the top
+# Makefile's link rule; `make pitfalls` builds them and runs them all through
+# pitfalls/run.
 
-PITFALLS = $(patsubst pitfalls/%.c,$(BINDIR)/pitfall-%,$(filter-out pitfalls/lab.c,$(wildcard pitfalls/*.c)))
+PITFALLS = $(patsubst pitfalls/%.c,$(BINDIR)/pitfall-%,$(filter-out pitfalls/experiment.c,$(wildcard pitfalls/*.c)))
 
 # The FD_SETSIZE lesson is glibc's _FORTIFY_SOURCE check inside FD_SET, which
 # exists only when optimising: so this one file gets -O2 and the macro

@@ -22,7 +22,7 @@
  * The experiment waits (poll(POLLRDHUP), which consumes no edge) until the FIN
  * has arrived before the server looks, then counts what it learns.
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -45,20 +45,6 @@ struct run {
 	uint32_t first_events;
 	ssize_t first_read;
 };
-
-static int watch_et(int fd, uint32_t extra)
-{
-	struct epoll_event ev;
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-
-	if (epfd == -1)
-		die("epoll_create1");
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLET | extra;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		die("epoll_ctl");
-	return epfd;
-}
 
 /* The server's handler: the short-read rule, with its exception. */
 static void on_event(int fd, uint32_t events, struct run *r)
@@ -85,8 +71,8 @@ static struct run serve(uint32_t extra)
 	struct pollfd p;
 	int srv, cli, epfd;
 
-	lab_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
-	epfd = watch_et(srv, extra);
+	exp_tcp_pair(&srv, &cli, SOCK_NONBLOCK);
+	epfd = exp_watch_et(srv, extra);
 	if (write(cli, request, sizeof request - 1) != (ssize_t)sizeof request - 1)
 		die("write");
 	if (shutdown(cli, SHUT_WR) == -1)
@@ -106,24 +92,24 @@ int main(int argc, char **argv)
 {
 	struct run bug, fixed;
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 	bug = serve(0);
 	fixed = serve(EPOLLRDHUP);
 
-	lab_title("EPOLLRDHUP and the short-read exception");
-	lab_say("did",
+	exp_title("EPOLLRDHUP and the short-read exception");
+	exp_say("did",
 		"the client wrote a %zu-byte request and shutdown(SHUT_WR); the ET server "
 		"reads 4096 and trusts short reads",
 		sizeof request - 1);
-	lab_say("observed", "no EPOLLRDHUP: %d report (%s), read %zd, end of file %s in %d ms more",
+	exp_say("observed", "no EPOLLRDHUP: %d report (%s), read %zd, end of file %s in %d ms more",
 		bug.reports, bug.first_events & EPOLLRDHUP ? "RDHUP" : "IN", bug.first_read,
 		bug.eof_seen ? "seen" : "never seen", WATCH_MS);
-	lab_say("observed", "EPOLLRDHUP:    %d report (%s), read %zd, end of file %s",
+	exp_say("observed", "EPOLLRDHUP:    %d report (%s), read %zd, end of file %s",
 		fixed.reports, fixed.first_events & EPOLLRDHUP ? "IN|RDHUP" : "IN",
 		fixed.first_read, fixed.eof_seen ? "seen" : "never seen");
-	lab_say("expected", "without it the close goes unnoticed; with it, read on to 0 at once");
-	lab_say("why", "data and FIN came before one edge; a short read returns only the data");
-	return lab_verdict(
+	exp_say("expected", "without it the close goes unnoticed; with it, read on to 0 at once");
+	exp_say("why", "data and FIN came before one edge; a short read returns only the data");
+	return exp_verdict(
 		bug.reports == 1 && !bug.eof_seen && fixed.reports == 1 && fixed.eof_seen,
 		"without EPOLLRDHUP the close went unseen for %d ms; with it, seen in 1 report",
 		WATCH_MS);

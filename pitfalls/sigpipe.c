@@ -20,7 +20,7 @@
  *
  *   parent: client ──RST──> child: write(), write() ──> killed by SIGPIPE?
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -69,7 +69,7 @@ static int reset_connection(void)
 	struct pollfd p;
 	int srv, cli;
 
-	lab_tcp_pair(&srv, &cli, 0);
+	exp_tcp_pair(&srv, &cli, 0);
 	if (setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == -1)
 		die("setsockopt(SO_LINGER)");
 	close(cli);
@@ -99,10 +99,10 @@ static int run(enum guard guard)
 static void describe(enum guard guard, int status)
 {
 	if (WIFSIGNALED(status))
-		lab_say("observed", "%-26s killed by signal %d (%s)", guard_names[guard],
+		exp_say("observed", "%-26s killed by signal %d (%s)", guard_names[guard],
 			WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
-		lab_say("observed", "%-26s survived, write failed with %s", guard_names[guard],
+		exp_say("observed", "%-26s survived, write failed with %s", guard_names[guard],
 			WEXITSTATUS(status) ? strerror(WEXITSTATUS(status)) : "nothing");
 }
 
@@ -111,9 +111,9 @@ int main(int argc, char **argv)
 	int status[3];
 	bool killed, survived = true;
 
-	lab_start(argc, argv, help);
-	lab_title("SIGPIPE");
-	lab_say("did", "a child writes %d times to a connection its client reset, 3 ways", WRITES);
+	exp_start(argc, argv, help);
+	exp_title("SIGPIPE");
+	exp_say("did", "a child writes %d times to a connection its client reset, 3 ways", WRITES);
 	for (int g = NO_GUARD; g <= MSG_NOSIGNAL_FLAG; g++) {
 		status[g] = run((enum guard)g);
 		describe((enum guard)g, status[g]);
@@ -122,9 +122,9 @@ int main(int argc, char **argv)
 				survived && WIFEXITED(status[g]) && WEXITSTATUS(status[g]) == EPIPE;
 	}
 	killed = WIFSIGNALED(status[NO_GUARD]) && WTERMSIG(status[NO_GUARD]) == SIGPIPE;
-	lab_say("expected", "the unguarded writer killed by SIGPIPE; the guarded two get EPIPE");
-	lab_say("why", "write() on a dead connection raises SIGPIPE first; its default is to exit");
-	return lab_verdict(killed && survived,
+	exp_say("expected", "the unguarded writer killed by SIGPIPE; the guarded two get EPIPE");
+	exp_say("why", "write() on a dead connection raises SIGPIPE first; its default is to exit");
+	return exp_verdict(killed && survived,
 			   "unguarded: %s; SIG_IGN and MSG_NOSIGNAL: EPIPE, alive",
 			   WIFSIGNALED(status[NO_GUARD]) ? strsignal(WTERMSIG(status[NO_GUARD]))
 							 : "survived");

@@ -28,7 +28,7 @@
  * connection. Workers are ended with pthread_cancel (accept and epoll_wait are
  * cancellation points): a stop signal would add wake-ups of its own.
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -83,7 +83,7 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	struct epoll_event ev;
 
-	atomic_store(&w->tid, lab_gettid());
+	atomic_store(&w->tid, exp_gettid());
 	for (;;) {
 		if (w->epfd != -1) {
 			if (epoll_wait(w->epfd, &ev, 1, -1) != 1)
@@ -93,19 +93,6 @@ static void *work(void *arg)
 		take_one(w);
 	}
 	return NULL;
-}
-
-static void watch(int epfd, int fd, uint32_t events)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.events = events;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		if (errno == EINVAL && (events & EPOLLEXCLUSIVE))
-			lab_skip("EPOLLEXCLUSIVE is not supported (Linux 4.5 or later)");
-		die("epoll_ctl");
-	}
 }
 
 static int new_epoll(void)
@@ -121,20 +108,21 @@ static int new_epoll(void)
 static uint16_t set_up(struct worker *w, enum way way)
 {
 	int shared = way == EPOLL_SHARED ? new_epoll() : -1;
-	int one = lab_listen(0, way == BLOCKING_ACCEPT ? 0 : SOCK_NONBLOCK, way == REUSEPORT);
-	uint16_t port = lab_port(one);
+	int one = exp_listen(0, way == BLOCKING_ACCEPT ? 0 : SOCK_NONBLOCK, way == REUSEPORT);
+	uint16_t port = exp_port(one);
 
 	for (int i = 0; i < WORKERS; i++) {
 		w[i].listener =
-			way != REUSEPORT || i == 0 ? one : lab_listen(port, SOCK_NONBLOCK, true);
+			way != REUSEPORT || i == 0 ? one : exp_listen(port, SOCK_NONBLOCK, true);
 		w[i].epfd = way == BLOCKING_ACCEPT ? -1 : shared != -1 ? shared : new_epoll();
 		if (way == EPOLL_PER_THREAD || way == REUSEPORT)
-			watch(w[i].epfd, w[i].listener, EPOLLIN);
+			exp_watch(w[i].epfd, EPOLL_CTL_ADD, w[i].listener, EPOLLIN);
 		else if (way == EPOLL_EXCLUSIVE)
-			watch(w[i].epfd, w[i].listener, EPOLLIN | EPOLLEXCLUSIVE);
+			exp_watch(w[i].epfd, EPOLL_CTL_ADD, w[i].listener,
+				  EPOLLIN | EPOLLEXCLUSIVE);
 	}
 	if (shared != -1)
-		watch(shared, one, EPOLLIN);
+		exp_watch(shared, EPOLL_CTL_ADD, one, EPOLLIN);
 	return port;
 }
 
@@ -143,21 +131,8 @@ static long total_sleeps(const pid_t *tids)
 	long sum = 0;
 
 	for (int i = 0; i < WORKERS; i++)
-		sum += lab_thread_sleeps(tids[i]);
+		sum += exp_thread_sleeps(tids[i]);
 	return sum;
-}
-
-/* One connection, then waits until it was accepted and all sleep again. */
-static void one_connection(uint16_t port, const pid_t *tids, int want)
-{
-	int fd = lab_connect(port);
-	int64_t deadline = now_ms() + 5000;
-
-	while (atomic_load(&accepted) < want && now_ms() < deadline)
-		usleep(100);
-	if (atomic_load(&accepted) < want || !lab_wait_asleep(tids, WORKERS, 5000))
-		die("connection %d was not accepted within 5 s", want);
-	close(fd);
 }
 
 struct result {
@@ -184,11 +159,11 @@ static struct result measure(enum way way)
 			usleep(100);
 		tids[i] = atomic_load(&w[i].tid);
 	}
-	if (!lab_wait_asleep(tids, WORKERS, 5000))
+	if (!exp_wait_asleep(tids, WORKERS, 5000))
 		die("the workers did not go to sleep within 5 s");
 	before = total_sleeps(tids);
 	for (int c = 1; c <= CONNS; c++)
-		one_connection(port, tids, c);
+		exp_one_connection(port, &accepted, c, tids, WORKERS);
 	r.wakeups = (double)(total_sleeps(tids) - before) / CONNS;
 	for (int i = 0; i < WORKERS; i++) { /* before the cancel, which wakes them */
 		r.returns += (double)atomic_load(&w[i].returns) / CONNS;
@@ -211,24 +186,24 @@ int main(int argc, char **argv)
 {
 	struct result r[WAYS];
 
-	lab_start(argc, argv, help);
+	exp_start(argc, argv, help);
 	for (int way = 0; way < WAYS; way++)
 		r[way] = measure((enum way)way);
 
-	lab_title("thundering herd");
-	lab_say("did", "%d threads wait for one listener; %d connections, one at a time, per way",
+	exp_title("thundering herd");
+	exp_say("did", "%d threads wait for one listener; %d connections, one at a time, per way",
 		WORKERS, CONNS);
 	for (int way = 0; way < WAYS; way++)
-		lab_say("observed",
+		exp_say("observed",
 			"%-21s %4.2f wake-ups per connection (%4.2f returned, %4.2f found none)",
 			way_names[way], r[way].wakeups, r[way].returns, r[way].empty);
-	lab_say("expected",
+	exp_say("expected",
 		"epoll set per thread: all %d; blocking accept, EPOLLEXCLUSIVE, "
 		"SO_REUSEPORT: about 1",
 		WORKERS);
-	lab_say("why", "each epoll set on the socket's wait queue is woken; accept and "
+	exp_say("why", "each epoll set on the socket's wait queue is woken; accept and "
 		       "EPOLLEXCLUSIVE wake one");
-	return lab_verdict(r[EPOLL_PER_THREAD].wakeups >= 0.75 * WORKERS &&
+	return exp_verdict(r[EPOLL_PER_THREAD].wakeups >= 0.75 * WORKERS &&
 				   r[BLOCKING_ACCEPT].wakeups <= 1.5 &&
 				   r[EPOLL_EXCLUSIVE].wakeups <= 1.5 && r[REUSEPORT].wakeups <= 1.5,
 			   "wake-ups per connection: per-thread sets %.2f, accept %.2f, "

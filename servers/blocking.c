@@ -35,8 +35,13 @@
  */
 #include "server.h"
 
+/* What this model is, in -h. */
+#define SUMMARY "Iterative: one client at a time, blocking I/O. One idle client stalls all."
+
 /* Serves one connection to its end. With a blocking socket conn_run() never
-   waits for anything but the next read, which is simply the next call. */
+   waits for anything but the next read, which is simply the next call. That
+   read() is where this model sleeps, as select sleeps in select(): each call
+   is a wakeup, and the one event it brings (conn_run() in conn.h). */
 static void serve(int fd)
 {
 	struct conn *c = conn_new(fd, NET_BLOCKING);
@@ -45,17 +50,16 @@ static void serve(int fd)
 		net_refuse(fd, "out of memory");
 		return;
 	}
-	while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE)
-		;
+	do {
+		stat_add(&stats->wakeups, 1);
+		stat_add(&stats->events, 1);
+	} while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE);
 	conn_close(c);
 }
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(
-		argc, argv, "blocking",
-		"Iterative: one client at a time, blocking I/O. One idle client stalls all.",
-		NET_BLOCKING);
+	int listen_fd = server_start(argc, argv, "blocking", SUMMARY, NET_BLOCKING);
 
 	while (!server_stopping) {
 		int fd = net_accept(listen_fd, NET_BLOCKING); /* sleeps until a client connects */

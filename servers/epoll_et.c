@@ -42,10 +42,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+/* What this model is, in -h. */
+#define SUMMARY "One thread; epoll(7) edge-triggered readiness loop; reads until a short read."
+
 #define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
 
 static int epfd;
-static struct conn_list idle; /* for --idle-timeout, oldest first */
+/* Every connection, least recently active first: --idle-timeout closes from the front. */
+static struct conn_list by_activity;
 
 /* Registers c once, for input, output and the peer's hang-up, edge-triggered.
    The edges tell us when to try again; what we want changes nothing here. */
@@ -65,7 +69,7 @@ static bool watch(struct conn *c)
 
 static void drop(struct conn *c)
 {
-	conn_list_remove(&idle, c);
+	conn_list_remove(&by_activity, c);
 	conn_close(c);
 }
 
@@ -77,7 +81,7 @@ static void add(int fd, int64_t now)
 		net_refuse(fd, "out of memory");
 		return;
 	}
-	conn_list_push(&idle, c, now);
+	conn_list_push(&by_activity, c, now);
 	if (!watch(c))
 		drop(c);
 }
@@ -105,23 +109,21 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 {
 	enum conn_want want;
 
+	/* The peer's FIN: the short-read rule no longer holds; read on to EOF. */
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->peer_hup = true;	/* the short-read rule no longer holds */
+		c->peer_hup = true;
 	want = conn_run(c, CONN_DRAIN); /* edge: read until the socket is empty */
 	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
 	}
-	conn_list_touch(&idle, c, now);
+	conn_list_touch(&by_activity, c, now);
 	/* Nothing to change: CONN_WRITE waits for the EPOLLOUT edge, CONN_READ for EPOLLIN. */
 }
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(
-		argc, argv, "epoll_et",
-		"One thread; epoll(7) edge-triggered readiness loop; reads until a short read.",
-		NET_NONBLOCKING);
+	int listen_fd = server_start(argc, argv, "epoll_et", SUMMARY, NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -134,7 +136,8 @@ int main(int argc, char **argv)
 		die("epoll_ctl(listening socket)");
 
 	while (!server_stopping) {
-		int n = epoll_wait(epfd, events, MAX_EVENTS, conn_list_timeout(&idle, now_ms()));
+		int n = epoll_wait(epfd, events, MAX_EVENTS,
+				   conn_list_timeout(&by_activity, now_ms()));
 		int64_t now = now_ms();
 
 		if (n == -1) {
@@ -150,7 +153,7 @@ int main(int argc, char **argv)
 			else
 				on_ready(events[i].data.ptr, events[i].events, now);
 		}
-		conn_list_expire(&idle, now, drop);
+		conn_list_expire(&by_activity, now, drop);
 	}
 	return server_finish();
 }

@@ -38,12 +38,18 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#define MAX_EVENTS   256 /* ready descriptors taken per epoll_wait */
-#define ACCEPT_BATCH 64	 /* connections accepted per report of the listening socket */
+/* What this model is, in -h. */
+#define SUMMARY "One thread; epoll(7) level-triggered readiness loop."
+
+#define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
+
+/* Connections accepted per report of the listening socket: on_accept() says why. */
+#define ACCEPT_BATCH 64
 
 static int epfd;
 static enum conn_want *watched; /* by descriptor: what epoll watches it for now */
-static struct conn_list idle;	/* for --idle-timeout, oldest first */
+/* Every connection, least recently active first: --idle-timeout closes from the front. */
+static struct conn_list by_activity;
 
 /* Registers (op ADD) or changes (op MOD) what we wait for on c. Level-triggered:
    watch exactly what the handler wants, nothing more. */
@@ -64,7 +70,7 @@ static bool watch(struct conn *c, int op, enum conn_want want)
 
 static void drop(struct conn *c)
 {
-	conn_list_remove(&idle, c);
+	conn_list_remove(&by_activity, c);
 	conn_close(c);
 }
 
@@ -76,7 +82,7 @@ static void add(int fd, int64_t now)
 		net_refuse(fd, "out of memory");
 		return;
 	}
-	conn_list_push(&idle, c, now);
+	conn_list_push(&by_activity, c, now);
 	if (!watch(c, EPOLL_CTL_ADD, CONN_READ))
 		drop(c);
 }
@@ -108,16 +114,14 @@ static void on_ready(struct conn *c, uint32_t events, int64_t now)
 		drop(c);
 		return;
 	}
-	conn_list_touch(&idle, c, now);
+	conn_list_touch(&by_activity, c, now);
 	if (want != watched[c->fd] && !watch(c, EPOLL_CTL_MOD, want))
 		drop(c);
 }
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "epoll_lt",
-				     "One thread; epoll(7) level-triggered readiness loop.",
-				     NET_NONBLOCKING);
+	int listen_fd = server_start(argc, argv, "epoll_lt", SUMMARY, NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 	size_t max_fds = (size_t)raise_nofile(0); /* every descriptor is below the limit */
 
@@ -134,7 +138,8 @@ int main(int argc, char **argv)
 		die("epoll_ctl(listening socket)");
 
 	while (!server_stopping) {
-		int n = epoll_wait(epfd, events, MAX_EVENTS, conn_list_timeout(&idle, now_ms()));
+		int n = epoll_wait(epfd, events, MAX_EVENTS,
+				   conn_list_timeout(&by_activity, now_ms()));
 		int64_t now = now_ms();
 
 		if (n == -1) {
@@ -150,7 +155,7 @@ int main(int argc, char **argv)
 			else
 				on_ready(events[i].data.ptr, events[i].events, now);
 		}
-		conn_list_expire(&idle, now, drop);
+		conn_list_expire(&by_activity, now, drop);
 	}
 	return server_finish();
 }

@@ -35,8 +35,9 @@
  * (conn_take_over() and conn_hand_off() add nothing the kernel does not already
  * promise: they say it in C, for ThreadSanitizer; see conn.h.)
  *
- * --idle-timeout: a worker takes a connection off the idle list while it
- * serves it and puts it back before re-arming. The main thread, which also
+ * --idle-timeout: a worker takes a connection off by_activity (the list in
+ * order of last activity) while it serves it and puts it back before
+ * re-arming. The main thread, which also
  * waits for SIGINT/SIGTERM, expires idle connections by shutdown(), never
  * close(): the hang-up wakes a worker, which closes the connection as it would
  * any other. Only the owner may free a connection. Without --idle-timeout the
@@ -55,11 +56,19 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+/* What this model is, in -h. */
+#define SUMMARY                                                            \
+	"-t worker threads share one epoll set; EPOLLONESHOT gives each\n" \
+	"connection to one thread at a time, re-armed with EPOLL_CTL_MOD."
+
 #define MAX_EVENTS 16 /* few per call: a thread holds what it takes */
 
 static int epfd, listen_fd;
-static struct conn_list idle; /* every open connection; for --idle-timeout, oldest first */
-static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Every connection, least recently active first: --idle-timeout closes from the
+   front. With --idle-timeout a connection is off it while a thread serves it,
+   so the reaper never hangs up under a working thread. */
+static struct conn_list by_activity;
+static pthread_mutex_t by_activity_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Enables one report for c (ADD the first time, MOD after each report). */
 static bool arm(int fd, void *ptr, int op, enum conn_want want)
@@ -76,20 +85,21 @@ static bool arm(int fd, void *ptr, int op, enum conn_want want)
 	return true;
 }
 
-/* The idle list is shared: take c off it (if the reaper has not already). */
-static void idle_take(struct conn *c)
+/* The list is shared by the threads and the reaper: take c off it, if the
+   reaper has not already. */
+static void take_off_list(struct conn *c)
 {
-	pthread_mutex_lock(&idle_lock);
+	pthread_mutex_lock(&by_activity_lock);
 	if (c->on_list) /* the reaper may have taken it off already */
-		conn_list_remove(&idle, c);
-	pthread_mutex_unlock(&idle_lock);
+		conn_list_remove(&by_activity, c);
+	pthread_mutex_unlock(&by_activity_lock);
 }
 
-static void idle_put(struct conn *c)
+static void put_on_list(struct conn *c)
 {
-	pthread_mutex_lock(&idle_lock);
-	conn_list_push(&idle, c, now_ms());
-	pthread_mutex_unlock(&idle_lock);
+	pthread_mutex_lock(&by_activity_lock);
+	conn_list_push(&by_activity, c, now_ms());
+	pthread_mutex_unlock(&by_activity_lock);
 }
 
 static void add(int fd)
@@ -100,10 +110,10 @@ static void add(int fd)
 		net_refuse(fd, "out of memory");
 		return;
 	}
-	idle_put(c);
+	put_on_list(c);
 	conn_hand_off(c);
 	if (!arm(fd, c, EPOLL_CTL_ADD, CONN_READ)) {
-		idle_take(c);
+		take_off_list(c);
 		conn_close(c);
 	}
 }
@@ -128,19 +138,20 @@ static void on_ready(struct conn *c)
 	enum conn_want want;
 
 	conn_take_over(c);
+	/* Served now, so not idle: the reaper must not hang up under this thread. */
 	if (server_opt.idle_timeout)
-		idle_take(c);		    /* serving it: not idle */
+		take_off_list(c);
 	want = conn_run(c, CONN_READ_ONCE); /* the re-arm re-checks the level */
 	if (want == CONN_CLOSE) {
-		idle_take(c);
+		take_off_list(c);
 		conn_close(c);
 		return;
 	}
 	if (server_opt.idle_timeout)
-		idle_put(c); /* idle again from now */
+		put_on_list(c); /* idle again from now */
 	conn_hand_off(c);
 	if (!arm(fd, c, EPOLL_CTL_MOD, want)) { /* after this, c is not ours */
-		idle_take(c);
+		take_off_list(c);
 		conn_close(c);
 	}
 }
@@ -179,13 +190,13 @@ static void wait_for_stop(const sigset_t *stop)
 
 		if (sigtimedwait(stop, NULL, &ts) > 0)
 			return;
-		pthread_mutex_lock(&idle_lock);
-		while ((c = conn_list_expired(&idle, now_ms())) != NULL) {
-			conn_list_remove(&idle, c);
+		pthread_mutex_lock(&by_activity_lock);
+		while ((c = conn_list_expired(&by_activity, now_ms())) != NULL) {
+			conn_list_remove(&by_activity, c);
 			shutdown(c->fd, SHUT_RDWR); /* its worker sees the hang-up and closes it */
 			stat_add(&stats->timeouts, 1);
 		}
-		pthread_mutex_unlock(&idle_lock);
+		pthread_mutex_unlock(&by_activity_lock);
 	}
 }
 
@@ -194,10 +205,7 @@ int main(int argc, char **argv)
 	sigset_t stop;
 	int err;
 
-	listen_fd = server_start(argc, argv, "epoll_oneshot",
-				 "-t worker threads share one epoll set; EPOLLONESHOT gives each\n"
-				 "connection to one thread at a time, re-armed with EPOLL_CTL_MOD.",
-				 NET_NONBLOCKING);
+	listen_fd = server_start(argc, argv, "epoll_oneshot", SUMMARY, NET_NONBLOCKING);
 	/* Block the stop signals before any worker exists: workers inherit the mask,
 	   and only sigtimedwait() in this thread takes them. */
 	signals_stop_set(&stop);

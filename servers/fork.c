@@ -83,6 +83,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* What this model is, in -h. */
+#define SUMMARY "One process per connection (fork), blocking I/O; children reaped on SIGCHLD."
+
 /* SIGCHLD: collect every child that has ended, without blocking. Only
    async-signal-safe calls here: waitpid, and an atomic on the counters. */
 static void reap(int sig)
@@ -121,19 +124,22 @@ static bool die_with_parent(pid_t parent)
 static _Noreturn void serve(int listen_fd, struct conn *c, pid_t parent)
 {
 	close(listen_fd); /* only the parent accepts (and the port closes with it) */
-	if (die_with_parent(parent))
-		while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE)
-			;
+	/* Each call sleeps in one read(), as in blocking.c: a wakeup and its event,
+	   counted in the counters the parent shares with its children. */
+	if (die_with_parent(parent)) {
+		do {
+			stat_add(&stats->wakeups, 1);
+			stat_add(&stats->events, 1);
+		} while (conn_run(c, CONN_READ_ONCE) != CONN_CLOSE);
+	}
 	conn_close(c); /* counts it closed, in the shared counters */
-	_exit(0);      /* not exit(): the stdio buffers and atexit handlers are the parent's */
+	/* _exit(), not exit(): the stdio buffers and atexit handlers are the parent's. */
+	_exit(0);
 }
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(
-		argc, argv, "fork",
-		"One process per connection (fork), blocking I/O; children reaped on SIGCHLD.",
-		NET_BLOCKING);
+	int listen_fd = server_start(argc, argv, "fork", SUMMARY, NET_BLOCKING);
 	pid_t parent = getpid();
 
 	stats_share(); /* before the first fork: the children count into it */
@@ -147,8 +153,8 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		stat_add(&stats->events, 1);
-		if ((c = conn_new(fd, NET_BLOCKING)) ==
-		    NULL) { /* counted open: --max-conns sees it */
+		/* Counted open from here on, so --max-conns sees it. */
+		if ((c = conn_new(fd, NET_BLOCKING)) == NULL) {
 			net_refuse(fd, "out of memory");
 			continue;
 		}

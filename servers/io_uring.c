@@ -115,8 +115,9 @@ static struct uring u = { .who = "io_uring", .min_wait_us = WAIT_MIN_US };
 static struct link *links; /* indexed by descriptor */
 static long links_size;
 static int listen_fd;
-static struct conn_list idle; /* for --idle-timeout, oldest first */
-static bool timer_armed;      /* a timeout request is in the kernel */
+/* Every connection, least recently active first: --idle-timeout closes from the front. */
+static struct conn_list by_activity;
+static bool timer_armed; /* a timeout request is in the kernel */
 
 /* ---------------------------------------------------------------- requests */
 
@@ -223,7 +224,7 @@ static void end(struct link *l)
 	if (l->state == L_ENDING)
 		return;
 	l->state = L_ENDING;
-	conn_list_remove(&idle, l->conn);
+	conn_list_remove(&by_activity, l->conn);
 	if (l->in_kernel) /* freed when the last of them completes */
 		io_uring_prep_cancel_fd(request(l->conn->fd, OP_CANCEL), l->conn->fd,
 					IORING_ASYNC_CANCEL_ALL);
@@ -280,7 +281,7 @@ static void add(int fd, int64_t now)
 		return;
 	}
 	links[fd].conn = c;
-	conn_list_push(&idle, c, now);
+	conn_list_push(&by_activity, c, now);
 	arm_recv(&links[fd]);
 }
 
@@ -334,7 +335,7 @@ static void on_recv(struct link *l, const struct io_uring_cqe *cqe, int64_t now)
 	if (!ok)
 		end(l);
 	if (l->state != L_ENDING)
-		conn_list_touch(&idle, l->conn, now);
+		conn_list_touch(&by_activity, l->conn, now);
 	advance(l);
 	release(l);
 }
@@ -351,7 +352,7 @@ static void on_send(struct link *l, const struct io_uring_cqe *cqe, int64_t now)
 		if (c->out_sent == c->out_len)
 			c->out_len = c->out_sent = 0;
 		if (l->state != L_ENDING)
-			conn_list_touch(&idle, c, now);
+			conn_list_touch(&by_activity, c, now);
 		advance(l);
 	}
 	release(l);
@@ -403,7 +404,7 @@ static void on_completion(const struct io_uring_cqe *cqe, int64_t now)
 static void arm_timer(void)
 {
 	static struct __kernel_timespec ts; /* read at submission: it must outlive this call */
-	int ms = conn_list_timeout(&idle, now_ms());
+	int ms = conn_list_timeout(&by_activity, now_ms());
 
 	if (timer_armed || ms < 0)
 		return;
@@ -463,7 +464,7 @@ int main(int argc, char **argv)
 		}
 		io_uring_cq_advance(&u.ring, reaped);
 		stat_add(&stats->events, reaped);
-		conn_list_expire(&idle, now, drop);
+		conn_list_expire(&by_activity, now, drop);
 	}
 	uring_stop(&u);
 	return server_finish();

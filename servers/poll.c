@@ -36,13 +36,18 @@
 #include <poll.h>
 #include <stdlib.h>
 
-#define ACCEPT_BATCH 64 /* connections accepted per report of the listening socket */
+/* What this model is, in -h. */
+#define SUMMARY "One thread; poll(2) readiness loop."
+
+/* Connections accepted per report of the listening socket: on_accept() says why. */
+#define ACCEPT_BATCH 64
 
 static struct pollfd *pfds; /* pfds[0] is the listening socket */
 static struct conn **conns; /* conns[i] owns pfds[i] */
 static nfds_t *index_of;    /* by descriptor: its entry in pfds[] */
 static nfds_t npfds, capacity;
-static struct conn_list idle; /* for --idle-timeout, oldest first */
+/* Every connection, least recently active first: --idle-timeout closes from the front. */
+static struct conn_list by_activity;
 
 static short events_for(enum conn_want want)
 {
@@ -58,7 +63,7 @@ static void drop(struct conn *c)
 	conns[i] = conns[last];
 	index_of[pfds[i].fd] = i;
 	npfds--;
-	conn_list_remove(&idle, c);
+	conn_list_remove(&by_activity, c);
 	conn_close(c);
 }
 
@@ -83,7 +88,7 @@ static void on_accept(int listen_fd, int64_t now)
 		index_of[fd] = npfds;
 		conns[npfds] = c;
 		pfds[npfds++] = (struct pollfd){ .fd = fd, .events = POLLIN, .revents = 0 };
-		conn_list_push(&idle, c, now);
+		conn_list_push(&by_activity, c, now);
 	}
 }
 
@@ -96,15 +101,14 @@ static bool on_ready(struct conn *c, int64_t now)
 		drop(c);
 		return false;
 	}
-	conn_list_touch(&idle, c, now);
+	conn_list_touch(&by_activity, c, now);
 	pfds[index_of[c->fd]].events = events_for(want);
 	return true;
 }
 
 int main(int argc, char **argv)
 {
-	int listen_fd = server_start(argc, argv, "poll", "One thread; poll(2) readiness loop.",
-				     NET_NONBLOCKING);
+	int listen_fd = server_start(argc, argv, "poll", SUMMARY, NET_NONBLOCKING);
 
 	capacity = (nfds_t)raise_nofile(0); /* every descriptor is below the limit */
 	pfds = malloc(capacity * sizeof *pfds);
@@ -117,7 +121,7 @@ int main(int argc, char **argv)
 	npfds = 1;
 
 	while (!server_stopping) {
-		int n = poll(pfds, npfds, conn_list_timeout(&idle, now_ms()));
+		int n = poll(pfds, npfds, conn_list_timeout(&by_activity, now_ms()));
 		int64_t now = now_ms();
 
 		if (n == -1) {
@@ -141,7 +145,7 @@ int main(int argc, char **argv)
 			if (on_ready(conns[i], now))
 				i++; /* else entry i now holds the last one: look at it next */
 		}
-		conn_list_expire(&idle, now, drop);
+		conn_list_expire(&by_activity, now, drop);
 	}
 	return server_finish();
 }

@@ -5,7 +5,7 @@
  *
  * The model. -t loops (default: one per CPU it may run on), each a thread
  * running bin/epoll_et's edge-triggered loop with everything of its own: its
- * listening socket, its epoll descriptor, its connections, its idle list.
+ * listening socket, its epoll descriptor, its connections (by_activity).
  * All the listening sockets are bound to the same address and port, which
  * SO_REUSEPORT (Linux 3.9) allows, and the kernel picks one of them for each
  * new connection by a hash of its 4-tuple (addresses and ports). Nothing is
@@ -19,7 +19,7 @@
  *     listener 0: its accept queue        listener 1: its accept queue
  *             |                                  |
  *     thread 0: epoll fd 0, ET loop       thread 1: epoll fd 1, ET loop
- *       its connections, idle list          its connections, idle list
+ *       its connections, by activity    its connections, by activity
  *
  *     main thread: SIGINT/SIGTERM (blocked in the loops) -> stats line, exit
  *
@@ -56,12 +56,20 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+/* What this model is, in -h. */
+#define SUMMARY                                                                       \
+	"-t loops, each a thread with its own SO_REUSEPORT listening socket on the\n" \
+	"same port and its own edge-triggered epoll loop; the kernel spreads the\n"   \
+	"connections by a hash of their addresses and ports."
+
 #define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
 
 struct loop {
 	int listen_fd;
 	int epfd;
-	struct conn_list idle; /* every open connection; for --idle-timeout, oldest first */
+	/* This loop's connections, least recently active first: --idle-timeout
+	   closes from the front. */
+	struct conn_list by_activity;
 	atomic_ulong accepted; /* connections this loop took */
 	char name[24];	       /* "loopN_accepted", its name on the stats line */
 	pthread_t thread;
@@ -91,7 +99,7 @@ static bool watch(struct conn *c)
 
 static void drop(struct conn *c)
 {
-	conn_list_remove(&loop->idle, c);
+	conn_list_remove(&loop->by_activity, c);
 	conn_close(c);
 }
 
@@ -104,7 +112,7 @@ static void add(int fd, int64_t now)
 		return;
 	}
 	stat_add(&loop->accepted, 1);
-	conn_list_push(&loop->idle, c, now);
+	conn_list_push(&loop->by_activity, c, now);
 	if (!watch(c))
 		drop(c);
 }
@@ -136,14 +144,17 @@ static void on_accept(int64_t now)
 
 static void on_ready(struct conn *c, uint32_t events, int64_t now)
 {
+	enum conn_want want;
+
+	/* The peer's FIN: the short-read rule no longer holds; read on to EOF. */
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->peer_hup = true; /* the short-read rule no longer holds: read to EOF */
-	if (conn_run(c, CONN_DRAIN) ==
-	    CONN_CLOSE) { /* drain: no edge comes for bytes already waiting */
+		c->peer_hup = true;
+	want = conn_run(c, CONN_DRAIN); /* edge: read until the socket is empty */
+	if (want == CONN_CLOSE) {
 		drop(c);
 		return;
 	}
-	conn_list_touch(&loop->idle, c, now);
+	conn_list_touch(&loop->by_activity, c, now);
 }
 
 static void *run_loop(void *arg)
@@ -153,7 +164,7 @@ static void *run_loop(void *arg)
 	loop = arg;
 	for (;;) { /* until exit(): the stop signals are the main thread's */
 		int n = epoll_wait(loop->epfd, events, MAX_EVENTS,
-				   conn_list_timeout(&loop->idle, now_ms()));
+				   conn_list_timeout(&loop->by_activity, now_ms()));
 		int64_t now = now_ms();
 
 		if (n == -1) {
@@ -169,7 +180,7 @@ static void *run_loop(void *arg)
 			else
 				on_ready(events[i].data.ptr, events[i].events, now);
 		}
-		conn_list_expire(&loop->idle, now, drop);
+		conn_list_expire(&loop->by_activity, now, drop);
 	}
 	return NULL;
 }
@@ -208,10 +219,7 @@ int main(int argc, char **argv)
 	int port, err;
 	sigset_t stop;
 
-	server_init(argc, argv, "reuseport",
-		    "-t loops, each a thread with its own SO_REUSEPORT listening socket on the\n"
-		    "same port and its own edge-triggered epoll loop; the kernel spreads the\n"
-		    "connections by a hash of their addresses and ports.");
+	server_init(argc, argv, "reuseport", SUMMARY);
 	/* Blocked before any loop exists: the loops inherit the mask, and only
 	   sigwaitinfo() in this thread takes the stop signals. */
 	signals_stop_set(&stop);

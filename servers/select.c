@@ -37,10 +37,14 @@
 #include <errno.h>
 #include <sys/select.h>
 
+/* What this model is, in -h. */
+#define SUMMARY "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only)."
+
 static struct conn *conns[FD_SETSIZE]; /* by descriptor */
 static fd_set want_read, want_write;   /* the master sets */
 static int maxfd;
-static struct conn_list idle; /* for --idle-timeout, oldest first */
+/* Every connection, least recently active first: --idle-timeout closes from the front. */
+static struct conn_list by_activity;
 
 /* Puts c's descriptor in the one master set that matches what it wants. */
 static void watch(struct conn *c, enum conn_want want)
@@ -61,7 +65,7 @@ static void drop(struct conn *c)
 	conns[fd] = NULL;
 	while (maxfd > 0 && !FD_ISSET(maxfd, &want_read) && !FD_ISSET(maxfd, &want_write))
 		maxfd--; /* keep the scan as short as the highest descriptor in use */
-	conn_list_remove(&idle, c);
+	conn_list_remove(&by_activity, c);
 	conn_close(c);
 }
 
@@ -81,7 +85,7 @@ static void on_accept(int listen_fd, int64_t now)
 		return;
 	}
 	conns[fd] = c;
-	conn_list_push(&idle, c, now);
+	conn_list_push(&by_activity, c, now);
 	watch(c, CONN_READ);
 }
 
@@ -93,14 +97,14 @@ static void on_ready(struct conn *c, int64_t now)
 		drop(c);
 		return;
 	}
-	conn_list_touch(&idle, c, now);
+	conn_list_touch(&by_activity, c, now);
 	watch(c, want);
 }
 
 /* The idle timeout as select() wants it; NULL means wait forever. */
 static struct timeval *timeout(struct timeval *tv)
 {
-	int ms = conn_list_timeout(&idle, now_ms());
+	int ms = conn_list_timeout(&by_activity, now_ms());
 
 	if (ms < 0)
 		return NULL;
@@ -111,10 +115,7 @@ static struct timeval *timeout(struct timeval *tv)
 
 int main(int argc, char **argv)
 {
-	int listen_fd =
-		server_start(argc, argv, "select",
-			     "One thread; select(2) readiness loop (descriptors < FD_SETSIZE only).",
-			     NET_NONBLOCKING);
+	int listen_fd = server_start(argc, argv, "select", SUMMARY, NET_NONBLOCKING);
 
 	if (listen_fd >= FD_SETSIZE)
 		die("listening descriptor %d beyond FD_SETSIZE", listen_fd);
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 			if (conns[fd] != NULL) /* NULL: closed already in this turn */
 				on_ready(conns[fd], now);
 		}
-		conn_list_expire(&idle, now, drop);
+		conn_list_expire(&by_activity, now, drop);
 	}
 	return server_finish();
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # run: once
 #
-# The docs cannot rot (issue 12). Every ```sh block of README.md and of each
+# The docs cannot rot. Every ```sh block of README.md and of each
 # handout in docs/labs/ holds commands a student types from the repository
 # root: this suite runs them, file by file, in order, in one bash per file
 # (a fresh free port in $PORT), with LAB_SMOKE=1 in the environment (so

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # run: once
 #
-# The figures of the docs (issue 12): every figure a page names is committed,
+# The figures of the docs: every figure a page names is committed,
 # every source in docs/figures/ has its SVG and PNG beside it, and
 # docs/figures/draw (what `make docs` runs) draws them all without error.
 # Drawing needs gnuplot with pngcairo (package gnuplot-nox); without it those

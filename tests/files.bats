@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # run: per-model
 #
-# The file suite: --root DIR (issue 10; docs/models.md, "Serving files").
+# The file suite: --root DIR (docs/models.md, "Serving files").
 # tests/run runs this file once per model, with MODEL set. setup_file builds
 # a tree in $BATS_FILE_TMPDIR: files of every size from 0 B to 100 MiB, one
 # sparse file over 2 GiB, an index.html, a FIFO, a device where mknod works,

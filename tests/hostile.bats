@@ -2,7 +2,7 @@
 # run: per-model
 #
 # The hostile-input suite: what real networks send, and the limits that keep a
-# server standing (issue 5; docs/hostile.md lists every case and what each
+# server standing (docs/hostile.md lists every case and what each
 # model does with it). tests/run runs this file once per model, with MODEL set.
 #
 # Each test starts its own server with the options it needs, and teardown

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # run: once
 #
-# make lab N=K (labs/run, issue 12): what the handouts do not exercise. The
+# make lab N=K (labs/run): what the handouts do not exercise. The
 # handouts' own commands, `make lab N=K` for every lab included, run in
 # tests/doccmds.bats; here: the list of labs, the errors, the files each lab
 # promises (docs/labs/ and docs/teacher/ quote them by name), and one whole

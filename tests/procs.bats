@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 #
-# What bin/fork and bin/reuseport promise beyond the shared suites (issue 9):
+# What bin/fork and bin/reuseport promise beyond the shared suites:
 # fork reaps every child, limits them with --max-conns, counts across its
 # processes and takes its children with it when it stops; reuseport opens one
 # listening socket per loop on one port and the kernel spreads connections

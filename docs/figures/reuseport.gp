@@ -45,7 +45,7 @@ do for [x in xs] {
     set label "accept4()" at x+92,300 right @CODE
     set object rect from x-130,120 to x+130,230 fc rgb "white" fs solid 1 border lc rgb APP_LN lw 1.5
     set label sprintf("thread %d", i) at x+0,210 center @HEAD
-    set label "its own epoll fd and ET loop,\nits connections, its idle list" at x+0,175 center @BODY
+    set label "its own epoll fd and ET loop,\nits connections, by last activity" at x+0,175 center @BODY
     i = i + 1
 }
 set label "nothing shared but the counters: no lock, no hand-off" at 640,105 center @NOTE

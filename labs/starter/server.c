@@ -38,6 +38,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+/* What this model is, in -h. */
+#define SUMMARY "One thread; my own epoll(7) level-triggered loop."
+
 #define MAX_EVENTS 256 /* ready descriptors taken per epoll_wait */
 
 static int epfd;
@@ -66,8 +69,8 @@ static void on_accept(int listen_fd)
 	   NET_AGAIN. A descriptor >= 0 is a new client: conn_new(fd,
 	   NET_NONBLOCKING) makes its state (NULL: out of memory, then
 	   net_refuse(fd, "out of memory")), and watch(c, EPOLL_CTL_ADD, CONN_READ)
-	   registers it (false: conn_close(c)). NET_REFUSED: one was refused, take
-	   the next. */
+	   registers it (false: conn_close(c)). NET_REFUSED (one was answered 503)
+	   or NET_LOST (one was gone before it was accepted): take the next. */
 	(void)listen_fd;
 	die("TODO 1 in on_accept() is not written yet");
 }
@@ -86,9 +89,7 @@ static void on_ready(struct conn *c)
 
 int main(int argc, char **argv)
 {
-	int listen_fd =
-		server_start(argc, argv, "mine",
-			     "One thread; my own epoll(7) level-triggered loop.", NET_NONBLOCKING);
+	int listen_fd = server_start(argc, argv, "mine", SUMMARY, NET_NONBLOCKING);
 	struct epoll_event events[MAX_EVENTS], ev;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -104,8 +105,8 @@ int main(int argc, char **argv)
 		/* TODO 3: n = epoll_wait(epfd, events, MAX_EVENTS, -1). On -1 with
 		   errno EINTR (a signal, e.g. SIGTERM) continue: the loop condition
 		   decides; any other error: die("epoll_wait"). Count the call and
-		   what it reported: stat_add(&stats.wakeups, 1) and
-		   stat_add(&stats.events, n). Then for each of the n events:
+		   what it reported: stat_add(&stats->wakeups, 1) and
+		   stat_add(&stats->events, (unsigned long)n). Then for each of the n events:
 		   data.ptr NULL is the listening socket (on_accept), anything else a
 		   connection (on_ready). */
 		(void)events, (void)on_accept, (void)on_ready, (void)watch; /* unused until then */

@@ -184,10 +184,6 @@ static enum io_result conn_fill(struct conn *c, bool *short_read)
 {
 	size_t room = CONN_IN_SIZE - c->in_len;
 
-	if (c->blocking) {
-		stat_add(&stats->wakeups, 1);
-		stat_add(&stats->events, 1);
-	}
 	for (;;) {
 		ssize_t n = read(c->fd, c->in + c->in_len, room);
 
@@ -331,7 +327,7 @@ void conn_take_over(struct conn *c)
 	(void)atomic_load_explicit(&c->handed_off, memory_order_acquire);
 }
 
-/* ---------------------------------------------------------------- idle list */
+/* ---------------------------------------------------------------- by activity */
 
 void conn_list_push(struct conn_list *l, struct conn *c, int64_t now)
 {

@@ -56,7 +56,8 @@ struct conn {
 	size_t out_sent;	      /* of which already written */
 	struct file_body file;	      /* --root: the body to send after out[] (fd -1: none) */
 
-	/* For --idle-timeout: models keep connections on a list in order of last activity. */
+	/* A model keeps its connections on a conn_list, least recently active first,
+	   so --idle-timeout finds the expired ones at the front. */
 	int64_t last_active; /* now_ms() at the last event */
 	struct conn *prev, *next;
 	bool on_list;		/* on a conn_list now (kept by conn_list_push and _remove) */
@@ -81,7 +82,9 @@ void conn_close(struct conn *c);
 void conn_refuse(struct conn *c, const char *why);
 
 /* Makes all the progress possible without blocking, reading once or draining
-   as asked, and says what to wait for next. */
+   as asked, and says what to wait for next. On a blocking socket every call
+   makes exactly one read(), the one it sleeps in, and answers all it brought:
+   the blocking models count a wakeup per call. */
 enum conn_want conn_run(struct conn *c, enum conn_reading reading);
 
 /* The protocol step of conn_run(), without I/O, for a model that reads and
@@ -105,7 +108,9 @@ void conn_hand_off(struct conn *c);
 /* After epoll_wait() gave c to this thread: sees what its last owner wrote. */
 void conn_take_over(struct conn *c);
 
-/* ---- the idle list: connections in order of last activity, oldest first ---- */
+/* ---- a model's connections in order of last activity, least recent first ----
+   Every model keeps one (named by_activity), so --idle-timeout closes from its
+   front and the wait's timeout is the front's expiry. */
 
 struct conn_list {
 	struct conn *head, *tail;

@@ -180,7 +180,7 @@ static int accept_one(int listen_fd, enum net_mode mode)
 			break;		   /* a descriptor came free meanwhile: serve it */
 		case ECONNABORTED: /* that one connection died in the backlog: take the next */
 		case EPROTO:
-		case EPERM: return NET_REFUSED;
+		case EPERM: return NET_LOST;
 		case EAGAIN:
 		case EINTR: return NET_AGAIN;
 		default: /* ENOBUFS, ENOMEM: wait for the next readiness */

@@ -9,8 +9,11 @@
    (Our names, not the kernel's SOCK_NONBLOCK flag, which net.c derives from them.) */
 enum net_mode { NET_BLOCKING, NET_NONBLOCKING };
 
+/* What net_accept() returns instead of a descriptor. Only NET_AGAIN ends an
+   accept loop; after the other two the next connection may be waiting. */
 #define NET_AGAIN   (-1) /* nothing more to accept now: wait for readiness */
-#define NET_REFUSED (-2) /* one connection was refused (503) and closed: accept again */
+#define NET_REFUSED (-2) /* one connection was answered 503, closed and counted refused */
+#define NET_LOST    (-3) /* one connection was gone before it was ours: nothing sent or counted */
 
 /* Opens the listening socket from server_opt (address, port, backlog, SO_REUSEADDR,
    TCP_NODELAY, which Linux copies to every accepted socket) in the given mode,
@@ -33,7 +36,10 @@ void net_listening(int port);
    NET_REFUSED when one was refused: past --max-conns, or the process is out of
    descriptors (EMFILE/ENFILE), when a spare descriptor is given up to accept it,
    answer 503 and close it, so a level-triggered loop does not spin on a backlog
-   it cannot empty. Thread-safe: at EMFILE one thread at a time gives up the
+   it cannot empty. NET_LOST when the kernel reports a connection that ended
+   in the backlog (ECONNABORTED: reset by its client), a protocol error
+   (EPROTO) or one a firewall rule forbids (EPERM): there is nothing to answer
+   or close. Thread-safe: at EMFILE one thread at a time gives up the
    spare, and no other thread accepts meanwhile (they wait for a lock that is
    otherwise only ever shared). */
 int net_accept(int listen_fd, enum net_mode mode);

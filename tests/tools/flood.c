@@ -46,7 +46,7 @@
 
 static const char REQUEST[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
-struct client {
+struct flood_conn {
 	int fd;
 	size_t offset;	    /* bytes of the current request already written */
 	unsigned long sent; /* whole requests written */
@@ -79,7 +79,7 @@ static int connect_to(int port)
 
 /* Writes as many requests as the socket takes now. Returns false once the
    server has closed or reset the connection. */
-static bool write_some(struct client *cl)
+static bool write_some(struct flood_conn *cl)
 {
 	char batch[64 * (sizeof REQUEST - 1)];
 	size_t len = 0;
@@ -101,7 +101,7 @@ static bool write_some(struct client *cl)
 
 /* Floods every connection until each has sent `want` requests and stalled
    (no room for stall_ms), or the deadline passes. */
-static void flood(struct client *cls, int n, unsigned long want, long stall_ms, long deadline)
+static void flood(struct flood_conn *cls, int n, unsigned long want, long stall_ms, long deadline)
 {
 	struct pollfd p[MAX_CONNS];
 	long last_room[MAX_CONNS];
@@ -117,7 +117,7 @@ static void flood(struct client *cls, int n, unsigned long want, long stall_ms, 
 		if (poll(p, (nfds_t)n, 50) < 0 && errno != EINTR)
 			die("poll");
 		for (int i = 0; i < n; i++) {
-			struct client *cl = &cls[i];
+			struct flood_conn *cl = &cls[i];
 
 			if (cl->stalled || cl->closed)
 				continue;
@@ -133,7 +133,7 @@ static void flood(struct client *cls, int n, unsigned long want, long stall_ms, 
 }
 
 /* Reads up to `bytes` of answers (waiting at most a second), then resets. */
-static void read_and_reset(struct client *cl, long bytes)
+static void read_and_reset(struct flood_conn *cl, long bytes)
 {
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	char buf[4096];
@@ -169,7 +169,7 @@ static long number(const char *arg, char opt)
 
 int main(int argc, char **argv)
 {
-	static struct client cls[MAX_CONNS];
+	static struct flood_conn cls[MAX_CONNS];
 	long conns = 1, want = 10000, stall_ms = 500, time_ms = 10000, hold_s = 0, read_bytes = 0;
 	int opt, stalled = 0, closed = 0;
 	unsigned long sent = 0;

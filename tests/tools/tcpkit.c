@@ -197,7 +197,7 @@ static int decode_escapes(const char *in, struct buf *out)
 	return 0;
 }
 
-static void read_file(const char *path, struct buf *out)
+static void load_file(const char *path, struct buf *out)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char chunk[4096];
@@ -471,17 +471,17 @@ static int run_single(const struct options *o)
 
 /* ---------------------------------------------------------------- many connections */
 
-enum conn_state { CONNECTING, SENDING, READING, DONE };
+enum tk_state { CONNECTING, SENDING, READING, DONE };
 
-struct conn {
-	enum conn_state state;
+struct tk_conn {
+	enum tk_state state;
 	size_t sent, got;
 	int status; /* 0 = no answer */
 	char in[CONN_BUF];
 };
 
 /* Connect finished? Returns false (and marks it done) if it failed. */
-static bool conn_connected(struct pollfd *p, struct conn *c, int *failed_errno)
+static bool tk_connected(struct pollfd *p, struct tk_conn *c, int *failed_errno)
 {
 	int err = 0;
 	socklen_t len = sizeof err;
@@ -498,12 +498,12 @@ static bool conn_connected(struct pollfd *p, struct conn *c, int *failed_errno)
 }
 
 /* One step of one connection of -C, driven by poll's revents. */
-static void conn_step(struct pollfd *p, struct conn *c, const struct buf *req, bool head,
+static void conn_step(struct pollfd *p, struct tk_conn *c, const struct buf *req, bool head,
 		      int *failed_errno)
 {
 	ssize_t n;
 
-	if (c->state == CONNECTING && !conn_connected(p, c, failed_errno))
+	if (c->state == CONNECTING && !tk_connected(p, c, failed_errno))
 		return;
 	if (c->state == SENDING) {
 		n = send(p->fd, req->data + c->sent, req->len - c->sent, MSG_NOSIGNAL);
@@ -546,7 +546,7 @@ static void conn_step(struct pollfd *p, struct conn *c, const struct buf *req, b
 	c->state = DONE;
 }
 
-static short conn_events(const struct conn *c)
+static short conn_events(const struct tk_conn *c)
 {
 	switch (c->state) {
 	case CONNECTING:
@@ -561,7 +561,7 @@ static int run_concurrent(const struct options *o)
 	int n = o->conns, left = n, ok = 0, busy = 0, other = 0, none = 0;
 	int failed_errno = 0;
 	struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
-	struct conn *conn = calloc((size_t)n, sizeof *conn);
+	struct tk_conn *conn = calloc((size_t)n, sizeof *conn);
 	long deadline = now_ms() + o->timeout_ms;
 
 	if (pfd == NULL || conn == NULL)
@@ -632,12 +632,12 @@ static int run_idle(const struct options *o)
 		if (ready < 0 && errno != EINTR)
 			die("poll");
 		for (int i = 0; i < n && ready > 0; i++) {
-			struct conn c;
+			struct tk_conn c;
 
 			if (pfd[i].revents == 0 || pfd[i].events != POLLOUT)
 				continue;
 			pending--;
-			if (!conn_connected(&pfd[i], &c, &failed_errno)) {
+			if (!tk_connected(&pfd[i], &c, &failed_errno)) {
 				pfd[i].fd = -pfd[i].fd - 1; /* failed: ignore */
 				continue;
 			}
@@ -709,7 +709,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 				exit(EXIT_USAGE);
 			}
 			break;
-		case 'f': read_file(optarg, &o->steps[o->nsteps++]); break;
+		case 'f': load_file(optarg, &o->steps[o->nsteps++]); break;
 		case 'k': o->chunk = (size_t)number(c, optarg); break;
 		case 'd': o->delay_ms = (int)number(c, optarg); break;
 		case 'w': o->half_close = true; break;

@@ -1,11 +1,11 @@
 /*
- * net.c - loadgen's socket operations; the contracts are in net.h.
+ * lg_net.c - loadgen's socket operations; the contracts are in lg_net.h.
  *
  * Syscalls and what they promise:
  *   socket(SOCK_NONBLOCK) + connect   returns at once with EINPROGRESS; the
  *       handshake completes in the kernel, which then reports EPOLLOUT, and
  *       the outcome is read with getsockopt(SO_ERROR) (engine_epoll.c).
- *       The io_uring engine takes a blocking socket from net_socket and
+ *       The io_uring engine takes a blocking socket from lg_net_socket and
  *       hands the connect to the kernel (engine_uring.c).
  *   send(MSG_NOSIGNAL)   a peer that has gone away gives EPIPE, not a SIGPIPE
  *       that would kill loadgen.
@@ -14,7 +14,7 @@
  *       so one address still serves 28,000 ports per server (a plain bind()
  *       would reserve a port for every destination at once).
  */
-#include "net.h"
+#include "lg_net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,7 +54,7 @@ enum io io_write(int fd, const char *buf, size_t len, size_t *n)
 	return errno == EAGAIN ? IO_RETRY : IO_ERROR;
 }
 
-enum err net_classify(int en, bool connecting)
+enum err lg_net_classify(int en, bool connecting)
 {
 	switch (en) {
 	case ECONNREFUSED: return ERR_REFUSED;
@@ -101,12 +101,12 @@ static int open_socket(int s, int flags)
 	return fd;
 }
 
-int net_socket(int src)
+int lg_net_socket(int src)
 {
 	return open_socket((src + atomic_load(&src_shift)) % 254, 0);
 }
 
-int net_connect(int *fdp, int src)
+int lg_net_connect(int *fdp, int src)
 {
 	for (;;) {
 		int shift = atomic_load(&src_shift);
@@ -133,7 +133,7 @@ int net_connect(int *fdp, int src)
    others); once those are taken, every connect() scans the whole range and
    slows down a hundredfold. So we stop at half of ip_local_port_range, less a
    margin for other programs, and move on to the next 127.0.0.x. */
-int net_per_source(void)
+int lg_net_per_source(void)
 {
 	int lo = 32768, hi = 60999;
 	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");

@@ -1,15 +1,16 @@
 /*
- * conn.c - a loadgen connection from connect to close: the state machine
+ * lg_conn.c - a loadgen connection from connect to close: the state machine
  * drawn in worker.h, the requests it writes and the answers it reads.
  *
  * No syscall is made here: the engine of the thread (engine.h) connects,
  * sends, receives and closes, and reports what happened through
- * conn_connected, conn_received and conn_failed at the end of this file.
+ * lg_conn_connected, lg_conn_received and lg_conn_failed at the end of this
+ * file.
  * So the same state machine runs over readiness (epoll) and completions
  * (io_uring), and its counts mean the same in both.
  */
-#include "conn.h"
-#include "net.h"
+#include "lg_conn.h"
+#include "lg_net.h"
 
 #include <stdatomic.h>
 
@@ -50,7 +51,7 @@ uint32_t ticket_claim(uint32_t want)
 /* ---------------------------------------------------------------- connections */
 /* Open, close, fail, recycle. */
 
-void conn_queue(struct worker *w, struct conn *c)
+void lg_conn_queue(struct worker *w, struct lg_conn *c)
 {
 	int total = w->nidle + w->nactive;
 	c->state = S_QUEUED;
@@ -60,7 +61,7 @@ void conn_queue(struct worker *w, struct conn *c)
 
 /* The open loop's ready queue is FIFO, so tickets go round the connections
    and a per-connection count measures the server, not our choice. */
-void ready_push(struct worker *w, struct conn *c)
+void ready_push(struct worker *w, struct lg_conn *c)
 {
 	int total = w->nidle + w->nactive;
 	if (!c->in_ready) {
@@ -80,7 +81,7 @@ void ready_drop_head(struct worker *w)
 /* Closes the descriptor, if any, and releases every request owed on the
    connection: also when the connect failed before a descriptor existed,
    or a --close ticket would stay owed and a -n run would never end. */
-void conn_close(struct worker *w, struct conn *c)
+void lg_conn_close(struct worker *w, struct lg_conn *c)
 {
 	if (c->fd >= 0) {
 		cfg.engine->close(w, c);
@@ -97,48 +98,48 @@ void conn_close(struct worker *w, struct conn *c)
 	c->draining = false;
 }
 
-static void conn_retire(struct worker *w, struct conn *c)
+static void lg_conn_retire(struct worker *w, struct lg_conn *c)
 {
-	conn_close(w, c);
+	lg_conn_close(w, c);
 	if (c->state != S_DONE && !c->idle)
 		w->live--;
 	c->state = S_DONE;
 }
 
 /* After a closed connection: reconnect, back off, wait for a ticket, or retire. */
-void conn_recycle(struct worker *w, struct conn *c, bool backoff)
+void lg_conn_recycle(struct worker *w, struct lg_conn *c, bool backoff)
 {
 	/* open loop: tickets already claimed wait in the backlog for a connection */
 	if (c->idle || w->stopping || (!tickets_left() && w->backlog == 0)) {
-		conn_retire(w, c);
+		lg_conn_retire(w, c);
 	} else if (backoff) {
 		c->state = S_BACKOFF;
 		c->retry_at = now_ns() + RETRY_NS;
-	} else if (cfg.use == CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
+	} else if (cfg.use == USE_CONN_PER_REQUEST && cfg.loop == LOOP_OPEN) {
 		c->state = S_SPARE;
 		ready_push(w, c);
 	} else {
-		conn_queue(w, c);
+		lg_conn_queue(w, c);
 	}
 }
 
 /* A connection's error: counted by cause, the connection closed and reused. */
-void conn_fail(struct worker *w, struct conn *c, enum err why)
+void lg_conn_fail(struct worker *w, struct lg_conn *c, enum err why)
 {
 	bool connecting = c->state != S_OPEN;
 	w->err[why]++;
-	conn_close(w, c);
+	lg_conn_close(w, c);
 	if (connecting && cfg.max_requests)
-		conn_retire(w, c); /* -n: a refused connect would retry forever */
+		lg_conn_retire(w, c); /* -n: a refused connect would retry forever */
 	else
-		conn_recycle(w, c, connecting);
+		lg_conn_recycle(w, c, connecting);
 }
 
 /* A connect that took `ns`, or timed out after it: in the connect histogram
    (active connections only), and counted apart when slow. A timed-out one is
    recorded at its timeout: leaving it out would make a server that drops
    SYNs (a full accept queue) look faster than one that takes them. */
-void conn_record_connect(struct worker *w, struct conn *c, uint64_t ns, bool timed_out)
+void lg_conn_record_connect(struct worker *w, struct lg_conn *c, uint64_t ns, bool timed_out)
 {
 	if (c->idle)
 		return;
@@ -147,14 +148,14 @@ void conn_record_connect(struct worker *w, struct conn *c, uint64_t ns, bool tim
 		w->connects_over_1s++;
 }
 
-static void conn_start(struct worker *w, struct conn *c)
+static void lg_conn_start(struct worker *w, struct lg_conn *c)
 {
 	c->t_connect = now_ns();
 	c->deadline = c->t_connect + timeout_ns();
 	int en = cfg.engine->connect(w, c);
 	if (en) {
 		c->state = S_QUEUED; /* no descriptor: nothing is connecting */
-		conn_fail(w, c, net_classify(en, true));
+		lg_conn_fail(w, c, lg_net_classify(en, true));
 		return;
 	}
 	c->state = S_CONNECTING;
@@ -165,23 +166,23 @@ static void conn_start(struct worker *w, struct conn *c)
    server has not accepted yet is never more than CONNECT_WINDOW per thread,
    so its accept queue never overflows (the kernel would drop SYNs, and the
    client retry only a second later). */
-void conn_pump(struct worker *w)
+void lg_conn_pump(struct worker *w)
 {
 	int total = w->nidle + w->nactive;
 	while (w->qlen > 0 && w->connecting < CONNECT_WINDOW) {
-		struct conn *c = w->queue[w->qhead];
+		struct lg_conn *c = w->queue[w->qhead];
 		w->qhead = (w->qhead + 1) % total;
 		w->qlen--;
-		if (cfg.use == CONN_PER_REQUEST && cfg.loop == LOOP_CLOSED && !c->idle) {
+		if (cfg.use == USE_CONN_PER_REQUEST && cfg.loop == LOOP_CLOSED && !c->idle) {
 			if (ticket_claim(1) == 0) { /* --close -n: one connect per request */
-				conn_retire(w, c);
+				lg_conn_retire(w, c);
 				continue;
 			}
 			c->sent[0] = 0; /* stamped at the write */
 			c->inflight = 1;
 			w->pending++;
 		}
-		conn_start(w, c);
+		lg_conn_start(w, c);
 	}
 }
 
@@ -189,7 +190,7 @@ void conn_pump(struct worker *w)
 
 /* Queues k requests stamped `t` and writes them. cfg.req holds pipeline + 1
    copies of the request, so any k <= pipeline fits after a partial write. */
-void conn_send(struct worker *w, struct conn *c, uint32_t k, uint64_t t)
+void lg_conn_send(struct worker *w, struct lg_conn *c, uint32_t k, uint64_t t)
 {
 	if (k == 0)
 		return;
@@ -217,7 +218,7 @@ static void count_open(void)
 
 /* The handshake is done: an idle connection just waits; an active one
    sends its request(s) now, or waits for a ticket in open loop. */
-static void on_connected(struct worker *w, struct conn *c)
+static void on_connected(struct worker *w, struct lg_conn *c)
 {
 	uint64_t now = now_ns();
 	c->state = S_OPEN;
@@ -228,8 +229,8 @@ static void on_connected(struct worker *w, struct conn *c)
 		w->established++;
 	}
 	count_open();
-	conn_record_connect(w, c, now - c->t_connect, false);
-	if (cfg.use == CONN_PER_REQUEST) { /* the ticket was taken already */
+	lg_conn_record_connect(w, c, now - c->t_connect, false);
+	if (cfg.use == USE_CONN_PER_REQUEST) { /* the ticket was taken already */
 		if (c->sent[0] == 0)
 			c->sent[0] = now;
 		c->deadline = now + timeout_ns();
@@ -239,14 +240,14 @@ static void on_connected(struct worker *w, struct conn *c)
 	} else if (cfg.loop == LOOP_OPEN) {
 		ready_push(w, c);
 	} else {
-		conn_send(w, c, ticket_claim((uint32_t)cfg.pipeline), now);
+		lg_conn_send(w, c, ticket_claim((uint32_t)cfg.pipeline), now);
 	}
 }
 
 /* ---------------------------------------------------------------- responses */
 
 /* One complete, valid response: its latency and its count. */
-static void finish_response(struct worker *w, struct conn *c, uint64_t now)
+static void finish_response(struct worker *w, struct lg_conn *c, uint64_t now)
 {
 	uint64_t t = c->sent[c->head];
 	c->head = (c->head + 1) % (uint32_t)cfg.pipeline;
@@ -267,25 +268,26 @@ static void finish_response(struct worker *w, struct conn *c, uint64_t now)
 /* Parses p[0..n); returns how many responses completed, or -1 after failing
    the connection. After a response that ends the connection only the FIN
    may follow. */
-static int parse_responses(struct worker *w, struct conn *c, const char *p, size_t n, uint64_t now)
+static int parse_responses(struct worker *w, struct lg_conn *c, const char *p, size_t n,
+			   uint64_t now)
 {
 	int done = 0;
 	while (n > 0) {
 		if (c->inflight == 0 || c->draining) {
-			conn_fail(w, c, ERR_PARSE); /* bytes nobody asked for */
+			lg_conn_fail(w, c, ERR_PARSE); /* bytes nobody asked for */
 			return -1;
 		}
 		size_t used;
 		switch (resp_parse(&c->resp, p, n, &used)) {
 		case RESP_MORE: return done;
-		case RESP_BAD_STATUS: conn_fail(w, c, ERR_STATUS); return -1;
-		case RESP_BAD_HEADER: conn_fail(w, c, ERR_PARSE); return -1;
+		case RESP_BAD_STATUS: lg_conn_fail(w, c, ERR_STATUS); return -1;
+		case RESP_BAD_HEADER: lg_conn_fail(w, c, ERR_PARSE); return -1;
 		case RESP_DONE:
 			p += used;
 			n -= used;
 			finish_response(w, c, now);
 			done++;
-			if (!c->resp.keep || cfg.use == CONN_PER_REQUEST)
+			if (!c->resp.keep || cfg.use == USE_CONN_PER_REQUEST)
 				c->draining = true;
 			break;
 		}
@@ -296,44 +298,44 @@ static int parse_responses(struct worker *w, struct conn *c, const char *p, size
 /* What a connection does after `done` responses: close, send more, or wait.
    Past the deadline it sends nothing more, so that the server's count can
    exceed ours only by the requests in flight at the deadline. */
-static void after_responses(struct worker *w, struct conn *c, uint32_t done, uint64_t now)
+static void after_responses(struct worker *w, struct lg_conn *c, uint32_t done, uint64_t now)
 {
 	if (c->draining) {
-		if (cfg.use == CONN_PER_REQUEST && !c->resp.keep) {
+		if (cfg.use == USE_CONN_PER_REQUEST && !c->resp.keep) {
 			/* the server closes: wait for its FIN, so TIME_WAIT is its */
 			c->deadline = now + timeout_ns();
-		} else if (cfg.use == CONN_PER_REQUEST || c->inflight == 0) {
-			conn_close(w, c); /* we close: the answer is whole */
-			conn_recycle(w, c, false);
+		} else if (cfg.use == USE_CONN_PER_REQUEST || c->inflight == 0) {
+			lg_conn_close(w, c); /* we close: the answer is whole */
+			lg_conn_recycle(w, c, false);
 		} else {
-			conn_fail(w, c, ERR_EOF); /* requests left on a closing line */
+			lg_conn_fail(w, c, ERR_EOF); /* requests left on a closing line */
 		}
 		return;
 	}
 	if (cfg.loop == LOOP_CLOSED && now <= w->deadline)
-		conn_send(w, c, ticket_claim(done), now);
+		lg_conn_send(w, c, ticket_claim(done), now);
 	else if (cfg.loop == LOOP_OPEN && done)
 		ready_push(w, c);
 }
 
 /* The peer closed its side: expected after a last answer, else early EOF. */
-static void on_eof(struct worker *w, struct conn *c)
+static void on_eof(struct worker *w, struct lg_conn *c)
 {
 	bool expected = c->draining || (c->inflight == 0 && resp_between(&c->resp));
 	if (!expected) {
-		conn_fail(w, c, ERR_EOF);
+		lg_conn_fail(w, c, ERR_EOF);
 		return;
 	}
-	conn_close(w, c);
-	conn_recycle(w, c, false);
+	lg_conn_close(w, c);
+	lg_conn_recycle(w, c, false);
 }
 
 /* ---------------------------------------------------------------- what an engine reports */
 
-void conn_connected(struct worker *w, struct conn *c, int err)
+void lg_conn_connected(struct worker *w, struct lg_conn *c, int err)
 {
 	if (err) {
-		conn_fail(w, c, net_classify(err, true));
+		lg_conn_fail(w, c, lg_net_classify(err, true));
 		return;
 	}
 	w->connecting--;
@@ -342,14 +344,14 @@ void conn_connected(struct worker *w, struct conn *c, int err)
 
 /* An idle connection should never hear from the server: its FIN (counted
    as idle_closed) ends it, bytes are ignored. */
-void conn_received(struct worker *w, struct conn *c, const char *p, size_t n)
+void lg_conn_received(struct worker *w, struct lg_conn *c, const char *p, size_t n)
 {
 	if (c->state != S_OPEN)
 		return; /* closed earlier in this batch of events */
 	if (c->idle) {
 		if (n == 0) {
 			w->idle_closed++;
-			conn_retire(w, c);
+			lg_conn_retire(w, c);
 		}
 		return;
 	}
@@ -365,19 +367,19 @@ void conn_received(struct worker *w, struct conn *c, const char *p, size_t n)
 		after_responses(w, c, (uint32_t)done, now);
 }
 
-void conn_failed(struct worker *w, struct conn *c, int en)
+void lg_conn_failed(struct worker *w, struct lg_conn *c, int en)
 {
 	if (c->state != S_OPEN)
 		return;
 	if (c->idle) {
 		w->idle_closed++;
-		conn_retire(w, c);
+		lg_conn_retire(w, c);
 		return;
 	}
-	conn_fail(w, c, net_classify(en, false));
+	lg_conn_fail(w, c, lg_net_classify(en, false));
 }
 
-int conn_peak(void)
+int lg_conn_peak(void)
 {
 	return atomic_load(&open_peak);
 }

@@ -1,7 +1,7 @@
 /*
- * lab.c - the bench every pitfall experiment stands on (see lab.h).
+ * experiment.c - what every pitfall experiment stands on (see experiment.h).
  */
-#include "lab.h"
+#include "experiment.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,11 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-void lab_start(int argc, char **argv, const char *help)
+void exp_start(int argc, char **argv, const char *help)
 {
 	const char *slash = strrchr(argv[0], '/');
 
@@ -34,12 +35,12 @@ void lab_start(int argc, char **argv, const char *help)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-void lab_title(const char *title)
+void exp_title(const char *title)
 {
 	printf("%s: %s\n", program_name, title);
 }
 
-void lab_say(const char *label, const char *fmt, ...)
+void exp_say(const char *label, const char *fmt, ...)
 {
 	char tag[16];
 	va_list ap;
@@ -52,7 +53,7 @@ void lab_say(const char *label, const char *fmt, ...)
 	putchar('\n');
 }
 
-int lab_verdict(bool matched, const char *fmt, ...)
+int exp_verdict(bool matched, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -61,10 +62,10 @@ int lab_verdict(bool matched, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-	return matched ? LAB_MATCHED : LAB_NOT_MATCHED;
+	return matched ? EXP_MATCHED : EXP_NOT_MATCHED;
 }
 
-void lab_skip(const char *fmt, ...)
+void exp_skip(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -73,7 +74,7 @@ void lab_skip(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-	exit(LAB_SKIPPED);
+	exit(EXP_SKIPPED);
 }
 
 static struct sockaddr_in loopback(uint16_t port)
@@ -87,7 +88,7 @@ static struct sockaddr_in loopback(uint16_t port)
 	return sa;
 }
 
-int lab_listen(uint16_t port, int flags, bool reuseport)
+int exp_listen(uint16_t port, int flags, bool reuseport)
 {
 	struct sockaddr_in sa = loopback(port);
 	int one = 1;
@@ -104,7 +105,7 @@ int lab_listen(uint16_t port, int flags, bool reuseport)
 	return fd;
 }
 
-uint16_t lab_port(int fd)
+uint16_t exp_port(int fd)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof sa;
@@ -114,7 +115,7 @@ uint16_t lab_port(int fd)
 	return ntohs(sa.sin_port);
 }
 
-void lab_connect_fd(int fd, uint16_t port)
+void exp_connect_fd(int fd, uint16_t port)
 {
 	struct sockaddr_in sa = loopback(port);
 
@@ -122,28 +123,28 @@ void lab_connect_fd(int fd, uint16_t port)
 		die("connect(127.0.0.1:%u)", port);
 }
 
-int lab_connect(uint16_t port)
+int exp_connect(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd == -1)
 		die("socket");
-	lab_connect_fd(fd, port);
+	exp_connect_fd(fd, port);
 	return fd;
 }
 
-void lab_tcp_pair(int *server, int *client, int flags)
+void exp_tcp_pair(int *server, int *client, int flags)
 {
-	int listener = lab_listen(0, 0, false);
+	int listener = exp_listen(0, 0, false);
 
-	*client = lab_connect(lab_port(listener));
+	*client = exp_connect(exp_port(listener));
 	*server = accept4(listener, NULL, NULL, SOCK_CLOEXEC | flags);
 	if (*server == -1)
 		die("accept4");
 	close(listener);
 }
 
-void lab_nonblock(int fd)
+void exp_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -151,7 +152,31 @@ void lab_nonblock(int fd)
 		die("fcntl(O_NONBLOCK)");
 }
 
-uint64_t lab_thread_cpu_ns(void)
+void exp_watch(int epfd, int op, int fd, uint32_t events)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.events = events;
+	ev.data.fd = fd;
+	if (epoll_ctl(epfd, op, fd, &ev) == -1) {
+		if (errno == EINVAL && (events & EPOLLEXCLUSIVE))
+			exp_skip("EPOLLEXCLUSIVE is not supported (Linux 4.5 or later)");
+		die("epoll_ctl(fd %d)", fd);
+	}
+}
+
+int exp_watch_et(int fd, uint32_t extra)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+	if (epfd == -1)
+		die("epoll_create1");
+	exp_watch(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET | extra);
+	return epfd;
+}
+
+uint64_t exp_thread_cpu_ns(void)
 {
 	struct timespec ts;
 
@@ -160,7 +185,7 @@ uint64_t lab_thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-pid_t lab_gettid(void)
+pid_t exp_gettid(void)
 {
 	return gettid();
 }
@@ -182,7 +207,7 @@ static bool read_task_file(pid_t tid, const char *name, char *buf, size_t size)
 	return n > 0;
 }
 
-char lab_thread_state(pid_t tid)
+char exp_thread_state(pid_t tid)
 {
 	char buf[512];
 	const char *paren;
@@ -194,7 +219,7 @@ char lab_thread_state(pid_t tid)
 	return paren != NULL && paren[1] == ' ' ? paren[2] : '?';
 }
 
-long lab_thread_sleeps(pid_t tid)
+long exp_thread_sleeps(pid_t tid)
 {
 	char buf[2048];
 	const char *line;
@@ -210,12 +235,12 @@ long lab_thread_sleeps(pid_t tid)
 static bool all_asleep(const pid_t *tids, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (lab_thread_state(tids[i]) != 'S')
+		if (exp_thread_state(tids[i]) != 'S')
 			return false;
 	return true;
 }
 
-bool lab_wait_asleep(const pid_t *tids, int n, int timeout_ms)
+bool exp_wait_asleep(const pid_t *tids, int n, int timeout_ms)
 {
 	const struct timespec tick = { 0, 200 * 1000 };
 	int64_t deadline = now_ms() + timeout_ms;
@@ -231,4 +256,16 @@ bool lab_wait_asleep(const pid_t *tids, int n, int timeout_ms)
 		nanosleep(&tick, NULL);
 	}
 	return false;
+}
+
+void exp_one_connection(uint16_t port, atomic_int *accepted, int want, const pid_t *tids, int n)
+{
+	int fd = exp_connect(port);
+	int64_t deadline = now_ms() + 5000;
+
+	while (atomic_load(accepted) < want && now_ms() < deadline)
+		usleep(100);
+	if (atomic_load(accepted) < want || !exp_wait_asleep(tids, n, 5000))
+		die("connection %d was not accepted within 5 s", want);
+	close(fd);
 }
