@@ -15,7 +15,7 @@
 
 static void missing_probe(void)
 {
-	fprintf(stderr, "%s: --engine %s, then make\n", program_name, URING_MISSING);
+	fprintf(stderr, "%s: --engine %s\n", program_name, URING_MISSING);
 	exit(2);
 }
 
