@@ -174,17 +174,6 @@ static void read_file(struct link *l)
 	l->in_kernel |= OP_READ;
 }
 
-/* conn_serve said CONN_WRITE: send out[], or first fill it from the file. */
-static void write_next(struct link *l)
-{
-	struct conn *c = l->conn;
-
-	if (c->file.fd >= 0 && c->out_sent == 0 && c->out_len < CONN_OUT_SIZE)
-		read_file(l);
-	else
-		send_out(l); /* what out[] holds, or the rest of a short send */
-}
-
 /* Copies received bytes into in[]; what does not fit is spilled, and the
    recv goes one buffer at a time (a multishot recv on a socket holding
    megabytes would take the whole pool). Returns false when the spill does. */
@@ -207,14 +196,6 @@ static bool take(struct link *l, const char *bytes, size_t n)
 		l->one_by_one = true;
 	}
 	return uring_spill_add(&l->spill, bytes, n);
-}
-
-/* Moves spilled bytes into in[] as far as it has room. */
-static void unspill(struct link *l)
-{
-	struct conn *c = l->conn;
-
-	c->in_len += uring_spill_take(&l->spill, c->in + c->in_len, CONN_IN_SIZE - c->in_len);
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -249,16 +230,22 @@ static void drop(struct conn *c)
 /* Serves what has arrived, as far as it can while out[] is ours. */
 static void advance(struct link *l)
 {
+	struct conn *c = l->conn;
 	enum conn_want want;
 
 	if (l->state == L_ENDING || (l->in_kernel & (OP_SEND | OP_READ)))
 		return; /* out[] is the kernel's until that request completes */
+	/* spilled bytes go into in[] first, as far as it has room */
 	do {
-		unspill(l);
-		want = conn_serve(l->conn);
+		size_t room = CONN_IN_SIZE - c->in_len;
+
+		c->in_len += uring_spill_take(&l->spill, c->in + c->in_len, room);
+		want = conn_serve(c);
 	} while (want == CONN_READ && l->spill.len > 0);
-	if (want == CONN_WRITE)
-		write_next(l);
+	if (want == CONN_WRITE && c->file.fd >= 0 && c->out_sent == 0 && c->out_len < CONN_OUT_SIZE)
+		read_file(l); /* --root: fill out[] from the file first */
+	else if (want == CONN_WRITE)
+		send_out(l); /* what out[] holds, or the rest of a short send */
 	else if (want == CONN_CLOSE || l->state == L_PEER_DONE)
 		end(l); /* after the FIN, a partial request is never completed */
 	else if (!(l->in_kernel & OP_RECV))
