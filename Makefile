@@ -61,7 +61,7 @@ CLIENTS = $(if $(wildcard clients/loadgen.c),$(BINDIR)/loadgen)
 BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
           $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile) \
           $(if $(wildcard bench/filewatch.c),$(BINDIR)/filewatch)
-# the fuzz targets' replayers (issue 5): see "hostile input" below
+# the fuzz targets' replayers: see "hostile input" below
 REPLAYS = $(BINDIR)/http_replay $(BINDIR)/resp_replay
 include pitfalls/pitfalls.mk
 # rules come before `all` below; it is the goal all the same
