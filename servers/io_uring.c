@@ -38,8 +38,10 @@
  * without F_MORE ended it, and we arm it again: after an error, a cancel, or
  * -ENOBUFS (the pool was empty; the bytes wait in the socket). A completion
  * cannot be refused, so a client that sends faster than it reads its answers
- * has its recv cancelled; what came meanwhile waits in spill[], and from then
- * on it gets one buffer per single-shot recv, armed only when in[] has room.
+ * has its recv cancelled; what came meanwhile waits in its spill, and from
+ * then on it gets one buffer per single-shot recv, armed only when in[] has
+ * room. And a multishot accept keeps the descriptor limit in force when it
+ * was armed: lowering it later (prlimit) does not reach it.
  *
  * Files (--root). A regular file is always "ready", so in a readiness loop a
  * read() from a cold disk sleeps in the loop's one thread. Here the read is
