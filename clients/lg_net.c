@@ -28,7 +28,7 @@
 static atomic_int src_shift; /* sources skipped after EADDRNOTAVAIL */
 static atomic_bool warned_other;
 
-enum io io_read(int fd, char *buf, size_t size, size_t *n)
+enum io_result io_read(int fd, char *buf, size_t size, size_t *n)
 {
 	ssize_t r;
 	do
@@ -41,7 +41,7 @@ enum io io_read(int fd, char *buf, size_t size, size_t *n)
 	return errno == EAGAIN ? IO_RETRY : IO_ERROR;
 }
 
-enum io io_write(int fd, const char *buf, size_t len, size_t *n)
+enum io_result io_write(int fd, const char *buf, size_t len, size_t *n)
 {
 	ssize_t r;
 	do

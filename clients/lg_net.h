@@ -1,7 +1,7 @@
 /*
  * lg_net.h - loadgen's socket operations: non-blocking reads and writes with a
- * three-state result, non-blocking connects spread over source addresses,
- * and errno sorted into the causes loadgen counts.
+ * three-state result (enum io_result, toolkit.h), non-blocking connects spread
+ * over source addresses, and errno sorted into the causes loadgen counts.
  */
 #ifndef LG_NET_H
 #define LG_NET_H
@@ -10,15 +10,13 @@
 
 #include <stddef.h>
 
-enum io { IO_OK, IO_RETRY, IO_ERROR };
-
 /* Reads up to size bytes: IO_OK with *n bytes (0: the peer closed), IO_RETRY
    on EAGAIN, IO_ERROR with errno set. Retries EINTR. */
-enum io io_read(int fd, char *buf, size_t size, size_t *n);
+enum io_result io_read(int fd, char *buf, size_t size, size_t *n);
 
 /* Sends up to len bytes without SIGPIPE: IO_OK with *n written (maybe fewer
    than len), IO_RETRY on EAGAIN, IO_ERROR with errno set. Retries EINTR. */
-enum io io_write(int fd, const char *buf, size_t len, size_t *n);
+enum io_result io_write(int fd, const char *buf, size_t len, size_t *n);
 
 /* Returns the cause errno `en` is counted under; `connecting` tells a connect
    timeout from an answer timeout. Names an unexpected errno on stderr once. */

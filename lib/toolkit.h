@@ -1,6 +1,7 @@
 /*
  * toolkit.h - the few helpers every program here needs and none is about:
- * fatal errors that name the syscall, the monotonic clock, the descriptor limit.
+ * fatal errors that name the syscall, the monotonic clock, the descriptor limit,
+ * and the three outcomes of non-blocking I/O.
  *
  * Written once and linked into the servers, the load generator, polltime, the
  * pitfall experiments and the test tools (the Makefile links build/lib/toolkit.o).
@@ -11,6 +12,12 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+
+/* What a read or a write on a non-blocking socket came to (the shape of wrk's
+   net.h): IO_OK, it moved bytes; IO_RETRY, EAGAIN: the kernel has nothing for
+   us, or no room, until readiness says otherwise; IO_ERROR, it failed. Each
+   function that returns it says where EOF falls. */
+enum io_result { IO_OK, IO_RETRY, IO_ERROR };
 
 /* Prefixes every message ("epoll_et: ..."); set it first thing in main. */
 extern const char *program_name;

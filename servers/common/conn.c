@@ -2,7 +2,7 @@
  * conn.c - the connection handler: read, frame, answer, write.
  *
  * Non-blocking I/O has three outcomes, and every call here reports one of them
- * (the shape of wrk's net.h): IO_OK, IO_RETRY (EAGAIN: the kernel has nothing
+ * (enum io_result, toolkit.h): IO_OK, IO_RETRY (EAGAIN: the kernel has nothing
  * for us, or no room, until readiness says otherwise) and IO_ERROR.
  */
 #include "conn.h"
@@ -21,8 +21,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-enum io_result { IO_OK, IO_RETRY, IO_ERROR };
 
 /* ---------------------------------------------------------------- lifetime */
 
