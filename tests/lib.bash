@@ -359,7 +359,7 @@ repeat() {
 # Ubuntu 22.04's bats is 1.2.1, which lacks what later versions added: `run -N`
 # and `run --separate-stderr` (1.5), BATS_TEST_TMPDIR and BATS_FILE_TMPDIR
 # (1.4). The suites use the helpers here instead, one code path on every
-# version; tests/docs.bats fails when a suite uses a newer feature again.
+# version; tests/bats_compat.bats fails when a suite uses a newer feature again.
 
 # Bats 1.4 and later make both directories; older ones neither. The
 # fallbacks live in the run's own directory, which bats removes at its end.
