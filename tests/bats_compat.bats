@@ -60,6 +60,18 @@ suite_files() {
 	expect_eq "" "$output" "uses of features newer than bats 1.2.1"
 }
 
+@test "every suite that uses BATS_TEST_TMPDIR or BATS_FILE_TMPDIR loads the library, which makes them on 1.2.1" {
+	local f missing=()
+	while IFS= read -r f; do
+		case $f in
+		*.bats)
+			grep -qE 'BATS_(TEST|FILE)_TMPDIR' "$f" && ! grep -qE '^load [a-z_]+$' "$f" &&
+				missing+=("${f##*/}") ;;
+		esac
+	done < <(suite_files)
+	expect_eq "" "${missing[*]}" "suites without a load line"
+}
+
 @test "tests/run, tests/grade and the Makefile start bats with 1.2.1's options only" {
 	run newer_options "$TESTS/run" "$TESTS/grade" "$TESTS/../Makefile"
 	expect_eq "" "$output" "options newer than bats 1.2.1"
