@@ -185,7 +185,7 @@ col() {
 }
 
 @test "polltime: CSV shape, and select skips N past FD_SETSIZE with a reason" {
-	run --separate-stderr "$BIN/polltime" --header -n 10,100,10000 -c 2000
+	run_stderr_apart "$BIN/polltime" --header -n 10,100,10000 -c 2000
 	[ "$status" -eq 0 ]
 	expect_eq "mechanism,nfds,calls,seconds,ns_per_call" "${lines[0]}"
 	expect_eq 9 "${#lines[@]}" "header + select at 10 and 100 + poll and epoll at three sizes"

@@ -44,18 +44,18 @@ expect_requests() {
 
 @test "curl: GET, HEAD and HTTP/1.0" {
 	need curl curl
-	run -0 timeout "$(secs 10)" curl -sS --max-time 5 "$URL"
+	run_expecting 0 timeout "$(secs 10)" curl -sS --max-time 5 "$URL"
 	expect_eq "$HELLO" "$output" "curl body"
-	run -0 timeout "$(secs 10)" curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{size_download}' -I "$URL"
+	run_expecting 0 timeout "$(secs 10)" curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{size_download}' -I "$URL"
 	expect_eq "200 0" "$output" "HEAD status and body size"
-	run -0 timeout "$(secs 10)" curl -sS --max-time 5 -0 -D - "$URL"
+	run_expecting 0 timeout "$(secs 10)" curl -sS --max-time 5 -0 -D - "$URL"
 	[[ $output == *$'Connection: close\r\n'* ]] || expect_eq "Connection: close" "$output" "HTTP/1.0 answer"
 	expect_requests 3
 }
 
 @test "curl: two URLs reuse one connection" {
 	need curl curl
-	run -0 timeout "$(secs 10)" curl -sS --max-time 5 "$URL" "$URL"
+	run_expecting 0 timeout "$(secs 10)" curl -sS --max-time 5 "$URL" "$URL"
 	expect_eq "$HELLO$HELLO" "$output" "two bodies"
 	stop_server
 	expect_eq 1 "$(stat_field accepted)" "accepted="
@@ -64,7 +64,7 @@ expect_requests() {
 
 @test "ab: 2000 requests, a connection each (HTTP/1.0)" {
 	need ab apache2-utils
-	run -0 timeout "$(secs 30)" ab -q -s 5 -n 2000 -c "$CONNS" "$URL"
+	run_expecting 0 timeout "$(secs 30)" ab -q -s 5 -n 2000 -c "$CONNS" "$URL"
 	expect_eq 2000 "$(line_field "$output" 'Complete requests: +([0-9]+)')" "complete"
 	expect_eq 0 "$(line_field "$output" 'Failed requests: +([0-9]+)')" "failed"
 	[[ $output != *"Non-2xx responses"* ]] || expect_eq "no Non-2xx line" "$output" ab
@@ -73,7 +73,7 @@ expect_requests() {
 
 @test "ab -k: 2000 requests over keep-alive connections" {
 	need ab apache2-utils
-	run -0 timeout "$(secs 30)" ab -q -k -s 5 -n 2000 -c "$CONNS" "$URL"
+	run_expecting 0 timeout "$(secs 30)" ab -q -k -s 5 -n 2000 -c "$CONNS" "$URL"
 	expect_eq 2000 "$(line_field "$output" 'Complete requests: +([0-9]+)')" "complete"
 	expect_eq 0 "$(line_field "$output" 'Failed requests: +([0-9]+)')" "failed"
 	expect_eq 2000 "$(line_field "$output" 'Keep-Alive requests: +([0-9]+)')" "kept alive"
@@ -87,7 +87,7 @@ expect_requests() {
 @test "wrk: one second of keep-alive load" {
 	need wrk wrk
 	local counted served
-	run -0 timeout "$(secs 30)" wrk -t 1 -c "$CONNS" -d 1s --timeout 2s "$URL"
+	run_expecting 0 timeout "$(secs 30)" wrk -t 1 -c "$CONNS" -d 1s --timeout 2s "$URL"
 	echo "$output"
 	counted=$(line_field "$output" '([0-9]+) requests in')
 	(( counted > 0 )) || expect_eq "some" "$counted" "wrk requests"
@@ -103,7 +103,7 @@ expect_requests() {
 
 @test "h2load --h1: 2000 requests" {
 	need h2load nghttp2-client
-	run -0 timeout "$(secs 30)" h2load --h1 -n 2000 -c "$CONNS" -N 5 "$URL"
+	run_expecting 0 timeout "$(secs 30)" h2load --h1 -n 2000 -c "$CONNS" -N 5 "$URL"
 	expect_eq 2000 "$(line_field "$output" '([0-9]+) succeeded')" "succeeded"
 	expect_eq 2000 "$(line_field "$output" 'status codes: ([0-9]+) 2xx')" "2xx"
 	expect_requests 2000
@@ -111,7 +111,7 @@ expect_requests() {
 
 @test "h2load --h1 -m 8: 2000 requests, pipelined 8 deep" {
 	need h2load nghttp2-client
-	run -0 timeout "$(secs 30)" h2load --h1 -n 2000 -c "$CONNS" -m 8 -N 5 "$URL"
+	run_expecting 0 timeout "$(secs 30)" h2load --h1 -n 2000 -c "$CONNS" -m 8 -N 5 "$URL"
 	expect_eq 2000 "$(line_field "$output" '([0-9]+) succeeded')" "succeeded"
 	expect_eq 2000 "$(line_field "$output" 'status codes: ([0-9]+) 2xx')" "2xx"
 	expect_requests 2000
@@ -119,7 +119,7 @@ expect_requests() {
 
 @test "httperf: 100 connections, 5 calls each" {
 	need httperf httperf
-	run -0 timeout "$(secs 30)" httperf --server 127.0.0.1 --port "$PORT" \
+	run_expecting 0 timeout "$(secs 30)" httperf --server 127.0.0.1 --port "$PORT" \
 		--num-conns 100 --num-calls 5 --timeout 5
 	echo "$output"
 	expect_eq 500 "$(line_field "$output" 'Reply status: 1xx=[0-9]+ 2xx=([0-9]+)')" "2xx replies"

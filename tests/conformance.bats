@@ -24,24 +24,24 @@ teardown() {
 # ---- the answer --------------------------------------------------------------
 
 @test "GET: exact response bytes, connection stays open" {
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" response
 }
 
 @test "HEAD: the same headers, no body" {
-	run -3 tk -x -H -n 1 -s "$HEAD"
+	run_expecting 3 tk -x -H -n 1 -s "$HEAD"
 	expect_eq "$RESP_HEAD" "$output" response
 }
 
 @test "POST: answered like GET, its body discarded" {
-	run -0 tk -x -s 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
+	run_expecting 0 tk -x -s 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
 	expect_eq "$RESP_CLOSE" "$output" response
 }
 
 # ---- connection management --------------------------------------------------
 
 @test "HTTP/1.1 keep-alive: two requests, one after the other, on one connection" {
-	run -3 tk -x -n 2 -s "$GET" -s "$GET"
+	run_expecting 3 tk -x -n 2 -s "$GET" -s "$GET"
 	expect_eq "$RESP$RESP" "$output" responses
 	stop_server
 	expect_eq 1 "$(stat_field accepted)" accepted=
@@ -49,7 +49,7 @@ teardown() {
 }
 
 @test "Connection: close is answered with Connection: close, then closed" {
-	run -0 tk -x -s "$GET_CLOSE"
+	run_expecting 0 tk -x -s "$GET_CLOSE"
 	expect_eq "$RESP_CLOSE" "$output" response
 }
 
@@ -61,13 +61,13 @@ teardown() {
 }
 
 @test "HTTP/1.0 closes after the answer" {
-	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
+	run_expecting 0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
 	expect_eq "$RESP_CLOSE" "$output" response
 }
 
 @test "HTTP/1.0 with Connection: keep-alive is answered so and stays open" {
 	local req='GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'
-	run -3 tk -x -n 2 -s "$req" -s "$req"
+	run_expecting 3 tk -x -n 2 -s "$req" -s "$req"
 	expect_eq "$RESP_KEEP$RESP_KEEP" "$output" responses
 }
 
@@ -77,7 +77,7 @@ teardown() {
 	local reqs answers
 	reqs=$(repeat 49 "$GET$HEAD")$GET$GET_CLOSE
 	answers=$(repeat 49 "$RESP$RESP_HEAD")$RESP$RESP_CLOSE
-	run -0 tk -x -t "$(ms 5000)" -s "$reqs"
+	run_expecting 0 tk -x -t "$(ms 5000)" -s "$reqs"
 	expect_eq "$answers" "$output" "100 answers"
 	stop_server
 	expect_eq 100 "$(stat_field requests)" requests=
@@ -85,24 +85,24 @@ teardown() {
 
 @test "10 pipelined requests arriving in 7-byte pieces: 10 answers" {
 	# request boundaries fall inside writes: a parser must keep the rest
-	run -0 tk -x -k 7 -d 1 -s "$(repeat 9 "$GET")$GET_CLOSE"
+	run_expecting 0 tk -x -k 7 -d 1 -s "$(repeat 9 "$GET")$GET_CLOSE"
 	expect_eq "$(repeat 9 "$RESP")$RESP_CLOSE" "$output" "10 answers"
 }
 
 @test "a request sent one byte per write is answered" {
-	run -3 tk -x -k 1 -d 1 -n 1 -s "$GET"
+	run_expecting 3 tk -x -k 1 -d 1 -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" response
 }
 
 @test "a header block of 8000 bytes is still served" {
 	local pad
 	pad=$(repeat 7900 x)
-	run -3 tk -x -n 1 -s "GET / HTTP/1.1\\r\\nHost: localhost\\r\\nX-Pad: $pad\\r\\n\\r\\n"
+	run_expecting 3 tk -x -n 1 -s "GET / HTTP/1.1\\r\\nHost: localhost\\r\\nX-Pad: $pad\\r\\n\\r\\n"
 	expect_eq "$RESP" "$output" response
 }
 
 @test "half-close after a full request: still answered, then closed" {
-	run -0 tk -x -w -s "$GET"
+	run_expecting 0 tk -x -w -s "$GET"
 	# the server may or may not have seen the FIN when it wrote the answer
 	[[ $output == "$RESP" || $output == "$RESP_CLOSE" ]] ||
 		expect_eq "$RESP" "$output" response
@@ -145,7 +145,7 @@ teardown() {
 }
 
 @test "a horizontal tab and obs-text in a header value are allowed" {
-	run -3 tk -x -n 1 -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Tab: a\tb\xe9\r\n\r\n'
+	run_expecting 3 tk -x -n 1 -s 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Tab: a\tb\xe9\r\n\r\n'
 	expect_eq "$RESP" "$output" response
 }
 
@@ -175,7 +175,7 @@ teardown() {
 }
 
 @test "header names and the close token are case-insensitive" {
-	run -0 tk -x -s 'GET / HTTP/1.1\r\nhost: localhost\r\nconnection: Close\r\n\r\n'
+	run_expecting 0 tk -x -s 'GET / HTTP/1.1\r\nhost: localhost\r\nconnection: Close\r\n\r\n'
 	expect_eq "$RESP_CLOSE" "$output" response
 }
 
@@ -199,7 +199,7 @@ teardown() {
 @test "errors are counted in errors=, not in requests=" {
 	run tk -x -s 'HELLO\r\n\r\n'
 	expect_error 400
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	stop_server
 	expect_eq 1 "$(stat_field requests)" requests=
 	expect_eq 1 "$(stat_field errors)" errors=
@@ -217,14 +217,14 @@ post_with_body() {
 
 @test "POST with a body, then a pipelined GET: two 200s" {
 	# the body looks like a request: a server that does not skip it answers 3
-	run -0 tk -x -s "$(post_with_body)$GET_CLOSE"
+	run_expecting 0 tk -x -s "$(post_with_body)$GET_CLOSE"
 	expect_eq "$RESP$RESP_CLOSE" "$output" responses
 	stop_server
 	expect_eq 2 "$(stat_field requests)" requests=
 }
 
 @test "a POST body arriving in pieces, then a pipelined GET: two 200s" {
-	run -0 tk -x -k 7 -d 2 -s "$(post_with_body)$GET_CLOSE"
+	run_expecting 0 tk -x -k 7 -d 2 -s "$(post_with_body)$GET_CLOSE"
 	expect_eq "$RESP$RESP_CLOSE" "$output" responses
 }
 
@@ -233,10 +233,10 @@ post_with_body() {
 @test "resets mid-request do not hurt the server or leak a descriptor" {
 	local before
 	before=$(fd_count "$SERVER_PID")
-	run -0 tk -r 0 -s "$GET"                 # connect, reset
-	run -0 tk -r 10 -s "$GET"                # half a request line, reset
-	run -0 tk -r 1000 -s "$GET"              # a whole request, reset unread
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 0 tk -r 0 -s "$GET"                 # connect, reset
+	run_expecting 0 tk -r 10 -s "$GET"                # half a request line, reset
+	run_expecting 0 tk -r 1000 -s "$GET"              # a whole request, reset unread
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer after the resets"
 	run wait_fd_count "$SERVER_PID" "$before"
 	expect_eq "$before" "$output" "server descriptors"
@@ -250,7 +250,7 @@ post_with_body() {
 		# the lesson: one client at a time, so the second waits its turn
 		expect_eq "" "$output" "second client's answer while the first stalls"
 		stop_background
-		run -3 tk -x -n 1 -t "$(ms 2000)" -s "$GET"
+		run_expecting 3 tk -x -n 1 -t "$(ms 2000)" -s "$GET"
 	fi
 	expect_eq "$RESP" "$output" "second client's answer"
 }
@@ -277,7 +277,7 @@ post_with_body() {
 	else
 		expect_eq "$n" "$answered" "200 answers"
 	fi
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
 	# peak= is the most connections open at once: every one answered, as
 	# tcpkit holds them all open until the last answer (blocking: just one)
@@ -292,14 +292,14 @@ post_with_body() {
 	[ "$MODEL" = blocking ] && req=$GET_CLOSE   # keep-alive would hold it
 	before=$(fd_count "$SERVER_PID")
 	for round in 1 2 3 4; do
-		run -0 tk -I 40 -S 0                  # connect, close at once
-		run -0 tk -C 40 -s "$GET_CLOSE"       # the server closes
-		run -0 tk -C 40 -s "$req"             # the client closes
-		run -0 tk -r 5 -s "$GET"              # a reset
+		run_expecting 0 tk -I 40 -S 0                  # connect, close at once
+		run_expecting 0 tk -C 40 -s "$GET_CLOSE"       # the server closes
+		run_expecting 0 tk -C 40 -s "$req"             # the client closes
+		run_expecting 0 tk -r 5 -s "$GET"              # a reset
 	done
 	run wait_fd_count "$SERVER_PID" "$before"
 	expect_eq "$before" "$output" "server descriptors"
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
 }
 
@@ -316,7 +316,7 @@ post_with_body() {
 	else
 		tk_bg -t "$(ms 5000)" -s 'GET / HTTP/1.1\r\nHo'
 	fi
-	run -0 wait_fd_count "$SERVER_PID" $(( base + conns ))
+	run_expecting 0 wait_fd_count "$SERVER_PID" $(( base + conns ))
 	t0=$(cpu_ticks "$SERVER_PID")
 	sleep 1                              # the window in which CPU is measured
 	t1=$(cpu_ticks "$SERVER_PID")
@@ -329,7 +329,7 @@ post_with_body() {
 	start_server "$MODEL" --max-conns 3
 	if [ "$MODEL" = blocking ]; then
 		# one connection open at a time: the limit is never reached
-		run -0 tk -C 5 -t "$(ms 5000)" -s "$GET_CLOSE"
+		run_expecting 0 tk -C 5 -t "$(ms 5000)" -s "$GET_CLOSE"
 		expect_eq "conns=5 200=5 503=0 other=0 none=0" "$output" counts
 		return
 	fi
@@ -345,9 +345,9 @@ post_with_body() {
 	stop_server
 	start_server "$MODEL" --idle-timeout 1
 	# blocking reaches the second one only after the first timed out
-	run -0 tk -I 2 -S "$(secs 5)"
+	run_expecting 0 tk -I 2 -S "$(secs 5)"
 	expect_eq "conns=2 established=2 closed_by_server=2" "${lines[1]}" counts
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
 	stop_server
 	expect_eq 2 "$(stat_field timeouts)" timeouts=
@@ -356,9 +356,9 @@ post_with_body() {
 # ---- counters and command line ---------------------------------------------------
 
 @test "stats: accepted= and requests= count what was sent" {
-	run -3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
-	run -0 tk -x -s "$(repeat 4 "$GET")$GET_CLOSE"
-	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
+	run_expecting 3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
+	run_expecting 0 tk -x -s "$(repeat 4 "$GET")$GET_CLOSE"
+	run_expecting 0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
 	stop_server
 	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$STATS")" model=
 	expect_eq 3 "$(stat_field accepted)" accepted=
@@ -367,7 +367,7 @@ post_with_body() {
 }
 
 @test "SIGUSR1: the stats line now, and the server goes on serving" {
-	run -3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
+	run_expecting 3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
 	expect_eq "$RESP$RESP$RESP" "$output" responses
 	snapshot_stats
 	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$SNAPSHOT")" model=
@@ -375,7 +375,7 @@ post_with_body() {
 	expect_eq 1 "$(field accepted "$SNAPSHOT")" "accepted= at SIGUSR1"
 	expect_eq 3 "$(field requests "$SNAPSHOT")" "requests= at SIGUSR1"
 	expect_eq 0 "$(field errors "$SNAPSHOT")" "errors= at SIGUSR1"
-	run -0 tk -x -s "$GET_CLOSE"
+	run_expecting 0 tk -x -s "$GET_CLOSE"
 	expect_eq "$RESP_CLOSE" "$output" "answer after SIGUSR1"
 	stop_server
 	expect_eq 2 "$(stat_field accepted)" accepted=
@@ -418,7 +418,7 @@ post_with_body() {
 pinned_threads() {
 	stop_server
 	SERVER_WRAP="taskset -c 0" start_server "$MODEL" "$@"
-	run -0 tk -x -s "$GET_CLOSE"
+	run_expecting 0 tk -x -s "$GET_CLOSE"
 	expect_eq "$RESP_CLOSE" "$output" response
 	sleep 0.2
 	THREADS=$(awk '/^Threads:/ { print $2 }' "/proc/$SERVER_PID/status")
@@ -439,14 +439,14 @@ pinned_threads() {
 }
 
 @test "-h prints usage on stdout and exits 0" {
-	run --separate-stderr timeout 5 "$BIN/$MODEL" -h
+	run_stderr_apart timeout 5 "$BIN/$MODEL" -h
 	expect_eq 0 "$status" "exit status"
 	[[ $output == *[Uu]sage* ]] || expect_eq "a usage text" "$output" stdout
 	expect_eq "" "$stderr" stderr
 }
 
 @test "a bad option exits 2 with usage on stderr" {
-	run --separate-stderr timeout 5 "$BIN/$MODEL" --no-such-option
+	run_stderr_apart timeout 5 "$BIN/$MODEL" --no-such-option
 	expect_eq 2 "$status" "exit status"
 	[[ $stderr == *[Uu]sage* ]] || expect_eq "a usage text" "$stderr" stderr
 	expect_eq "" "$output" stdout

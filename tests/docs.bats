@@ -8,6 +8,8 @@
 # tests skip. Nothing here needs the servers, so the sanitizer builds do not
 # run it again (run: once).
 
+load lib
+
 ROOT="$BATS_TEST_DIRNAME/.."
 FIGS="$ROOT/docs/figures"
 

@@ -176,7 +176,7 @@ needs_concurrency() {
 	local f size
 	for f in empty.txt one.txt hello.txt 64k.bin 1m.bin 100m.bin; do
 		size=$(stat -c %s "$ROOT/$f")
-		run -0 fetch "/$f"
+		run_expecting 0 fetch "/$f"
 		[[ $output == "200 $size "* ]] || expect_eq "200 $size ..." "$output" "$f"
 		cmp "$ROOT/$f" "$BODY"
 	done
@@ -185,14 +185,14 @@ needs_concurrency() {
 }
 
 @test "a 13-byte file is answered with hello world's very bytes" {
-	run -3 tk -x -n 1 -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	run_expecting 3 tk -x -n 1 -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	expect_eq "$RESP" "$output" response
 }
 
 @test "HEAD: the file's headers and length, no body" {
-	run -3 tk -x -H -n 1 -s 'HEAD /1m.bin HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	run_expecting 3 tk -x -H -n 1 -s 'HEAD /1m.bin HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	expect_eq "$(ok_head application/octet-stream 1048576)\\r\\n" "$output" response
-	run -3 tk -x -H -n 1 -s 'HEAD /nothing-here HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	run_expecting 3 tk -x -H -n 1 -s 'HEAD /nothing-here HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	[[ $output == 'HTTP/1.1 404 Not Found\r\n'*'\r\n\r\n' ]] ||
 		expect_eq "a 404 head without body" "$output" response
 }
@@ -208,13 +208,13 @@ needs_concurrency() {
 	esac
 	local size
 	size=$(stat -c %s "$ROOT/huge.bin")
-	run -0 curl -s -m "$(secs 60)" -o /dev/null -w '%{http_code} %{size_download}' \
+	run_expecting 0 curl -s -m "$(secs 60)" -o /dev/null -w '%{http_code} %{size_download}' \
 		"http://127.0.0.1:$PORT/huge.bin"
 	expect_eq "200 $size" "$output" "status and bytes"
 }
 
 @test "POST on a file is answered like GET, its body discarded; PUT is 405 as ever" {
-	run -0 tk -x -s 'POST /hello.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
+	run_expecting 0 tk -x -s 'POST /hello.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
 	expect_eq "$RESP_CLOSE" "$output" response
 	run tk -x -s "$(request /hello.txt PUT)"
 	expect_error 405
@@ -223,15 +223,15 @@ needs_concurrency() {
 # ---- what is found -------------------------------------------------------------------
 
 @test "404 for what is not there; directories answer their index.html, never a listing" {
-	run -0 fetch /nothing-here
+	run_expecting 0 fetch /nothing-here
 	[[ $output == "404 "* ]] || expect_eq "404 ..." "$output" /nothing-here
-	run -0 fetch /hello.txt/more
+	run_expecting 0 fetch /hello.txt/more
 	[[ $output == "404 "* ]] || expect_eq "404 ..." "$output" /hello.txt/more
-	run -0 fetch /nodir/
+	run_expecting 0 fetch /nodir/
 	[[ $output == "404 "* ]] || expect_eq "404 ..." "$output" /nodir/
 	local path
 	for path in / /sub/ /sub; do
-		run -0 fetch "$path"
+		run_expecting 0 fetch "$path"
 		[[ $output == "200 "*" text/html" ]] || expect_eq "200 ... text/html" "$output" "$path"
 	done
 	cmp "$ROOT/sub/index.html" "$BODY"
@@ -243,19 +243,19 @@ needs_concurrency() {
 		   png:image/png jpg:image/jpeg jpeg:image/jpeg JPG:image/jpeg \
 		   svg:image/svg+xml htm:text/html bin:application/octet-stream; do
 		type=${ext#*:}
-		run -0 fetch "/file.${ext%%:*}"
+		run_expecting 0 fetch "/file.${ext%%:*}"
 		expect_eq "200 4 $type" "$output" "file.${ext%%:*}"
 	done
-	run -0 fetch /noext
+	run_expecting 0 fetch /noext
 	expect_eq "200 4 application/octet-stream" "$output" noext
 }
 
 @test "the query string is ignored; percent-escapes are decoded" {
-	run -0 fetch '/hello.txt?v=1&x=..%2f..'
+	run_expecting 0 fetch '/hello.txt?v=1&x=..%2f..'
 	expect_eq "200 13 text/plain" "$output" "with a query"
-	run -0 fetch '/hell%6F.txt'
+	run_expecting 0 fetch '/hell%6F.txt'
 	expect_eq "200 13 text/plain" "$output" "an escaped letter"
-	run -0 fetch '/sub%2Fpage.txt'
+	run_expecting 0 fetch '/sub%2Fpage.txt'
 	expect_eq "200 5 text/plain" "$output" "an escaped slash, inside the root"
 }
 
@@ -298,7 +298,7 @@ needs_concurrency() {
 	refused /updir/secret.txt 403
 	refused /devnull 403
 	refused /magic 403
-	run -0 fetch /inner
+	run_expecting 0 fetch /inner
 	expect_eq "200 13 application/octet-stream" "$output" "/inner"
 }
 
@@ -314,11 +314,11 @@ needs_concurrency() {
 	refused /inner 403
 	refused /../secret.txt 400
 	refused /%2e%2e/secret.txt 400
-	run -0 fetch /sub/page.txt
+	run_expecting 0 fetch /sub/page.txt
 	expect_eq "200 5 text/plain" "$output" /sub/page.txt
-	run -0 fetch /
+	run_expecting 0 fetch /
 	expect_eq "200 14 text/html" "$output" /
-	run -0 fetch /nothing/here
+	run_expecting 0 fetch /nothing/here
 	[[ $output == "404 "* ]] || expect_eq "404 ..." "$output" /nothing/here
 }
 
@@ -329,7 +329,7 @@ needs_concurrency() {
 	start=$(date +%s%N)
 	refused /fifo 403
 	(( ($(date +%s%N) - start) / 1000000 < $(ms 1000) ))
-	run -3 tk -x -n 1 -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	run_expecting 3 tk -x -n 1 -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	expect_eq "$RESP" "$output" "the next answer"
 }
 
@@ -351,14 +351,14 @@ needs_concurrency() {
 		skip "running as root, which reads any file, and setpriv is missing to drop that"
 	fi
 	refused /unreadable.txt 403
-	run -0 fetch /hello.txt
+	run_expecting 0 fetch /hello.txt
 	expect_eq "200 13 text/plain" "$output" "a readable file beside it"
 }
 
 # ---- connections ------------------------------------------------------------------------
 
 @test "keep-alive: three files, one after the other, on one connection" {
-	run -3 tk -x -n 3 -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' \
+	run_expecting 3 tk -x -n 3 -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' \
 		-s 'GET /one.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' \
 		-s 'GET /empty.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	expect_eq "$RESP$(ok_head text/plain 1)\\r\\nx$(ok_head text/plain 0)\\r\\n" "$output" responses
@@ -396,7 +396,7 @@ needs_concurrency() {
 	local i start
 	for i in 1 2 3 4 5; do
 		start=$(date +%s%N)
-		run -3 tk -x -n 1 -t "$(ms 2000)" -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+		run_expecting 3 tk -x -n 1 -t "$(ms 2000)" -s 'GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
 		expect_eq "$RESP" "$output" "answer $i beside the slow readers"
 		echo "answer $i in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 	done
@@ -436,10 +436,10 @@ needs_concurrency() {
 @test "curl, wrk and ab fetch a 64 KiB file with no errors" {
 	local conns=8 url="http://127.0.0.1:$PORT/64k.bin"
 	[ "$MODEL" = blocking ] && conns=1     # the others would wait their turn, and time out
-	run -0 curl -s -o /dev/null -o /dev/null -w "%{http_code} %{size_download}" "$url" "$url"
+	run_expecting 0 curl -s -o /dev/null -o /dev/null -w "%{http_code} %{size_download}" "$url" "$url"
 	expect_eq "200 65536200 65536" "$output" "curl, two on one connection"
 	if command -v wrk >/dev/null; then
-		run -0 timeout "$(secs 30)" wrk -t 1 -c "$conns" -d 1 "$url"
+		run_expecting 0 timeout "$(secs 30)" wrk -t 1 -c "$conns" -d 1 "$url"
 		echo "$output"
 		[[ $output != *"Socket errors"* && $output != *"Non-2xx"* ]]
 		[[ $output == *" requests in "* ]]
@@ -447,7 +447,7 @@ needs_concurrency() {
 		echo "# wrk is not installed: skipped" >&3
 	fi
 	if command -v ab >/dev/null; then
-		run -0 timeout "$(secs 30)" ab -q -k -n 500 -c "$conns" "$url"
+		run_expecting 0 timeout "$(secs 30)" ab -q -k -n 500 -c "$conns" "$url"
 		echo "$output"
 		[[ $output == *"Complete requests:      500"* ]]
 		[[ $output == *"Failed requests:        0"* ]]
@@ -460,10 +460,10 @@ needs_concurrency() {
 # ---- the command line -----------------------------------------------------------------------
 
 @test "--root: -h says what it exposes; a root that is not a directory ends the start" {
-	run -0 "$BIN/$MODEL" -h
+	run_expecting 0 "$BIN/$MODEL" -h
 	[[ $output == *"--root DIR"*"readable regular file beneath DIR"* ]]
-	run -1 timeout "$(secs 5)" "$BIN/$MODEL" -p 0 --root "$ROOT/hello.txt"
+	run_expecting 1 timeout "$(secs 5)" "$BIN/$MODEL" -p 0 --root "$ROOT/hello.txt"
 	[[ $output == *"--root"*"Not a directory"* ]]
-	run -1 timeout "$(secs 5)" "$BIN/$MODEL" -p 0 --root "$BATS_FILE_TMPDIR/none"
+	run_expecting 1 timeout "$(secs 5)" "$BIN/$MODEL" -p 0 --root "$BATS_FILE_TMPDIR/none"
 	[[ $output == *"No such file"* ]]
 }

@@ -38,7 +38,7 @@ replay_each() {
 
 @test "the seed corpus passes" {
 	[ -x "$BIN/http_replay" ] || { echo "$BIN/http_replay is not built" >&2; return 1; }
-	run -0 "$BIN/http_replay" "$FUZZ/corpus"
+	run_expecting 0 "$BIN/http_replay" "$FUZZ/corpus"
 	expect_eq "replayed $(ls "$FUZZ/corpus" | wc -l) inputs" "$output" "http_replay"
 }
 
@@ -49,6 +49,6 @@ replay_each() {
 
 @test "resp_replay: the response parser's seed corpus passes" {
 	[ -x "$BIN/resp_replay" ] || { echo "$BIN/resp_replay is not built" >&2; return 1; }
-	run -0 "$BIN/resp_replay" "$FUZZ/resp_corpus"
+	run_expecting 0 "$BIN/resp_replay" "$FUZZ/resp_corpus"
 	expect_eq "replayed $(ls "$FUZZ/resp_corpus" | wc -l) inputs" "$output" "resp_replay"
 }

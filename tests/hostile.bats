@@ -86,7 +86,7 @@ needs_concurrency() {
 	start_server "$MODEL"
 	run tk -x -s "$(repeat 10000 '\r\n')"
 	expect_error 431
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
 	stop_server
 	expect_eq 1 "$(stat_field errors)" errors=
@@ -94,7 +94,7 @@ needs_concurrency() {
 
 @test "some empty lines before a request are skipped, and it is served" {
 	start_server "$MODEL"
-	run -3 tk -x -n 1 -s "$(repeat 100 '\r\n')$GET"
+	run_expecting 3 tk -x -n 1 -s "$(repeat 100 '\r\n')$GET"
 	expect_eq "$RESP" "$output" "answer"
 }
 
@@ -127,7 +127,7 @@ needs_concurrency() {
 	(( mem - base_mem < limit )) ||
 		expect_eq "under $limit KiB" "$(( mem - base_mem )) KiB" "memory (PSS) growth"
 	if [ "$MODEL" != blocking ]; then
-		run -3 tk -x -n 1 -s "$GET"
+		run_expecting 3 tk -x -n 1 -s "$GET"
 		expect_eq "$RESP" "$output" "another client's answer during the flood"
 	fi
 	wait "$flood_pid"
@@ -138,11 +138,11 @@ needs_concurrency() {
 	start_server "$MODEL"
 	before=$(fd_count "$SERVER_PID")
 	# each reads 1000 bytes of its answers, then resets with the rest unread
-	run -0 flood -c 5 -n 2000 -b 200 -m 1000
+	run_expecting 0 flood -c 5 -n 2000 -b 200 -m 1000
 	echo "$output"
 	run wait_fd_count "$SERVER_PID" "$before"
 	expect_eq "$before" "$output" "server descriptors"
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
 }
 
@@ -150,7 +150,7 @@ needs_concurrency() {
 	local before
 	start_server "$MODEL"
 	before=$(fd_count "$SERVER_PID")
-	run -0 tk -x -w -s 'GET / HTTP/1.1\r\nHo'
+	run_expecting 0 tk -x -w -s 'GET / HTTP/1.1\r\nHo'
 	expect_eq "" "$output" "answer to half a request"
 	run wait_fd_count "$SERVER_PID" "$before"
 	expect_eq "$before" "$output" "server descriptors"
@@ -197,7 +197,7 @@ needs_concurrency() {
 	start_server "$MODEL" --idle-timeout 1
 	start=$(date +%s%N)
 	# half a request, then silence: tcpkit waits up to 5 s for the server to close
-	run -0 tk -x -t "$(ms 5000)" -s 'GET / HTTP/1.1\r\nHo'
+	run_expecting 0 tk -x -t "$(ms 5000)" -s 'GET / HTTP/1.1\r\nHo'
 	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 	echo "closed after $elapsed ms"
 	(( elapsed >= 900 && elapsed < $(ms 3500) ))
@@ -208,7 +208,7 @@ needs_concurrency() {
 @test "--idle-timeout: a client that stops reading mid-response is closed" {
 	start_server "$MODEL" --idle-timeout 1
 	# -b 8000: go on trying to write long after stalling, so the close is seen
-	run -0 flood -c 1 -n 10000 -b "$(ms 8000)" -t "$(ms 10000)"
+	run_expecting 0 flood -c 1 -n 10000 -b "$(ms 8000)" -t "$(ms 10000)"
 	echo "$output"
 	expect_eq 1 "$(field closed "$output")" "flooding connections closed by the server"
 	stop_server
@@ -218,10 +218,10 @@ needs_concurrency() {
 @test "--idle-timeout: activity keeps a connection; a kept-alive one is closed when idle" {
 	start_server "$MODEL" --idle-timeout 1
 	# one byte every 100 ms: 1.8 s in all, never idle for a second
-	run -0 tk -x -k 1 -d 100 -t "$(ms 6000)" -s 'GET / HTTP/1.0\r\n\r\n'
+	run_expecting 0 tk -x -k 1 -d 100 -t "$(ms 6000)" -s 'GET / HTTP/1.0\r\n\r\n'
 	[[ $output == 'HTTP/1.1 200 OK\r\n'* ]] || expect_eq "a 200 answer" "$output" answer
 	# answered, kept alive, then idle: closed within the timeout and a bit
-	run -0 tk -c -n 1 -g "$(ms 3000)" -s "$GET"
+	run_expecting 0 tk -c -n 1 -g "$(ms 3000)" -s "$GET"
 	expect_eq "responses=1 closed=yes status=200" "$output" "tcpkit"
 	stop_server
 	expect_eq 1 "$(stat_field timeouts)" timeouts=
@@ -230,7 +230,7 @@ needs_concurrency() {
 @test "without --idle-timeout an idle connection stays open" {
 	plain_build_only "it waits 2 s for nothing to happen"
 	start_server "$MODEL"
-	run -0 tk -I 1 -S 2
+	run_expecting 0 tk -I 1 -S 2
 	expect_eq 0 "$(field closed_by_server "$output")" "idle connections closed by the server"
 	stop_server
 	expect_eq 0 "$(stat_field timeouts)" timeouts=
@@ -250,7 +250,7 @@ needs_concurrency() {
 	expect_eq "conns=3 200=0 503=3 other=0 none=0" "$output" "answers past the limit"
 	stop_background
 	wait_for_fds "$base"
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer below the limit"
 	stop_server
 	expect_eq 3 "$(stat_field refused)" refused=
@@ -272,7 +272,7 @@ needs_concurrency() {
 	prlimit --pid "$SERVER_PID" --nofile=$(( base + hold )):
 	# One request first: a server asleep in accept4() took its descriptor when it
 	# went to sleep, under the old limit; this wakes it, and it is served.
-	run -0 tk -x -s "$GET_CLOSE"
+	run_expecting 0 tk -x -s "$GET_CLOSE"
 	expect_eq "$RESP_CLOSE" "$output" "answer to the first request"
 	full=$(( base + hold ))
 	case $MODEL in
@@ -304,7 +304,7 @@ needs_concurrency() {
 	else
 		prlimit --pid "$SERVER_PID" --nofile="$soft":
 	fi
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer once descriptors are free"
 	prlimit --pid "$SERVER_PID" --nofile="$soft":   # room for a sanitizer's report
 	stop_server
@@ -323,7 +323,7 @@ needs_concurrency() {
 	expect_eq "conns=5 200=0 503=5 other=0 none=0" "$output" "answers past FD_SETSIZE"
 	stop_background
 	wait_for_fds "$base"
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
 	stop_server
 	expect_eq 5 "$(stat_field refused)" refused=
@@ -342,7 +342,7 @@ needs_concurrency() {
 	tasks=$(task_count "$SERVER_PID")
 	# one request first: ThreadSanitizer starts a thread of its own at the
 	# first pthread_create(), which must not take the room counted below
-	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
+	run_expecting 0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
 	wait_for_fds "$base"
 	# the connection's thread ends just after its connection closes
 	wait_task_count "$SERVER_PID" $(( tasks + ${TSAN:-0} ))
@@ -357,7 +357,7 @@ needs_concurrency() {
 	expect_eq "conns=4 200=0 503=4 other=0 none=0" "$output" "answers out of threads"
 	stop_background
 	wait_for_fds "$base"
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer once threads are free"
 	stop_server
 	expect_eq 4 "$(stat_field refused)" refused=

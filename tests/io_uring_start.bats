@@ -25,7 +25,7 @@ teardown() {
 # refused SYSCALL ERRNO WORDS: bin/io_uring under deny exits 2 with one line
 # on stderr that contains WORDS, and nothing on stdout.
 refused() {
-	run --separate-stderr timeout 10 "$BIN/deny" "$1" "$2" "$BIN/io_uring" -p 0
+	run_stderr_apart timeout 10 "$BIN/deny" "$1" "$2" "$BIN/io_uring" -p 0
 	echo "status $status; stdout: '$output'; stderr: '$stderr'"
 	expect_eq 2 "$status" "exit status"
 	expect_eq "" "$output" stdout
@@ -35,8 +35,8 @@ refused() {
 }
 
 @test "deny: runs the program under its filter; an unknown syscall is a usage error" {
-	run -0 "$BIN/deny" io_uring_setup EPERM true
-	run -2 "$BIN/deny" no_such_call EPERM true
+	run_expecting 0 "$BIN/deny" io_uring_setup EPERM true
+	run_expecting 2 "$BIN/deny" no_such_call EPERM true
 }
 
 @test "io_uring forbidden (EPERM, as in a container): one line, exit 2" {
@@ -52,7 +52,7 @@ refused() {
 }
 
 @test "-h still works where io_uring cannot run" {
-	run --separate-stderr timeout 10 "$BIN/deny" io_uring_setup ENOSYS "$BIN/io_uring" -h
+	run_stderr_apart timeout 10 "$BIN/deny" io_uring_setup ENOSYS "$BIN/io_uring" -h
 	expect_eq 0 "$status" "exit status"
 	[[ $output == *[Uu]sage* ]] || expect_eq "a usage text" "$output" stdout
 }
@@ -79,7 +79,7 @@ refused() {
 	(( t1 - t0 < 30 * TIME_SCALE ))
 	stop_background
 	run wait_fd_count "$SERVER_PID" "$base" 5
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer once descriptors are free"
 	stop_server
 	expect_eq 20 "$(stat_field refused)" refused=

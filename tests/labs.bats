@@ -7,6 +7,8 @@
 # promises (docs/labs/ and docs/teacher/ quote them by name), and one whole
 # lab at its smallest size. Runs once: nothing here differs under a sanitizer.
 
+load lib
+
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
 # The files each lab writes, as the shared spec of the lab kit names them.

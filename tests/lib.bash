@@ -30,8 +30,6 @@
 # Times are scaled by TIME_SCALE (tests/run sets it for the sanitizers, which
 # make servers several times slower): use ms/secs below for every timeout.
 
-bats_require_minimum_version 1.5.0
-
 # stats_value, proc_state, proc_cpu_ticks, ...: shared with bench/run
 source "$BATS_TEST_DIRNAME/../lib/proc.bash"
 
@@ -354,4 +352,54 @@ repeat() {
 		n=$(( n >> 1 ))
 	done
 	printf '%s' "$out"
+}
+
+# ---- bats 1.2.1 and later -----------------------------------------------------
+#
+# Ubuntu 22.04's bats is 1.2.1, which lacks what later versions added: `run -N`
+# and `run --separate-stderr` (1.5), BATS_TEST_TMPDIR and BATS_FILE_TMPDIR
+# (1.4). The suites use the helpers here instead, one code path on every
+# version; tests/bats_compat.bats fails when a suite uses a newer feature again.
+
+# Bats 1.4 and later make both directories; older ones neither. The
+# fallbacks live in the run's own directory, which bats removes at its end.
+# A test runs in a process of its own there, re-reading its file: each gets
+# a new BATS_TEST_TMPDIR, and every process of a file the same
+# BATS_FILE_TMPDIR (setup_file's files are there for the tests).
+if [ -z "${BATS_TEST_TMPDIR:-}" ] && [ -z "${BATS_FILE_TMPDIR:-}" ]; then
+	BATS_FILE_TMPDIR=$BATS_RUN_TMPDIR/file.${BATS_TEST_FILENAME##*/}
+	mkdir -p "$BATS_FILE_TMPDIR"
+	BATS_TEST_TMPDIR=$(mktemp -d "$BATS_RUN_TMPDIR/test.XXXXXX")
+fi
+
+# run_expecting STATUS CMD...: bats' run (sets status, output, lines), then
+# fails unless CMD exited with STATUS, printing the status wanted and got and
+# the output.
+run_expecting() {
+	local want=$1
+	shift
+	run "$@"
+	(( status == want )) && return 0
+	echo "want exit status $want, got $status, from: $*" >&2
+	printf '%s\n' "output:" "$output" >&2
+	return 1
+}
+
+# run_stderr_apart CMD...: bats' run with stdout and stderr kept apart:
+# output and lines hold only stdout; stderr and stderr_lines its stderr.
+run_stderr_apart() {
+	local file
+	file=$(mktemp "$BATS_TEST_TMPDIR/stderr.XXXXXX")
+	run stderr_to "$file" "$@"
+	# as $(...) does for output: trailing newlines dropped
+	stderr=$(cat "$file")
+	IFS=$'\n' read -d '' -r -a stderr_lines <<<"$stderr" || true
+	rm -f "$file"
+}
+
+# stderr_to FILE CMD...: runs CMD with its stderr into FILE; CMD's status.
+stderr_to() {
+	local file=$1
+	shift
+	"$@" 2>"$file"
 }

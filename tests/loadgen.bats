@@ -370,14 +370,14 @@ lg_limited() {
 
 @test "blocking, -c 2 -d 2: one connection starved, reported in every format, exit 3" {
 	start_server blocking
-	run --separate-stderr lg -c 2 -d 2 --format json "http://127.0.0.1:$PORT/"
+	run_stderr_apart lg -c 2 -d 2 --format json "http://127.0.0.1:$PORT/"
 	expect_eq 3 "$status" "exit status"
 	expect_eq 2 "$(jget "$output" .conns.established)" "established (the kernel completes both)"
 	expect_eq 1 "$(jget "$output" .conns_starved)" conns_starved
 	expect_eq 0 "$(jget "$output" .conn_req_min)" conn_req_min
 	expect_eq 0 "$(jget "$output" .errors.total)" "errors"
 	# the server serves the next connection only when this run closes its first
-	run --separate-stderr lg -c 2 -d 1 --format csv --header --tolerate "http://127.0.0.1:$PORT/"
+	run_stderr_apart lg -c 2 -d 1 --format csv --header --tolerate "http://127.0.0.1:$PORT/"
 	expect_eq 0 "$status" "exit status with --tolerate"
 	expect_eq 1 "$(csv_field conns_starved "$output")" "CSV conns_starved"
 	run lg -c 2 -d 1 "http://127.0.0.1:$PORT/"
@@ -405,7 +405,7 @@ lg_limited() {
 	# 1 the kernel queues two more and drops the SYNs of the rest
 	start_server blocking -b 1
 	# a timeout below the SYN's first retransmission (1 s) makes them time out
-	run --separate-stderr lg -c 6 -d 2 --timeout 800 --format json --tolerate \
+	run_stderr_apart lg -c 6 -d 2 --timeout 800 --format json --tolerate \
 		"http://127.0.0.1:$PORT/"
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	local timeouts over max

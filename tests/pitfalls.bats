@@ -72,16 +72,16 @@ experiment() {
 @test "every experiment takes -h, and refuses an unknown option" {
 	local exe n=0
 	for exe in "$BIN"/pitfall-*; do
-		run -0 "$exe" -h
+		run_expecting 0 "$exe" -h
 		[[ ${lines[0]} == "usage: ${exe##*/} [-h]" ]] || { echo "$exe -h: ${lines[0]}" >&2; return 1; }
-		run -2 "$exe" --bogus
+		run_expecting 2 "$exe" --bogus
 		n=$((n + 1))
 	done
 	expect_eq 10 "$n" "pitfall binaries in $BIN"
 }
 
 @test "pitfalls/run: one line per experiment and the summary line" {
-	run -0 env BIN="$BIN" "$BATS_TEST_DIRNAME/../pitfalls/run" rdhup close_registered
+	run_expecting 0 env BIN="$BIN" "$BATS_TEST_DIRNAME/../pitfalls/run" rdhup close_registered
 	echo "$output"
 	[[ ${lines[0]} == "ok    rdhup "* && ${lines[1]} == "ok    close_registered "* ]]
 	[[ ${lines[2]} == "2 matched, 0 not matched, 0 skipped ("* ]]

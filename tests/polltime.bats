@@ -25,7 +25,7 @@ polltime_with_fds() {
 }
 
 @test "select past FD_SETSIZE because of inherited descriptors: skipped, no row" {
-	run --separate-stderr polltime_with_fds 8 -m select -n 1020 -c 1000
+	run_stderr_apart polltime_with_fds 8 -m select -n 1020 -c 1000
 	expect_eq 0 "$status" "exit status"
 	expect_eq "" "$output" "rows on stdout"
 	[[ $stderr == "skip select nfds=1020: descriptors up to 1030"* ]] ||
@@ -33,7 +33,7 @@ polltime_with_fds() {
 }
 
 @test "select just below FD_SETSIZE: measured, one row with the asked nfds" {
-	run --separate-stderr polltime_with_fds 8 -m select -n 1000 -c 1000
+	run_stderr_apart polltime_with_fds 8 -m select -n 1000 -c 1000
 	expect_eq 0 "$status" "exit status"
 	[[ $output == "select,1000,1000,"* ]] || expect_eq "select,1000,1000,..." "$output" row
 }

@@ -115,7 +115,7 @@ wait_gone() {
 	expect_eq 5 "$(child_pids "$SERVER_PID" | wc -l)" "children after the refusals"
 	stop_background
 	run wait_children "$SERVER_PID" 0
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer below the limit"
 	stop_server
 	expect_eq 3 "$(stat_field refused)" refused=
@@ -135,7 +135,7 @@ wait_gone() {
 	expect_eq 1 "$output" "children after one was killed"
 	# one place free again: a server that never counted the killed one closed
 	# would refuse this with 503
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer after the kill"
 }
 
@@ -178,14 +178,14 @@ listeners() {
 @test "reuseport -t 3 -p 0: three sockets listen on the one port printed" {
 	start_server reuseport -t 3
 	expect_eq 3 "$(listeners "$PORT")" "listening sockets on $PORT"
-	run -3 tk -x -n 1 -s "$GET"
+	run_expecting 3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" response
 }
 
 @test "reuseport -t 2: 100 connections spread over both loops (Jain's index >= 0.9)" {
 	local a b jain
 	start_server reuseport -t 2
-	run -0 loadgen_csv --close -c 10 -n 100
+	run_expecting 0 loadgen_csv --close -c 10 -n 100
 	stop_server
 	echo "$STATS"
 	a=$(stat_field loop0_accepted)

@@ -54,19 +54,19 @@ start_under_valgrind() {
 	local req=$GET
 	[ "$MODEL" = blocking ] && req=$GET_CLOSE    # keep-alive would hold it
 	start_under_valgrind
-	run -3 tk -x -n 2 -s "$GET" -s "$HEAD"
+	run_expecting 3 tk -x -n 2 -s "$GET" -s "$HEAD"
 	[[ $output == "$RESP$RESP_HEAD" ]] || expect_eq "$RESP$RESP_HEAD" "$output" "GET, HEAD"
-	run -0 tk -c -s "$(repeat 20 "$GET")$GET_CLOSE"
+	run_expecting 0 tk -c -s "$(repeat 20 "$GET")$GET_CLOSE"
 	expect_eq "responses=21 closed=yes status=$(repeat 20 200,)200" "$output" "pipelined"
-	run -0 tk -x -s 'POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello'
-	run -0 tk -x -k 3 -s 'GET / HTTP/1.0\r\n\r\n'             # in pieces
+	run_expecting 0 tk -x -s 'POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello'
+	run_expecting 0 tk -x -k 3 -s 'GET / HTTP/1.0\r\n\r\n'             # in pieces
 	run tk -x -s 'GET /\r\n\r\n';                   expect_error 400
 	run tk -x -s 'DELETE / HTTP/1.1\r\nHost: x\r\n\r\n'; expect_error 405
 	run tk -x -s "GET / HTTP/1.1\\r\\nX: $(head -c 9000 /dev/zero | tr '\0' a)\\r\\n\\r\\n"
 	expect_error 431
-	run -0 tk -r 10 -s "$GET"                                 # reset mid-request
-	run -0 tk -w -s 'GET / HTTP/1.1\r\nHo'                     # half-close mid-request
-	run -0 "$BIN/flood" -c 1 -n 500 -b 100 -m 100 "$PORT"     # reset mid-response
+	run_expecting 0 tk -r 10 -s "$GET"                                 # reset mid-request
+	run_expecting 0 tk -w -s 'GET / HTTP/1.1\r\nHo'                     # half-close mid-request
+	run_expecting 0 "$BIN/flood" -c 1 -n 500 -b 100 -m 100 "$PORT"     # reset mid-response
 	if [ "$MODEL" != blocking ]; then                         # open at SIGTERM
 		local base tries=$(( $(secs 5) * 50 ))
 		base=$(fd_count "$SERVER_PID")
