@@ -33,7 +33,7 @@
 bats_require_minimum_version 1.5.0
 
 # stats_value, proc_state, proc_cpu_ticks, ...: shared with bench/run
-source "$BATS_TEST_DIRNAME/../lib/proc.bash"
+source "$BATS_TEST_DIRNAME/../harness/proc.bash"
 
 BIN=${BIN:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/bin}
 MODEL=${MODEL:-epoll_lt}
