@@ -13,7 +13,8 @@
 #   proc_sockets PID        sockets open in PID and its children
 #   proc_fds PID            descriptors open in PID, plus its children's sockets
 #
-# Everything is read from /proc (Linux 3.5 or later for .../children).
+# Everything is read from /proc (Linux 3.5 or later for .../children). Safe
+# under `set -e` (bats runs its tests so).
 
 # stats_value NAME LINE: prints the number after "NAME=" in LINE; returns 1,
 # printing nothing, when LINE has no such field.
@@ -49,7 +50,7 @@ proc_children() {
 	local f kids=()
 	for f in /proc/"$1"/task/*/children; do
 		kids=()
-		read -r -a kids 2>/dev/null < "$f"    # no newline at the end: read says 1
+		read -r -a kids 2>/dev/null < "$f" || :    # no newline at the end: read says 1
 		[ ${#kids[@]} -gt 0 ] && printf '%s\n' "${kids[@]}"
 	done
 	return 0
@@ -58,10 +59,10 @@ proc_children() {
 # proc_tasks PID: builtins only, since it runs every 50 ms beside a measurement.
 proc_tasks() {
 	local f line n=0 kids=()
-	while read -r f line; do [ "$f" = Threads: ] && n=$line && break; done 2>/dev/null < "/proc/$1/status"
+	while read -r f line; do [ "$f" = Threads: ] && n=$line && break; done 2>/dev/null < "/proc/$1/status" || :
 	for f in /proc/"$1"/task/*/children; do
 		kids=()
-		read -r -a kids 2>/dev/null < "$f"
+		read -r -a kids 2>/dev/null < "$f" || :
 		n=$((n + ${#kids[@]}))
 	done
 	echo "$n"
@@ -82,7 +83,7 @@ proc_tree() {
 	while ((i < ${#PROC_TREE[@]})); do
 		for f in /proc/"${PROC_TREE[i]}"/task/*/children; do
 			kids=()
-			read -r -a kids 2>/dev/null < "$f"    # no newline at the end: read says 1
+			read -r -a kids 2>/dev/null < "$f" || :    # no newline at the end: read says 1
 			PROC_TREE+=("${kids[@]}")
 		done
 		i=$((i + 1))
@@ -186,6 +187,6 @@ proc_sockets() {
 # and a descriptor leaked by the server itself (a file, a pipe) shows too.
 proc_fds() {
 	local others
-	others=$(find "/proc/$1/fd" -mindepth 1 ! -lname 'socket:*' -printf . 2>/dev/null)
+	others=$(find "/proc/$1/fd" -mindepth 1 ! -lname 'socket:*' -printf . 2>/dev/null) || :
 	echo $(( ${#others} + $(proc_sockets "$1") ))
 }

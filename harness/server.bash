@@ -12,10 +12,14 @@
 #   server_snapshot         SIGUSR1; sets SERVER_SNAPSHOT to the new stats line
 #   catches_usr1            true if the server has a SIGUSR1 handler
 #   wait_exit PID [SECONDS] waits for a signalled child; its exit status
+#   close_inherited_fds     closes descriptors above 2 (in a child, before exec)
 #   free_port               prints a TCP port of 127.0.0.1 that is free now
 #   hold_idle N             a second loadgen holds N idle connections; release_idle
 #   forget_pid PID          PID was waited for: out of PIDS
 #   stop_all                ends every process still in PIDS (for an exit trap)
+#
+# Every function here is safe under `set -e` (bats runs its tests so): a
+# command that may fail is tested or followed by `|| :`.
 #
 # What the caller sets (the bench and the labs set the first ones; the tests
 # the options in tests/suite.bash):
@@ -35,7 +39,7 @@
 # and readings here use bash builtins. nap sleeps by waiting to read from a
 # pipe that never delivers: `read -t` times out, and nothing is forked.
 exec {NAP_FD}<> <(:)
-nap() { read -r -t "$1" -u "$NAP_FD" _; return 0; }
+nap() { read -r -t "$1" -u "$NAP_FD" _ || return 0; }
 
 PIDS=()
 
@@ -50,7 +54,7 @@ usec_now() { USEC_NOW=${EPOCHREALTIME/./}; }
 # it exits first (SERVER_PID is then empty) or stays silent (it is left
 # running, for server_down).
 server_up() {
-	local model=$1 line="" why="" deadline
+	local model=$1 line="" why="" rc deadline
 	shift
 	SERVER_MODEL=$model SERVER_PID="" SERVER_PORT="" SERVER_STATS="" SERVER_SNAPSHOT=""
 	# new files for each start: a restarted server must not be taken for
@@ -71,8 +75,8 @@ server_up() {
 	# the line is complete when read finds its newline
 	until { read -r line < "$SERVER_OUT"; } 2>/dev/null && [[ $line == "listening on "*:* ]]; do
 		if ! proc_alive "$SERVER_PID"; then
-			wait "$SERVER_PID"
-			why="exited (status $?) before listening"
+			wait "$SERVER_PID" && rc=0 || rc=$?
+			why="exited (status $rc) before listening"
 			forget_pid "$SERVER_PID"
 			SERVER_PID=""
 			break
@@ -90,22 +94,29 @@ server_up() {
 }
 
 # server_exec MODEL ARGS: run in the background (a subshell), it becomes the
-# server, in a session of its own, so a Ctrl-C reaches the harness, whose trap stops
-# the server, and the server's children are its process group. The harness's
-# own descriptors are closed first: bats keeps its TAP pipe and logs open, a
-# server holding them makes bats wait for it forever, and the server's
-# descriptor numbers must not depend on who started it (select's FD_SETSIZE
-# test counts on them).
+# server, in a session of its own, so a Ctrl-C reaches the harness, whose
+# trap stops the server, and the server's children are its process group.
 server_exec() {
-	local path fd cmd=(setsid) wrap=()
-	for path in /proc/"$BASHPID"/fd/*; do
-		fd=${path##*/}
-		(( fd > 2 )) && { exec {fd}>&-; } 2>/dev/null
-	done
+	local cmd=(setsid) wrap=()
+	close_inherited_fds
 	[ "${SERVER_LEAKS:-0}" = 1 ] && export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1
 	[ -n "${SERVER_CPU:-}" ] && cmd+=(taskset -c "$SERVER_CPU")
 	read -r -a wrap <<< "${SERVER_WRAP:-}"
 	exec "${cmd[@]}" "${wrap[@]}" "$BIN/$1" -p 0 "${@:2}" > "$SERVER_OUT" 2> "$SERVER_ERR" < /dev/null
+}
+
+# close_inherited_fds: closes every descriptor above 2 in this (sub)shell,
+# before it becomes a server or a client. bats keeps several open (its TAP
+# pipe, logs; the harness its nap pipe): a background process holding bats'
+# pipe makes bats wait for it forever, and a server's descriptor numbers
+# must not depend on who started it (select's FD_SETSIZE test counts on them).
+close_inherited_fds() {
+	local path fd
+	for path in /proc/"$BASHPID"/fd/*; do
+		fd=${path##*/}
+		(( fd > 2 )) && { exec {fd}>&-; } 2>/dev/null
+	done
+	return 0
 }
 
 # server_down: SIGTERM, then waits (5 s, scaled) for the exit, SIGKILL after
@@ -121,8 +132,7 @@ server_down() {
 	SERVER_WHY="" SERVER_PID=""
 	[ -n "$pid" ] || return 0
 	if ! proc_alive "$pid"; then
-		wait "$pid"
-		rc=$?
+		wait "$pid" && rc=0 || rc=$?
 		SERVER_WHY="was gone already (exit status $rc)"
 		[ "$rc" = 0 ] && rc=1
 	elif kill -TERM "$pid" 2>/dev/null; wait_exit "$pid"; then
@@ -162,8 +172,8 @@ wait_exit() {
 	while proc_alive "$pid"; do
 		usec_now
 		if (( USEC_NOW >= deadline )); then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
+			kill -KILL "$pid" 2>/dev/null || :
+			wait "$pid" 2>/dev/null || :
 			return 125
 		fi
 		nap 0.01
@@ -229,7 +239,7 @@ free_port() {
 # soon be another's.
 forget_pid() {
 	local keep=() p
-	for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
 	PIDS=("${keep[@]}")
 }
 
@@ -237,13 +247,13 @@ forget_pid() {
 # stopped one), SIGTERM, up to 2 s for them to end, then SIGKILL.
 stop_all() {
 	local pid deadline
-	for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null || :; kill -TERM "$pid" 2>/dev/null || :; done
 	usec_now
 	deadline=$(( USEC_NOW + 2000000 ))
 	for pid in "${PIDS[@]}"; do
 		while proc_alive "$pid" && usec_now && (( USEC_NOW < deadline )); do nap 0.01; done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || :
+		wait "$pid" 2>/dev/null || :
 	done
 	PIDS=()
 }
@@ -293,10 +303,10 @@ hold_idle() {
 release_idle() {
 	[ -z "${HPID:-}" ] && return
 	local tries=1000
-	kill -TERM "$HPID" 2>/dev/null
+	kill -TERM "$HPID" 2>/dev/null || :
 	while (( tries-- > 0 )) && kill -0 "$HPID" 2>/dev/null; do nap 0.01; done
-	kill -KILL "$HPID" 2>/dev/null
-	wait "$HPID" 2>/dev/null
+	kill -KILL "$HPID" 2>/dev/null || :
+	wait "$HPID" 2>/dev/null || :
 	forget_pid "$HPID"
 	HPID=""
 }
