@@ -2,9 +2,9 @@
 # The suites run on bats 1.2.1 (Ubuntu 22.04's) and every later bats. What
 # bats added since is easy to reach for and fails only on the old one, where
 # few of us run the tests: this suite finds it by reading the code, on any
-# bats. tests/lib.bash has what the suites use instead (its last section).
+# bats. tests/suite.bash has what the suites use instead (its section "bats 1.2.1 and later").
 
-load lib
+load suite
 
 TESTS=$(cd "$BATS_TEST_DIRNAME" && pwd)
 
@@ -14,7 +14,7 @@ NEWER=$(
 	cat <<'EOF'
 (^|[[:space:];&|(])run[[:space:]]+(-[0-9]|!|--)	run -N, run ! and run --flags (1.5): run_expecting N, run_stderr_apart
 bats_require_minimum_version	bats_require_minimum_version (1.5): not needed, write for 1.2.1
-BATS_SUITE_TMPDIR	BATS_SUITE_TMPDIR (1.4): BATS_FILE_TMPDIR (tests/lib.bash makes it on 1.2.1)
+BATS_SUITE_TMPDIR	BATS_SUITE_TMPDIR (1.4): BATS_FILE_TMPDIR (tests/suite.bash makes it on 1.2.1)
 BATS_TEST_RETRIES|BATS_TEST_TIMEOUT|BATS_TEST_NAME_PREFIX	BATS_TEST_RETRIES, _TIMEOUT, _NAME_PREFIX (1.6, 1.7): not on 1.2.1
 setup_suite|teardown_suite	setup_suite (1.7): setup_file in the suite
 bats_load_library|bats_load_safe|bats_pipe|bats::on_failure	bats_load_library, bats_pipe, bats::on_failure (1.7 and later): load, a pipe in a function

@@ -12,7 +12,7 @@
 # The last test needs a real liburing 2.3 or newer, found with the CFLAGS and
 # LDFLAGS of the environment (as make would find it); without one it skips.
 
-load lib
+load suite
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
@@ -43,15 +43,15 @@ kit() {
 }
 
 @test "the probe: one line for a missing and for a too old liburing; the file changes only with the answer" {
-	run -0 config "-isystem $T/none -isystem $T/old"
+	run_expecting 0 config "-isystem $T/none -isystem $T/old"
 	[[ $output == "io_uring: liburing here is older than 2.3 "* ]] || expect_eq "older than 2.3" "$output"
 	expect_eq 1 "${#lines[@]}" "lines"
 	touch -d @1 "$T/uring.config" # as old as can be: any rewrite shows
-	run -0 config "-isystem $T/old"
+	run_expecting 0 config "-isystem $T/old"
 	expect_eq 1 "$(stat -c %Y "$T/uring.config")" "mtime after the same answer"
 	# none: only where the compiler finds no liburing.h of its own
 	[ ! -e /usr/include/liburing.h ] || return 0
-	run -0 config "-isystem $T/none"
+	run_expecting 0 config "-isystem $T/none"
 	[[ $output == "io_uring: liburing-dev missing; "* ]] || expect_eq "liburing-dev missing" "$output"
 	[ "$(stat -c %Y "$T/uring.config")" != 1 ] || { echo "the file kept the old answer"; return 1; }
 }
@@ -63,7 +63,8 @@ kit() {
 	expect_eq 1 "$(grep -c 'older than 2.3' <<<"$output")" "lines that say what is missing"
 	[ -x "$T/bin/loadgen" ] && [ -x "$T/bin/epoll_et" ] && [ ! -e "$T/bin/io_uring" ]
 	grep -q 'older than 2.3' "$T/bin/io_uring.missing"
-	run -2 --separate-stderr "$T/bin/loadgen" --engine io_uring -n 1 http://127.0.0.1:1/
+	run_stderr_apart "$T/bin/loadgen" --engine io_uring -n 1 http://127.0.0.1:1/
+	expect_eq 2 "$status" "loadgen's status"
 	expect_eq 1 "${#stderr_lines[@]}" "lines on stderr"
 	[[ $stderr == *"--engine io_uring: liburing here is older than 2.3"* ]] ||
 		expect_eq "loadgen: --engine io_uring: ...older than 2.3..." "$stderr"
@@ -94,5 +95,5 @@ mtime() { stat -c %y "$1"; }
 	kit "-isystem $T/old $real" io_uring loadgen # "removed"
 	[ -e "$T/bin/io_uring.missing" ] && [ ! -e "$T/bin/io_uring" ]
 	[ "$(mtime "$T/bin/loadgen")" != "$lg" ] || { echo "loadgen was not rebuilt"; return 1; }
-	run -2 "$T/bin/loadgen" --engine io_uring -n 1 http://127.0.0.1:1/
+	run_expecting 2 "$T/bin/loadgen" --engine io_uring -n 1 http://127.0.0.1:1/
 }

@@ -15,7 +15,7 @@
 # It runs the shipped binaries in bin/ and builds build/bench/ (make lab),
 # so it runs once, not again under the sanitizers (run: once).
 
-load lib
+load suite
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 LIMIT=${DOCCMDS_LIMIT:-150}     # seconds per file; the slowest handout takes about 30

@@ -8,7 +8,7 @@
 # tests skip. Nothing here needs the servers, so the sanitizer builds do not
 # run it again (run: once).
 
-load lib
+load suite
 
 ROOT="$BATS_TEST_DIRNAME/.."
 FIGS="$ROOT/docs/figures"
