@@ -9,7 +9,7 @@
 # lab running on the machine at the same time neither waits nor is waited
 # for.
 
-load lib
+load suite
 
 SHARING=$BATS_TEST_DIRNAME/../harness/sharing.bash
 
