@@ -24,7 +24,7 @@ setup() {
 # closed. Sets HOLDER (its PID) and RELEASE (a descriptor: close it to end).
 hold_lock() {
 	mkfifo "$BATS_TEST_TMPDIR/release"
-	bash -c 'source "$1"; measure_lock "$2" || exit 1; echo held > "$3"; read -r _' \
+	bash -c 'source "$1"; measure_lock "$2" || exit 1; echo held > "$3"; read -r _ || exit 0' \
 		_ "$SHARING" "$1" "$HELD" < "$BATS_TEST_TMPDIR/release" &
 	HOLDER=$!
 	exec {RELEASE}> "$BATS_TEST_TMPDIR/release"
