@@ -8,6 +8,8 @@
 #   harness/server.bash   the server under test: server_up, server_down,
 #                         server_snapshot, free_port; idle connections; nap
 #   harness/machine.bash  limits, tools, CPUs, the optimised build
+#   harness/sharing.bash  a machine several users share: the CPUs we may
+#                         use, a scratch directory, the measuring lock
 #
 # Each part opens with its functions and their contracts. Sourcing defines
 # functions, NAP_FD (nap's pipe), PIDS=() and HARNESS_DIR; it starts nothing.
@@ -17,3 +19,4 @@ HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HARNESS_DIR/proc.bash"
 source "$HARNESS_DIR/server.bash"
 source "$HARNESS_DIR/machine.bash"
+source "$HARNESS_DIR/sharing.bash"

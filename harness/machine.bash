@@ -26,10 +26,11 @@ raise_limits() {
 }
 
 pick_cpus() {
-	# The CPUs we were given (e.g. "0,1" or "0-3"), remembered for what we start:
-	# this shell moves itself to one CPU below, and a bench/run started from
-	# here (make lab) must not take that one CPU for all it may use.
-	CPUS=${BENCH_CPUS:-$(taskset -pc $$ | sed 's/.*: //')}
+	# The CPUs we may use (allowed_cpus: our affinity, within our cpuset; on a
+	# shared VM not necessarily 0 and 1), remembered as "0,1" for what we
+	# start: this shell moves itself to one CPU below, and a bench/run
+	# started from here (make lab) must not take that one CPU for all it may use.
+	CPUS=${BENCH_CPUS:-$(allowed_cpus | tr ' ' ,)}
 	export BENCH_CPUS=$CPUS
 	read -r SERVER_CPU LOADGEN_CPU _ <<< "$(echo "$CPUS" | awk -F, '{ for (i = 1; i <= NF; i++) {
 		n = split($i, r, "-"); for (c = r[1]; c <= r[n]; c++) printf "%d ", c } }')"

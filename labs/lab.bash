@@ -8,6 +8,8 @@
 #   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SERVER_PORT
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
+#   under_strace FILE OPTS MODEL [ARGS]   MODEL started as strace's child
+#   strace_down                the server under strace stopped, FILE written
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
 #   pitfall NAME...            bin/pitfall-NAME into NAME.txt, its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
@@ -17,6 +19,14 @@
 # (harness/harness.bash): server_up, server_down and server_snapshot (the
 # pinned server: SERVER_PID, SERVER_PORT, SERVER_STATS ...), hold_idle,
 # proc_tree_cpu and the other /proc readings, limits and CPUs.
+# harness/sharing.bash gives what a VM that several students share needs: the
+# CPUs we may use, a scratch directory of our own, and the lock that lets
+# one lab measure at a time.
+#
+# Every lab runs as a normal user on a distribution's default settings.
+# Ubuntu's kernel.yama.ptrace_scope=1 lets a process trace only its own
+# children, so nothing here attaches to a running process (strace -p):
+# a server to be traced is started by strace, as its child.
 #
 # Variables set for a lab: ROOT OUT BIN LOADGEN WORK SMOKE SERVER_CPU
 # LOADGEN_CPU (and the bench's NOFILE, MAX_IDLE ...).
@@ -37,6 +47,7 @@ note() { echo "lab$LAB: $*" >&2; }
 lab_begin() {
 	LAB=$1 STEPS=$2 EST_TOTAL=$3
 	shift 3
+	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SERVER_PID="" HPID="" WORK=""
 	OUT=${OUT:-$ROOT/results/lab$LAB} BIN=""
 	SMOKE=${LAB_SMOKE:-0}
 	[ "$SMOKE" = 0 ] || SMOKE=1
@@ -60,14 +71,15 @@ lab_begin() {
 	# shellcheck disable=SC2034 # raise_limits reads it
 	ACTIVE=50                   # raise_limits keeps room for the bench's 50 active connections
 	raise_limits
+	# build first, then wait for our turn: only measuring needs the machine alone
+	trap lab_cleanup EXIT
+	measure_lock "lab$LAB" || note "measuring without the machine-wide lock: another lab could run beside this one"
 	pick_cpus
 	mkdir -p "$OUT" || die "cannot create $OUT"
 	OUT=$(cd "$OUT" && pwd)
 	# a new run replaces the old one's files, never mixes with them
 	rm -f "$OUT"/*.txt "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.svg
-	WORK=$(mktemp -d /tmp/c10k-lab.XXXXXX) || die "mktemp failed"
-	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SERVER_PID="" HPID=""
-	trap lab_cleanup EXIT
+	WORK=$(mktemp -d "$(scratch_dir)/lab$LAB.XXXXXX") || die "no scratch directory"
 	# servers run in sessions of their own (setsid): Ctrl-C reaches this
 	# script only, and its trap stops them
 	trap 'echo; note "interrupted"; exit 130' INT TERM HUP
@@ -75,7 +87,7 @@ lab_begin() {
 	echo "  pinning    server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU"
 	{
 		echo "lab $LAB: $(lab_title "$LAB")"
-		echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(getconf _NPROCESSORS_ONLN) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$SMOKE" = 1 ] && echo ', LAB_SMOKE=1 (smallest sizes: the figures mean nothing)')"
+		echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(getconf _NPROCESSORS_ONLN) CPUs online (this run may use $BENCH_CPUS), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$SMOKE" = 1 ] && echo ', LAB_SMOKE=1 (smallest sizes: the figures mean nothing)')"
 		echo "server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU unless a line says otherwise"
 		echo
 	} > "$OUT/summary.txt"
@@ -84,7 +96,8 @@ lab_begin() {
 
 lab_cleanup() {
 	stop_all
-	rm -rf "$WORK"
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	measure_unlock
 }
 
 # lab_title K: the lab's title, from the table in labs/run.
@@ -119,10 +132,11 @@ serve() {
 	server_up "$1" -q "${@:2}" || die "$1 did not start"
 }
 
-# load [ARGS]: loadgen on the client CPU against the running server; it is
+# load [ARGS]: loadgen on the client CPU against the running server (the
+# path $URL_PATH, by default /); it is
 # bounded by its own -d or -n, and by a timeout should it hang.
 load() {
-	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SERVER_PORT/"
+	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SERVER_PORT${URL_PATH:-/}"
 }
 
 # csv COLUMN FILE: the value of COLUMN in loadgen's CSV (a header, then a row).
@@ -133,32 +147,63 @@ csv() {
 
 # ---- syscalls ----------------------------------------------------------------
 
-# have_strace: strace is there, or installed now (as root), or the lab says
-# which package to install and goes on without counting.
+# have_strace: strace is there (or installed now, as root) and may trace
+# its own child here; else the lab says why in one line and goes on
+# without counting.
 have_strace() {
-	need_tool strace strace && return 0
-	note "strace is missing: install the package strace (apt-get install strace) to count syscalls"
-	return 1
+	need_tool strace strace ||
+		{ note "strace is missing: install the package strace (apt-get install strace) to count syscalls"; return 1; }
+	# a container's seccomp profile can forbid ptrace even of a child
+	strace -f -c -o /dev/null -- true 2> "$WORK/strace.err" ||
+		{ note "strace cannot trace here ($(head -1 "$WORK/strace.err")): syscalls are not counted"; return 1; }
 }
 
-# syscall_count MODEL REQUESTS [SERVER ARGS]: starts MODEL, attaches
-# strace -c -f to it (every thread, and every child it will make), sends
-# REQUESTS keep-alive requests over 50 connections, detaches. The table is
-# in $WORK/strace.MODEL, loadgen's CSV in $WORK/strace-load.MODEL.
-# Attaching after the start leaves the start-up calls out of the count.
+# under_strace FILE "STRACE OPTIONS" MODEL [ARGS]: MODEL started as strace's
+# child, strace -f OPTIONS -o FILE -- bin/MODEL ..., on a free port and
+# pinned like any server (serve). SERVER_PID is strace's, SERVED the server's.
+# Started, not attached: Yama's ptrace_scope=1 (Ubuntu's default) lets a
+# normal user trace a child, never a process already running.
+under_strace() {
+	local file=$1 opts=$2; shift 2
+	SERVER_WRAP="strace -f $opts -o $file --" serve "$@"
+	SERVED=$(proc_children "$SERVER_PID")
+	[ -n "$SERVED" ] || die "strace started no server"
+}
+
+# strace_down: stops the server that under_strace started. strace, which
+# started it with -o, ignores SIGTERM and SIGINT (-I3: it would lose its
+# table); the server is sent SIGTERM, and strace writes FILE and exits
+# after its last tracee has.
+strace_down() {
+	local tries=1000
+	kill -TERM "$SERVED" 2>/dev/null
+	while ((tries-- > 0)) && proc_alive "$SERVER_PID"; do nap 0.01; done
+	# strace has exited: server_down only collects it (and says "was gone
+	# already", which is what we want here)
+	server_down || :
+}
+
+# syscall_count MODEL REQUESTS [SERVER ARGS]: MODEL started under strace -c
+# -f (every thread, and every child it will make), REQUESTS keep-alive
+# requests over $SYSCALL_CONNS connections (default 50) to $URL_PATH
+# (default /). The table is in $WORK/strace.MODEL, loadgen's CSV in
+# $WORK/strace-load.MODEL. Counting from the start counts the start-up and
+# shutdown too; a run of the same server with no requests counts those
+# alone, into $WORK/strace-idle.MODEL, and syscall_table subtracts it.
 syscall_count() {
-	local model=$1 n=$2 tpid; shift 2
-	serve "$model" "$@"
-	strace -c -f -o "$WORK/strace.$model" -p "$SERVER_PID" 2> "$WORK/strace.err" &
-	tpid=$!
-	PIDS+=("$tpid")
-	# strace says "Process N attached" once it holds the server
-	for _ in $(seq 500); do grep -q attached "$WORK/strace.err" && break; sleep 0.01; done
-	load -c 50 -n "$n" --format csv --header > "$WORK/strace-load.$model" 2> /dev/null
-	kill -INT "$tpid" 2>/dev/null       # detach: strace writes its table
-	wait "$tpid" 2>/dev/null
-	forget_pid "$tpid"
-	server_down
+	local model=$1 n=$2; shift 2
+	under_strace "$WORK/strace-idle.$model" -c "$model" "$@"
+	strace_down
+	under_strace "$WORK/strace.$model" -c "$model" "$@"
+	load -c "${SYSCALL_CONNS:-50}" -n "$n" --format csv --header > "$WORK/strace-load.$model" 2> /dev/null
+	strace_down
+}
+
+# syscall_idle MODEL: the calls of MODEL's run with no requests (start-up
+# and shutdown), summed over strace's rows as syscall_table reads them.
+syscall_idle() {
+	awk '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { n += $4 } END { print n + 0 }' \
+		"$WORK/strace-idle.$1"
 }
 
 # syscall_report MODEL REQUESTS TITLE: strace's table of MODEL into
@@ -168,18 +213,23 @@ syscall_report() {
 	{
 		echo "== $3"
 		cat "$WORK/strace.$1"
-		echo "per request ($2 requests):"
+		echo "per request ($2 requests; the $(syscall_idle "$1") calls of a run with no requests, start-up and shutdown, subtracted):"
 		syscall_table "$1" "$2" | awk -F, '{ printf "  %-16s %8.3f\n", $2, $4 }'
 		echo
 	} >> "$OUT/syscalls.txt"
 	syscall_table "$1" "$2" >> "$OUT/syscalls.csv"
+	summary "$(awk -v m="$1" -v k="$(syscall_idle "$1")" -v n="$2" 'BEGIN {
+		printf "%s under strace from its start: start-up and shutdown alone (a run with no requests) make %d calls, %.4f a request here; subtracted", m, k, k / n }')"
 }
 
 # syscall_table MODEL REQUESTS: "model,syscall,calls,per_request" rows from
-# strace's table (its last column is the name; calls is the 4th field).
+# strace's table (its last column is the name; calls is the 4th field),
+# less the calls of the run with no requests (syscall_count).
 syscall_table() {
 	awk -v m="$1" -v n="$2" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
-		printf "%s,%s,%d,%.3f\n", m, $NF, $4, $4 / n }' "$WORK/strace.$1"
+		if (FILENAME ~ /strace-idle/) { idle[$NF] = $4; next }
+		c = $4 - idle[$NF]; if (c > 0) printf "%s,%s,%d,%.3f\n", m, $NF, c, c / n }' \
+		"$WORK/strace-idle.$1" "$WORK/strace.$1"
 }
 
 # syscall_plot "MODEL..." WHAT: syscalls.png from syscalls.csv, the calls
@@ -247,6 +297,7 @@ lab_linetypes() {
 # which file answers which question, the lab's last lines.
 lab_end() {
 	local entry file what missing=0
+	measure_unlock              # the measuring is over: the next lab may start
 	echo "took $((SECONDS - START)) s" | tee -a "$OUT/summary.txt" > /dev/null
 	echo
 	echo "lab $LAB done in $((SECONDS - START)) s. Which file answers which question (docs/labs/):"
