@@ -1,6 +1,10 @@
 # c10k-lab: one HTTP "Hello, world!" server per Linux I/O model.
 #
 #   make               build every server, the load generator and the tools into bin/
+#   make setup         install the packages the labs need (as root; else it
+#                      prints the command for this distribution: tools/setup)
+#   make doctor        is this machine ready for the labs? one line a check,
+#                      in 30 s (BRIEF=1: one line for the machine; tools/doctor)
 #   make test          install missing test tools (when root), build, run every bats suite
 #   make bench         the sweep of every model; CSV, PNG and a report in results/
 #   make sanitize      build with ASan+UBSan into build/asan/ and run the suite there
@@ -76,7 +80,7 @@ BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
           $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile) \
           $(if $(wildcard bench/filewatch.c),$(BINDIR)/filewatch)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
+.PHONY: all setup doctor test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -126,6 +130,17 @@ $(BUILD)/%.o: %.c
 
 $(BINDIR):
 	@mkdir -p $@
+
+# ---- the machine -----------------------------------------------------------
+# tools/packages is the one list of packages; tools/setup installs the labs'
+# share of it, tests/deps the suites'. make doctor BRIEF=1 prints its one
+# line and exits 0 (the line says FAIL), so a loop over 30 VMs reads one
+# line each; tools/doctor --brief keeps the exit status.
+setup:
+	$(Q)tools/setup
+
+doctor:
+	$(Q)BIN=$(abspath $(BINDIR)) tools/doctor $(if $(BRIEF),--brief || true)
 
 # ---- tests ---------------------------------------------------------------
 # tests/deps installs what the suites need when it may (root + apt-get) and
