@@ -8,7 +8,9 @@
 #                             needed or optional (the test suites)
 #   package_of TOOL FAMILY    TOOL's packages in FAMILY, one a line; none: not packaged
 #   tool_present TOOL         status 0 when TOOL works here: a command that runs,
-#                             or (NAME.h) a header the C compiler finds
+#                             (bats: 1.2.1 or later, what the suites are written
+#                             for), or (NAME.h) a header the C compiler finds
+#   version_at_least V MIN    status 0 when version V >= MIN (dotted numbers)
 #   package_known FAMILY PKG  status 0 when the package manager can install PKG
 #                             (or cannot tell: dnf's lists need the network)
 #   install_command FAMILY PKG...   prints the one line that installs them, for
@@ -60,8 +62,13 @@ tool_present() {
 	*.h) printf '#include <%s>\n' "$1" | "${CC:-cc}" -E -x c - >/dev/null 2>&1 ;;
 	# Ubuntu's /usr/bin/perf is a wrapper that fails without the kernel's own perf
 	perf) perf --version >/dev/null 2>&1 ;;
+	bats) version_at_least "$(bats --version 2>/dev/null | awk '{ print $2 }')" 1.2.1 ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
+}
+
+version_at_least() {
+	[ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
 }
 
 package_known() {
