@@ -24,6 +24,7 @@ PACKAGES_LIST=${PACKAGES_LIST:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/
 os_family() {
 	local words
 	# os-release is shell assignments by its specification: read it in a subshell
+	# shellcheck disable=SC1090 # which file is the caller's (OS_RELEASE)
 	words=$( . "${OS_RELEASE:-/etc/os-release}" 2>/dev/null && echo "${ID:-} ${ID_LIKE:-}")
 	# Ubuntu first: its ID_LIKE says debian, but its packages differ (perf)
 	case " $words " in
@@ -35,6 +36,7 @@ os_family() {
 }
 
 os_name() {
+	# shellcheck disable=SC1090 # as in os_family
 	( . "${OS_RELEASE:-/etc/os-release}" 2>/dev/null && echo "${PRETTY_NAME:-${ID:-unknown}}") ||
 		echo "unknown (no ${OS_RELEASE:-/etc/os-release})"
 }
