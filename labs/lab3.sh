@@ -3,8 +3,8 @@
 # Run it with `make lab N=3`.
 #
 #   1. syscalls per request of epoll_lt and epoll_et serving 50 keep-alive
-#      clients for a fixed number of requests, counted by strace -c -f
-#      attached after the start -> syscalls.txt, syscalls.csv, syscalls.png
+#      clients for a fixed number of requests, counted by strace -c -f,
+#      which starts the server (less a run with no requests: start-up, shutdown) -> syscalls.txt, syscalls.csv, syscalls.png
 #   2. events per wakeup of each, from the stats line, without strace
 #   3. et_drain.txt, rdhup.txt: the two edge-triggered pitfalls
 source "$(dirname "$0")/lib.bash"
@@ -19,7 +19,7 @@ if have_strace; then
 	for model in epoll_lt epoll_et; do
 		step "$model under strace -c -f: $N requests on 50 connections" 6
 		syscall_count "$model" "$N"
-		syscall_report "$model" "$N" "$model: strace -c -f attached to the running server, loadgen -c 50 -n $N"
+		syscall_report "$model" "$N" "$model: strace -c -f -- bin/$model (strace starts it), loadgen -c 50 -n $N"
 	done
 	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per request, %-8s %-14s %.3f\n", $1, $2, $4 }' "$OUT/syscalls.csv" |
 		while read -r line; do summary "$line"; done

@@ -3,9 +3,11 @@
 # loops (docs/labs/4-many-cores.md). Run it with `make lab N=4`.
 #
 #   1. scaling.csv/png: req/s, p99 and server CPU per request of epoll_et
-#      (one loop), epoll_oneshot -t 1 and -t 2 on CPU 0, and reuseport -t 2 on
-#      CPUs 0 and 1, where it shares CPU 1 with loadgen (a 2-core machine
-#      has no third CPU); loadgen on CPU 1; in rounds, each its own order
+#      (one loop), epoll_oneshot -t 1 and -t 2 on the server's CPU, and
+#      reuseport -t 2 on the server's and loadgen's, where it shares the
+#      second with loadgen (a 2-core machine has no third CPU); in rounds,
+#      each its own order. The CPUs are the first two this process may use
+#      (CPUs 0 and 1 on a VM of its own).
 #   2. spread.txt: reuseport with 2 loops, 100 connections: how many each
 #      loop accepted (loopN_accepted), and Jain's fairness index
 #   3. syscalls.txt: epoll_ctl per request of epoll_oneshot (the re-arm)
@@ -16,8 +18,11 @@ lab_begin 4 7 20 "$@"
 
 # ---- 1. scaling over two CPUs ------------------------------------------------------
 
-# "server CPUs|model and options"
-CONFIGS=("0|epoll_et" "0|epoll_oneshot -t 1" "0|epoll_oneshot -t 2" "0,1|reuseport -t 2")
+# "server CPUs|model and options": the server's CPU, and for reuseport
+# loadgen's too (on a one-CPU machine, pick_cpus makes them the same)
+BOTH=$SERVER_CPU
+[ "$LOADGEN_CPU" = "$SERVER_CPU" ] || BOTH=$SERVER_CPU,$LOADGEN_CPU
+CONFIGS=("$SERVER_CPU|epoll_et" "$SERVER_CPU|epoll_oneshot -t 1" "$SERVER_CPU|epoll_oneshot -t 2" "$BOTH|reuseport -t 2")
 ROUNDS=$(size 3 1) SECS=$(size 1 0.1)
 # shellcheck disable=SC2034 # step() reads it: the count depends on the rounds
 STEPS=$((ROUNDS + 4))
@@ -56,12 +61,12 @@ plot scaling
 
 CONNS=$(size 100 10)
 step "reuseport -t 2: $CONNS connections, one request each" 2
-SERVER_CPU=0,1 start reuseport -t 2
+SERVER_CPU=$BOTH start reuseport -t 2
 load -c 4 -n "$CONNS" --close > /dev/null 2>&1
 stop
 line=$(stats_line)
 {
-	echo "reuseport -t 2 (server on CPUs 0-1), loadgen -c 4 -n $CONNS --close: $CONNS connections, one request each"
+	echo "reuseport -t 2 (server on CPUs $BOTH), loadgen -c 4 -n $CONNS --close: $CONNS connections, one request each"
 	echo "server: $line"
 	grep -o 'loop[0-9]*_accepted=[0-9]*' <<< "$line" | awk -F= '{ x[NR] = $2; s += $2; q += $2 * $2; printf "  %s\n", $0 }
 		END { printf "Jain'"'"'s fairness index: (sum x)^2 / (n * sum x^2) = %.3f (1: all alike; %.2f: one loop took all)\n",
@@ -80,7 +85,7 @@ if have_strace; then
 		step "$config under strace -c -f: $N requests on 50 connections" 5
 		# shellcheck disable=SC2086
 		syscall_count "$model" "$N" ${config#"$model"}
-		syscall_report "$model" "$N" "$config: strace -c -f attached to the running server, loadgen -c 50 -n $N"
+		syscall_report "$model" "$N" "$config: strace -c -f -- bin/$model (strace starts it), loadgen -c 50 -n $N"
 	done
 	awk -F, 'NR > 1 && $2 == "epoll_ctl" { printf "epoll_ctl per request, %s: %.3f\n", $1, $4 }' "$OUT/syscalls.csv" |
 		while read -r line; do summary "$line"; done

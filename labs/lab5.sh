@@ -38,7 +38,7 @@ if have_strace; then
 	for model in $MODELS; do
 		step "$model under strace -c -f: $N requests on 50 connections" 6
 		syscall_count "$model" "$N"
-		syscall_report "$model" "$N" "$model: strace -c -f attached to the running server, loadgen -c 50 -n $N"
+		syscall_report "$model" "$N" "$model: strace -c -f -- bin/$model (strace starts it), loadgen -c 50 -n $N"
 	done
 	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per request, %-8s %-15s %.3f\n", $1, $2, $4 }' "$OUT/syscalls.csv" |
 		while read -r line; do summary "$line"; done

@@ -3,7 +3,8 @@
 # cannot see (docs/labs/8-files.md). Run it with `make lab N=8`.
 #
 #   1. filewatch.txt: what select, poll and epoll_ctl say about a regular file
-#   2. trace.txt: strace -f of epoll_et serving one 1 MiB file, call by call;
+#   2. trace.txt: strace -f of epoll_et serving one 1 MiB file, call by call
+#      (strace starts the server: nothing attaches to a running process);
 #      syscalls.txt/csv: strace -c -f over many (calls per file, bytes per
 #      sendfile call)
 #   3. cpu.csv: server CPU per MB sent of epoll_et (sendfile, no copy through
@@ -39,19 +40,20 @@ sed 's/^/filewatch: /' "$OUT/filewatch.txt" | while read -r line; do summary "$l
 
 # ---- 2. sendfile's syscalls -------------------------------------------------------------
 
-# traced N FILE STRACE_OPTIONS: strace -f attached to the running server
-# while one connection fetches the 1 MiB file N times; strace's output in FILE.
-traced() {
-	local n=$1 file=$2 tpid; shift 2
-	strace -f "$@" -o "$file" -p "$SPID" 2> "$WORK/strace.err" &
-	tpid=$!
-	PIDS+=("$tpid")
-	# strace says "Process N attached" once it holds the server
-	for _ in $(seq 500); do grep -q attached "$WORK/strace.err" && break; sleep 0.01; done
-	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n "$n" "http://127.0.0.1:$SPORT$URL" > /dev/null 2>&1
-	kill -INT "$tpid" 2>/dev/null       # detach: strace writes what it has
-	wait "$tpid" 2>/dev/null
-	forget_pid "$tpid"
+# trace_one_fetch FILE: epoll_et started by strace -f -tt (epoll_wait left
+# out), one connection fetches the 1 MiB file once; FILE holds the calls
+# of that fetch, from the accept to the close, without the start-up and
+# the shutdown around them.
+trace_one_fetch() {
+	under_strace "$WORK/trace.raw" "-tt -e trace=!epoll_wait" epoll_et --root "$FILES"
+	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n 1 "http://127.0.0.1:$SPORT$URL" > /dev/null 2>&1
+	strace_down
+	{
+		echo "# strace -f -tt -e 'trace=!epoll_wait' -o FILE -- bin/epoll_et --root DIR; one GET $URL."
+		echo "# strace started the server, so FILE began with its start-up: the lines before the"
+		echo "# first accept, and the SIGTERM that stopped it and all after, are left out here."
+		awk '/accept/ { on = 1 } /--- SIGTERM/ { on = 0 } on' "$WORK/trace.raw"
+	} > "$1"
 }
 
 N=$(size 50 5)
@@ -59,11 +61,9 @@ N=$(size 50 5)
 echo "model,syscall,calls,per_request" > "$OUT/syscalls.csv"
 if have_strace; then
 	step "epoll_et under strace: one fetch traced, then $N counted (-c)" 5
-	start epoll_et --root "$FILES"
-	traced 1 "$OUT/trace.txt" -tt -e 'trace=!epoll_wait'
-	traced "$N" "$WORK/strace.epoll_et" -c
-	stop
-	syscall_report epoll_et "$N" "epoll_et --root: strace -c -f attached to the running server, loadgen -c 1 -n $N, GET $URL (1 MiB)"
+	trace_one_fetch "$OUT/trace.txt"
+	SYSCALL_CONNS=1 URL_PATH=$URL syscall_count epoll_et "$N" --root "$FILES"
+	syscall_report epoll_et "$N" "epoll_et --root: strace -c -f -- bin/epoll_et (strace starts it), loadgen -c 1 -n $N, GET $URL (1 MiB)"
 	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per 1 MiB file, epoll_et %-12s %.2f\n", $2, $4 }' "$OUT/syscalls.csv" |
 		while read -r line; do summary "$line"; done
 	awk -F, '$2 == "sendfile" && $4 > 0 { printf "bytes per sendfile call: %d KiB on average\n", 1024 / $4 }' "$OUT/syscalls.csv" |

@@ -10,6 +10,8 @@
 #   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SPORT
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
+#   under_strace FILE OPTS MODEL [ARGS]   MODEL started as strace's child
+#   strace_down                the server under strace stopped, FILE written
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
 #   pitfall NAME...            bin/pitfall-NAME into NAME.txt, its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
@@ -17,7 +19,14 @@
 #
 # It reuses the bench's harness: bench/lib/machine.bash (limits, CPUs, tools)
 # and bench/lib/server.bash (the pinned server, idle connections, SIGUSR1
-# snapshots), and lib/proc.bash (/proc readings).
+# snapshots), lib/proc.bash (/proc readings), and harness/sharing.bash (a
+# VM that several students share: the CPUs we may use, a scratch directory
+# of our own, and the lock that lets one lab measure at a time).
+#
+# Every lab runs as a normal user on a distribution's default settings.
+# Ubuntu's kernel.yama.ptrace_scope=1 lets a process trace only its own
+# children, so nothing here attaches to a running process (strace -p):
+# a server to be traced is started by strace, as its child.
 #
 # Variables set for a lab: ROOT OUT BIN LOADGEN WORK SMOKE SERVER_CPU
 # LOADGEN_CPU (and the bench's NOFILE, MAX_IDLE ...).
@@ -28,6 +37,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/lib/proc.bash"
 source "$ROOT/bench/lib/machine.bash"
 source "$ROOT/bench/lib/server.bash"
+source "$ROOT/harness/sharing.bash"
 
 die()  { echo "lab$LAB: $*" >&2; exit 1; }
 note() { echo "lab$LAB: $*" >&2; }
@@ -40,6 +50,7 @@ note() { echo "lab$LAB: $*" >&2; }
 lab_begin() {
 	LAB=$1 STEPS=$2 EST_TOTAL=$3
 	shift 3
+	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SPID="" HPID="" WORK=""
 	OUT=${OUT:-$ROOT/results/lab$LAB} BIN=""
 	SMOKE=${LAB_SMOKE:-0}
 	[ "$SMOKE" = 0 ] || SMOKE=1
@@ -66,14 +77,15 @@ lab_begin() {
 	# shellcheck disable=SC2034 # raise_limits reads it
 	ACTIVE=50                   # raise_limits keeps room for the bench's 50 active connections
 	raise_limits
+	# build first, then wait for our turn: only measuring needs the machine alone
+	trap lab_cleanup EXIT
+	measure_lock "lab$LAB" || note "measuring without the machine-wide lock: another lab could run beside this one"
 	pick_cpus
 	mkdir -p "$OUT" || die "cannot create $OUT"
 	OUT=$(cd "$OUT" && pwd)
 	# a new run replaces the old one's files, never mixes with them
 	rm -f "$OUT"/*.txt "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.svg
-	WORK=$(mktemp -d /tmp/c10k-lab.XXXXXX) || die "mktemp failed"
-	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SPID="" HPID=""
-	trap lab_cleanup EXIT
+	WORK=$(mktemp -d "$(scratch_dir)/lab$LAB.XXXXXX") || die "no scratch directory"
 	# servers run in sessions of their own (setsid): Ctrl-C reaches this
 	# script only, and its trap stops them
 	trap 'echo; note "interrupted"; exit 130' INT TERM HUP
@@ -81,7 +93,7 @@ lab_begin() {
 	echo "  pinning    server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU"
 	{
 		echo "lab $LAB: $(lab_title "$LAB")"
-		echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(getconf _NPROCESSORS_ONLN) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$SMOKE" = 1 ] && echo ', LAB_SMOKE=1 (smallest sizes: the figures mean nothing)')"
+		echo "run $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(getconf _NPROCESSORS_ONLN) CPUs online (this run may use $BENCH_CPUS), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$SMOKE" = 1 ] && echo ', LAB_SMOKE=1 (smallest sizes: the figures mean nothing)')"
 		echo "server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU unless a line says otherwise"
 		echo
 	} > "$OUT/summary.txt"
@@ -93,7 +105,8 @@ lab_cleanup() {
 	for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
 	sleep 0.2
 	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-	rm -rf "$WORK"
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	measure_unlock
 }
 
 # forget_pid PID: a process we waited for (bench/lib/server.bash calls it).
@@ -142,10 +155,11 @@ stats_line() {
 	grep '^stats ' "$WORK/server.err" | tail -1
 }
 
-# load [ARGS]: loadgen on the client CPU against the running server; it is
+# load [ARGS]: loadgen on the client CPU against the running server (the
+# path $URL_PATH, by default /); it is
 # bounded by its own -d or -n, and by a timeout should it hang.
 load() {
-	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SPORT/"
+	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SPORT${URL_PATH:-/}"
 }
 
 # csv COLUMN FILE: the value of COLUMN in loadgen's CSV (a header, then a row).
@@ -162,32 +176,61 @@ cpu_ns() {
 
 # ---- syscalls ----------------------------------------------------------------
 
-# have_strace: strace is there, or installed now (as root), or the lab says
-# which package to install and goes on without counting.
+# have_strace: strace is there (or installed now, as root) and may trace
+# its own child here; else the lab says why in one line and goes on
+# without counting.
 have_strace() {
-	need_tool strace strace && return 0
-	note "strace is missing: install the package strace (apt-get install strace) to count syscalls"
-	return 1
+	need_tool strace strace ||
+		{ note "strace is missing: install the package strace (apt-get install strace) to count syscalls"; return 1; }
+	# a container's seccomp profile can forbid ptrace even of a child
+	strace -f -c -o /dev/null -- true 2> "$WORK/strace.err" ||
+		{ note "strace cannot trace here ($(head -1 "$WORK/strace.err")): syscalls are not counted"; return 1; }
 }
 
-# syscall_count MODEL REQUESTS [SERVER ARGS]: starts MODEL, attaches
-# strace -c -f to it (every thread, and every child it will make), sends
-# REQUESTS keep-alive requests over 50 connections, detaches. The table is
-# in $WORK/strace.MODEL, loadgen's CSV in $WORK/strace-load.MODEL.
-# Attaching after the start leaves the start-up calls out of the count.
-syscall_count() {
-	local model=$1 n=$2 tpid; shift 2
-	start "$model" "$@"
-	strace -c -f -o "$WORK/strace.$model" -p "$SPID" 2> "$WORK/strace.err" &
-	tpid=$!
-	PIDS+=("$tpid")
-	# strace says "Process N attached" once it holds the server
-	for _ in $(seq 500); do grep -q attached "$WORK/strace.err" && break; sleep 0.01; done
-	load -c 50 -n "$n" --format csv --header > "$WORK/strace-load.$model" 2> /dev/null
-	kill -INT "$tpid" 2>/dev/null       # detach: strace writes its table
-	wait "$tpid" 2>/dev/null
-	forget_pid "$tpid"
+# under_strace FILE "STRACE OPTIONS" MODEL [ARGS]: MODEL started as strace's
+# child, strace -f OPTIONS -o FILE -- bin/MODEL ..., on a free port and
+# pinned like any server (start). SPID is strace's, SERVED the server's.
+# Started, not attached: Yama's ptrace_scope=1 (Ubuntu's default) lets a
+# normal user trace a child, never a process already running.
+under_strace() {
+	local file=$1 opts=$2; shift 2
+	SERVER_WRAP="strace -f $opts -o $file --" start "$@"
+	SERVED=$(proc_children "$SPID")
+	[ -n "$SERVED" ] || die "strace started no server"
+}
+
+# strace_down: stops the server that under_strace started. strace, which
+# started it with -o, ignores SIGTERM and SIGINT (-I3: it would lose its
+# table); the server is sent SIGTERM, and strace writes FILE and exits
+# after its last tracee has.
+strace_down() {
+	local tries=1000
+	kill -TERM "$SERVED" 2>/dev/null
+	while ((tries-- > 0)) && kill -0 "$SPID" 2>/dev/null; do nap 0.01; done
 	stop
+}
+
+# syscall_count MODEL REQUESTS [SERVER ARGS]: MODEL started under strace -c
+# -f (every thread, and every child it will make), REQUESTS keep-alive
+# requests over $SYSCALL_CONNS connections (default 50) to $URL_PATH
+# (default /). The table is in $WORK/strace.MODEL, loadgen's CSV in
+# $WORK/strace-load.MODEL. Counting from the start counts the start-up and
+# shutdown too; a run of the same server with no requests counts those
+# alone, into $WORK/strace-idle.MODEL, and syscall_table subtracts it.
+syscall_count() {
+	local model=$1 n=$2; shift 2
+	under_strace "$WORK/strace-idle.$model" -c "$model" "$@"
+	strace_down
+	under_strace "$WORK/strace.$model" -c "$model" "$@"
+	load -c "${SYSCALL_CONNS:-50}" -n "$n" --format csv --header > "$WORK/strace-load.$model" 2> /dev/null
+	strace_down
+}
+
+# syscall_idle MODEL: the calls of MODEL's run with no requests (start-up
+# and shutdown), summed over strace's rows as syscall_table reads them.
+syscall_idle() {
+	awk '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { n += $4 } END { print n + 0 }' \
+		"$WORK/strace-idle.$1"
 }
 
 # syscall_report MODEL REQUESTS TITLE: strace's table of MODEL into
@@ -197,18 +240,23 @@ syscall_report() {
 	{
 		echo "== $3"
 		cat "$WORK/strace.$1"
-		echo "per request ($2 requests):"
+		echo "per request ($2 requests; the $(syscall_idle "$1") calls of a run with no requests, start-up and shutdown, subtracted):"
 		syscall_table "$1" "$2" | awk -F, '{ printf "  %-16s %8.3f\n", $2, $4 }'
 		echo
 	} >> "$OUT/syscalls.txt"
 	syscall_table "$1" "$2" >> "$OUT/syscalls.csv"
+	summary "$(awk -v m="$1" -v k="$(syscall_idle "$1")" -v n="$2" 'BEGIN {
+		printf "%s under strace from its start: start-up and shutdown alone (a run with no requests) make %d calls, %.4f a request here; subtracted", m, k, k / n }')"
 }
 
 # syscall_table MODEL REQUESTS: "model,syscall,calls,per_request" rows from
-# strace's table (its last column is the name; calls is the 4th field).
+# strace's table (its last column is the name; calls is the 4th field),
+# less the calls of the run with no requests (syscall_count).
 syscall_table() {
 	awk -v m="$1" -v n="$2" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
-		printf "%s,%s,%d,%.3f\n", m, $NF, $4, $4 / n }' "$WORK/strace.$1"
+		if (FILENAME ~ /strace-idle/) { idle[$NF] = $4; next }
+		c = $4 - idle[$NF]; if (c > 0) printf "%s,%s,%d,%.3f\n", m, $NF, c, c / n }' \
+		"$WORK/strace-idle.$1" "$WORK/strace.$1"
 }
 
 # syscall_plot "MODEL..." WHAT: syscalls.png from syscalls.csv, the calls

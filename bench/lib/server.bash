@@ -23,11 +23,14 @@ nap() { read -r -t "$1" -u "$NAP_FD" _; return 0; }
 # ---- the server --------------------------------------------------------------
 
 # server_start MODEL ARGS...: sets SPID and SPORT; 1 if it did not listen in 5 s.
+# Under $SERVER_WRAP when set (a command and its options, e.g. strace's):
+# then SPID is that command's, the server its child.
 server_start() {
 	local model=$1; shift
 	: > "$WORK/server.out"; : > "$WORK/server.err"
 	[ "$model" = nginx ] && { nginx_start "$@"; return; }
-	setsid taskset -c "$SERVER_CPU" "$BIN/$model" -p 0 -q "$@" > "$WORK/server.out" 2> "$WORK/server.err" &
+	# shellcheck disable=SC2086 # SERVER_WRAP is a command and its options
+	setsid taskset -c "$SERVER_CPU" ${SERVER_WRAP:-} "$BIN/$model" -p 0 -q "$@" > "$WORK/server.out" 2> "$WORK/server.err" &
 	SPID=$!
 	PIDS+=("$SPID")
 	local line tries=500
