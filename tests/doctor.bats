@@ -16,6 +16,8 @@ setup() {
 }
 
 teardown() {
+	# a test that took the measuring lock gives it back even when it failed
+	if declare -F measure_unlock >/dev/null; then measure_unlock; fi
 	rm -rf "$SCRATCH"
 }
 
@@ -114,6 +116,17 @@ fake_sysctl() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	line kit | grep -E '^FAIL .* has no blocking threads .* loadgen; fix: make$'
+}
+
+@test "a lab measuring now is a warning that names whose" {
+	source "$ROOT/harness/sharing.bash"
+	export MEASURE_LOCK_DIR=$SCRATCH/lock
+	run "$ROOT/tools/doctor"
+	line measuring | grep -E '^ok '
+	measure_lock lab2
+	run "$ROOT/tools/doctor"
+	echo "$output"
+	line measuring | grep -E "^warn  measuring $(id -un) lab2 $$ since [0-9T:-]+Z: "
 }
 
 @test "doctor --brief: one line for the machine, with the first FAIL's name" {
