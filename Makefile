@@ -80,7 +80,7 @@ BENCHES = $(if $(wildcard bench/polltime.c),$(BINDIR)/polltime) \
           $(if $(wildcard bench/coldfile.c),$(BINDIR)/coldfile) \
           $(if $(wildcard bench/filewatch.c),$(BINDIR)/filewatch)
 
-.PHONY: all setup doctor test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
+.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS)
@@ -136,6 +136,7 @@ $(BINDIR):
 # share of it, tests/deps the suites'. make doctor BRIEF=1 prints its one
 # line and exits 0 (the line says FAIL), so a loop over 30 VMs reads one
 # line each; tools/doctor --brief keeps the exit status.
+.PHONY: setup doctor
 setup:
 	$(Q)tools/setup
 
