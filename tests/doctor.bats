@@ -85,7 +85,7 @@ fake_sysctl() {
 	DOCTOR_SYSCTL=$(fake_sysctl kernel/io_uring_disabled=2) run "$ROOT/tools/doctor"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	line io_uring | grep -F 'FAIL  io_uring  kernel.io_uring_disabled=2: io_uring is off for everyone; fix: sudo sysctl -w kernel.io_uring_disabled=0'
+	line io_uring | grep -F 'FAIL  io_uring  kernel.io_uring_disabled=2: io_uring is off for everyone: labs 5 and 8 measure epoll only; fix: sudo sysctl -w kernel.io_uring_disabled=0'
 }
 
 @test "kernel.io_uring_disabled=1 lets root and the group through, no one else" {
@@ -94,7 +94,7 @@ fake_sysctl() {
 	if [ "$(id -u)" = 0 ]; then
 		[ -z "$(line io_uring | grep -F io_uring_disabled || true)" ]
 	else
-		line io_uring | grep -F 'FAIL  io_uring  kernel.io_uring_disabled=1: only root and group -1'
+		line io_uring | grep -F 'FAIL  io_uring  kernel.io_uring_disabled=1: only root and group -1 may use io_uring: labs 5 and 8 measure epoll only; fix: sudo sysctl'
 	fi
 }
 
@@ -107,7 +107,20 @@ fake_sysctl() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	line kernel | grep -E '^ok '
-	line io_uring | grep -F 'FAIL  io_uring  kernel 5.15.0-91-generic, the io_uring model needs 6.1; fix: '
+	line io_uring | grep -F 'FAIL  io_uring  kernel 5.15.0-91-generic, the io_uring model needs 6.1: labs 5 and 8 measure epoll only; fix: a 6.1 or later kernel'
+}
+
+@test "an io_uring server that refuses to start (a container's seccomp) is a FAIL with its reason" {
+	mkdir "$SCRATCH/bin"
+	ln -s "$BIN"/* "$SCRATCH/bin/"
+	rm -f "$SCRATCH/bin/io_uring" "$SCRATCH/bin/io_uring.missing"
+	# what bin/io_uring prints when a seccomp filter refuses io_uring_setup
+	printf '#!/bin/sh\necho "io_uring: io_uring_setup: Operation not permitted" >&2\nexit 2\n' >"$SCRATCH/bin/io_uring"
+	chmod +x "$SCRATCH/bin/io_uring"
+	BIN=$SCRATCH/bin run "$ROOT/tools/doctor"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	line io_uring | grep -F 'FAIL  io_uring  bin/io_uring refuses: io_uring: io_uring_setup: Operation not permitted; fix: '
 }
 
 @test "a kit not built is a FAIL that says make" {
