@@ -16,7 +16,7 @@
 # Step 4 needs root (a control group throttles the disk); without it the
 # lab says so in one line and does the rest. Without io_uring, step 3 and 4
 # measure the others and say so.
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 8 5 60 "$@"
 ROUNDS=$(size 2 1)
 
@@ -26,11 +26,11 @@ head -c 1048576 /dev/urandom > "$FILES/f1m.bin"
 URL=/f1m.bin
 
 have_uring=1
-if [ -e "$BIN/io_uring.missing" ] || [ ! -x "$BIN/io_uring" ] || ! server_start io_uring; then
+if [ -e "$BIN/io_uring.missing" ] || [ ! -x "$BIN/io_uring" ] || ! server_up io_uring -q 2> /dev/null; then
 	have_uring=0
-	summary "io_uring is not available on this machine ($(cat "$BIN/io_uring.missing" 2>/dev/null || head -c 200 "$WORK/server.err")): steps 3 and 4 measure the other models only."
+	summary "io_uring is not available on this machine ($(cat "$BIN/io_uring.missing" 2>/dev/null || head -c 200 "$SERVER_ERR")): steps 3 and 4 measure the other models only."
 fi
-server_stop
+server_down
 
 # ---- 1. readiness and a regular file ------------------------------------------------
 
@@ -46,7 +46,7 @@ sed 's/^/filewatch: /' "$OUT/filewatch.txt" | while read -r line; do summary "$l
 # the shutdown around them.
 trace_one_fetch() {
 	under_strace "$WORK/trace.raw" "-tt -e trace=!epoll_wait" epoll_et --root "$FILES"
-	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n 1 "http://127.0.0.1:$SPORT$URL" > /dev/null 2>&1
+	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n 1 "http://127.0.0.1:$SERVER_PORT$URL" > /dev/null 2>&1
 	strace_down
 	{
 		echo "# strace -f -tt -e 'trace=!epoll_wait' -o FILE -- bin/epoll_et --root DIR; one GET $URL."
@@ -79,12 +79,12 @@ echo "model,round,mb_per_s,cpu_us_per_mb" > "$OUT/cpu.csv"
 for round in $(seq "$ROUNDS"); do
 	step "round $round of $ROUNDS: $MODELS send $URL to 10 clients, $SECS s each" 3
 	for model in $MODELS; do
-		start "$model" --root "$FILES"
-		ns0=$(cpu_ns)
+		serve "$model" --root "$FILES"
+		proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 		timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 10 -d "$SECS" --format csv --header \
-			"http://127.0.0.1:$SPORT$URL" > "$WORK/load.csv" 2>/dev/null
-		ns1=$(cpu_ns)
-		stop
+			"http://127.0.0.1:$SERVER_PORT$URL" > "$WORK/load.csv" 2>/dev/null
+		proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS
+		server_down
 		awk -v m="$model" -v r="$round" -v ns="$((ns1 - ns0))" -v q="$(csv requests "$WORK/load.csv")" \
 			-v s="$(csv seconds "$WORK/load.csv")" 'BEGIN {
 			mb = q * 1.048576; printf "%s,%d,%.0f,%.1f\n", m, r, mb / s, mb ? ns / 1000 / mb : 0 }' >> "$OUT/cpu.csv"

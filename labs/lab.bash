@@ -1,13 +1,11 @@
-# labs/lib.bash: what the eight lab scripts (labs/labK.sh) share. Sourced;
+# labs/lab.bash: what the eight lab scripts (labs/labK.sh) share. Sourced;
 # it defines functions and, in lab_begin, the variables below.
 #
 #   lab_begin K STEPS SECONDS "$@"   options, build, limits, CPUs, results/labK/
 #   step WHAT SECONDS          one progress line: [lab3 2/6] WHAT ... ETA
 #   size FULL SMOKE            FULL, or SMOKE under LAB_SMOKE=1
-#   start MODEL [ARGS]         a server on a free port, pinned: SPID, SPORT
-#   stop                       SIGTERM; its stats line is then in $WORK/server.err
-#   stats_line                 the last "stats ..." line the server printed
-#   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SPORT
+#   serve MODEL [ARGS]         server_up MODEL -q ARGS, or the lab ends saying why
+#   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SERVER_PORT
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
 #   under_strace FILE OPTS MODEL [ARGS]   MODEL started as strace's child
@@ -17,11 +15,13 @@
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
 #   lab_end "FILE questions"...  the list of which file answers which question
 #
-# It reuses the bench's harness: bench/lib/machine.bash (limits, CPUs, tools)
-# and bench/lib/server.bash (the pinned server, idle connections, SIGUSR1
-# snapshots), lib/proc.bash (/proc readings), and harness/sharing.bash (a
-# VM that several students share: the CPUs we may use, a scratch directory
-# of our own, and the lock that lets one lab measure at a time).
+# The rest comes from the harness the bench and the tests use too
+# (harness/harness.bash): server_up, server_down and server_snapshot (the
+# pinned server: SERVER_PID, SERVER_PORT, SERVER_STATS ...), hold_idle,
+# proc_tree_cpu and the other /proc readings, limits and CPUs.
+# harness/sharing.bash gives what a VM that several students share needs: the
+# CPUs we may use, a scratch directory of our own, and the lock that lets
+# one lab measure at a time.
 #
 # Every lab runs as a normal user on a distribution's default settings.
 # Ubuntu's kernel.yama.ptrace_scope=1 lets a process trace only its own
@@ -34,10 +34,7 @@
 set -uo pipefail
 export LC_ALL=C                 # decimal points and sort order the same everywhere
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-source "$ROOT/lib/proc.bash"
-source "$ROOT/bench/lib/machine.bash"
-source "$ROOT/bench/lib/server.bash"
-source "$ROOT/harness/sharing.bash"
+source "$ROOT/harness/harness.bash"
 
 die()  { echo "lab$LAB: $*" >&2; exit 1; }
 note() { echo "lab$LAB: $*" >&2; }
@@ -50,7 +47,7 @@ note() { echo "lab$LAB: $*" >&2; }
 lab_begin() {
 	LAB=$1 STEPS=$2 EST_TOTAL=$3
 	shift 3
-	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SPID="" HPID="" WORK=""
+	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SERVER_PID="" HPID="" WORK=""
 	OUT=${OUT:-$ROOT/results/lab$LAB} BIN=""
 	SMOKE=${LAB_SMOKE:-0}
 	[ "$SMOKE" = 0 ] || SMOKE=1
@@ -64,10 +61,7 @@ lab_begin() {
 	done
 	echo "lab $LAB: $(lab_title "$LAB")$([ "$SMOKE" = 1 ] && echo "  (LAB_SMOKE=1: every step at its smallest size)")"
 	if [ -z "$BIN" ]; then
-		echo "building with -O2 into build/bench/ ..."
-		make -C "$ROOT" --no-print-directory -j2 all OPT=-O2 BUILD=build/bench BINDIR=build/bench/bin \
-			>/dev/null || die "the build failed; run 'make' to see why"
-		BIN=$ROOT/build/bench/bin
+		build_optimised || die "the build failed; run 'make' to see why"
 	fi
 	BIN=$(cd "$BIN" && pwd) || die "no such directory: $BIN"
 	LOADGEN=$BIN/loadgen
@@ -101,19 +95,9 @@ lab_begin() {
 }
 
 lab_cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
-	sleep 0.2
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	stop_all
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	measure_unlock
-}
-
-# forget_pid PID: a process we waited for (bench/lib/server.bash calls it).
-forget_pid() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
-	PIDS=("${keep[@]}")
 }
 
 # lab_title K: the lab's title, from the table in labs/run.
@@ -140,38 +124,25 @@ size() {
 
 # ---- servers and load ------------------------------------------------------
 
-# start MODEL [ARGS]: a server on a free port, pinned to SERVER_CPU (set
-# SERVER_CPU=0,1 before the call for two CPUs); SPID and SPORT.
-start() {
-	server_start "$@" || die "$1 did not start: $(head -c 300 "$WORK/server.err")"
-}
-
-# stop: SIGTERM, wait; the exit's stats line stays in $WORK/server.err.
-stop() {
-	server_stop
-}
-
-stats_line() {
-	grep '^stats ' "$WORK/server.err" | tail -1
+# serve MODEL [ARGS]: server_up (harness/server.bash), quiet (-q): a server
+# on a free port, pinned to SERVER_CPU (set SERVER_CPU=0,1 before the call
+# for two CPUs); SERVER_PID and SERVER_PORT. The lab ends if it does not
+# start (server_up said why). server_down stops it and sets SERVER_STATS.
+serve() {
+	server_up "$1" -q "${@:2}" || die "$1 did not start"
 }
 
 # load [ARGS]: loadgen on the client CPU against the running server (the
 # path $URL_PATH, by default /); it is
 # bounded by its own -d or -n, and by a timeout should it hang.
 load() {
-	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SPORT${URL_PATH:-/}"
+	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SERVER_PORT${URL_PATH:-/}"
 }
 
 # csv COLUMN FILE: the value of COLUMN in loadgen's CSV (a header, then a row).
 csv() {
 	awk -F, -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		NR == 2 { print (col in c) ? $c[col] : "NA" }' "$2"
-}
-
-# cpu_ns: the server's CPU time so far, in ns (its threads and children).
-cpu_ns() {
-	proc_tree_cpu "$SPID"
-	echo "$PROC_CPU_NS"
 }
 
 # ---- syscalls ----------------------------------------------------------------
@@ -189,13 +160,13 @@ have_strace() {
 
 # under_strace FILE "STRACE OPTIONS" MODEL [ARGS]: MODEL started as strace's
 # child, strace -f OPTIONS -o FILE -- bin/MODEL ..., on a free port and
-# pinned like any server (start). SPID is strace's, SERVED the server's.
+# pinned like any server (serve). SERVER_PID is strace's, SERVED the server's.
 # Started, not attached: Yama's ptrace_scope=1 (Ubuntu's default) lets a
 # normal user trace a child, never a process already running.
 under_strace() {
 	local file=$1 opts=$2; shift 2
-	SERVER_WRAP="strace -f $opts -o $file --" start "$@"
-	SERVED=$(proc_children "$SPID")
+	SERVER_WRAP="strace -f $opts -o $file --" serve "$@"
+	SERVED=$(proc_children "$SERVER_PID")
 	[ -n "$SERVED" ] || die "strace started no server"
 }
 
@@ -206,8 +177,10 @@ under_strace() {
 strace_down() {
 	local tries=1000
 	kill -TERM "$SERVED" 2>/dev/null
-	while ((tries-- > 0)) && kill -0 "$SPID" 2>/dev/null; do nap 0.01; done
-	stop
+	while ((tries-- > 0)) && proc_alive "$SERVER_PID"; do nap 0.01; done
+	# strace has exited: server_down only collects it (and says "was gone
+	# already", which is what we want here)
+	server_down || :
 }
 
 # syscall_count MODEL REQUESTS [SERVER ARGS]: MODEL started under strace -c
