@@ -52,7 +52,7 @@ scratch_dir() {
 	else
 		dir=${TMPDIR:-/tmp}/c10k-lab-$user
 	fi
-	mkdir -p -m 0700 "$dir" 2> /dev/null
+	mkdir -m 0700 "$dir" 2> /dev/null   # exists already: checked below
 	# a name anyone can guess: use it only if it is our own directory
 	if [ -d "$dir" ] && [ ! -L "$dir" ] && [ -O "$dir" ]; then
 		chmod 0700 "$dir" && echo "$dir" && return 0

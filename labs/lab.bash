@@ -297,6 +297,7 @@ lab_linetypes() {
 # which file answers which question, the lab's last lines.
 lab_end() {
 	local entry file what missing=0
+	measure_unlock              # the measuring is over: the next lab may start
 	echo "took $((SECONDS - START)) s" | tee -a "$OUT/summary.txt" > /dev/null
 	echo
 	echo "lab $LAB done in $((SECONDS - START)) s. Which file answers which question (docs/labs/):"

@@ -51,8 +51,8 @@ trace_one_fetch() {
 	{
 		echo "# strace -f -tt -e 'trace=!epoll_wait' -o FILE -- bin/epoll_et --root DIR; one GET $URL."
 		echo "# strace started the server, so FILE began with its start-up: the lines before the"
-		echo "# first accept, and the SIGTERM that stopped it and all after, are left out here."
-		awk '/accept/ { on = 1 } /--- SIGTERM/ { on = 0 } on' "$WORK/trace.raw"
+		echo "# first accept, and the shutdown (from the stats line it writes on SIGTERM), are left out here."
+		awk '/accept/ { on = 1 } /--- SIGTERM|write\(2, "stats / { on = 0 } on' "$WORK/trace.raw"
 	} > "$1"
 }
 

@@ -34,7 +34,9 @@ hold_lock() {
 # second_lock: a second shell that asks for the lock in the background; it
 # writes "got" to $SECOND once it holds it, its stderr into $SECOND.err.
 second_lock() {
-	bash -c 'source "$1"; measure_lock lab9 && echo got > "$2"' _ "$SHARING" "$SECOND" 2> "$SECOND.err" &
+	# without the fifo's write end: while any process holds it open, the
+	# first holder never sees its end and never lets go
+	bash -c 'source "$1"; measure_lock lab9 && echo got > "$2"' _ "$SHARING" "$SECOND" 2> "$SECOND.err" {RELEASE}>&- &
 	SECOND_PID=$!
 }
 
