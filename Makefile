@@ -1,6 +1,10 @@
 # c10k-lab: one HTTP "Hello, world!" server per Linux I/O model.
 #
 #   make               build every server, the load generator and the tools into bin/
+#   make setup         install the packages the labs need (as root; else it
+#                      prints the command for this distribution: tools/setup)
+#   make doctor        is this machine ready for the labs? one line a check,
+#                      in 30 s (BRIEF=1: one line for the machine; tools/doctor)
 #   make test          install missing test tools (when root), build, run every bats suite
 #   make bench         the sweep of every model; CSV, PNG and a report in results/
 #   make sanitize      build with ASan+UBSan into build/asan/ and run the suite there
@@ -138,6 +142,18 @@ $(BUILD)/%.o: %.c
 
 $(BINDIR):
 	@mkdir -p $@
+
+# ---- the machine -----------------------------------------------------------
+# tools/packages is the one list of packages; tools/setup installs the labs'
+# share of it, tests/deps the suites'. make doctor BRIEF=1 prints its one
+# line and exits 0 (the line says FAIL), so a loop over 30 VMs reads one
+# line each; tools/doctor --brief keeps the exit status.
+.PHONY: setup doctor
+setup:
+	$(Q)tools/setup
+
+doctor:
+	$(Q)BIN=$(abspath $(BINDIR)) tools/doctor $(if $(BRIEF),--brief || true)
 
 # ---- tests ---------------------------------------------------------------
 # tests/deps installs what the suites need when it may (root + apt-get) and

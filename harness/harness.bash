@@ -10,6 +10,8 @@
 #   harness/machine.bash  limits, tools, CPUs, the optimised build
 #   harness/sharing.bash  a machine several users share: the CPUs we may
 #                         use, a scratch directory, the measuring lock
+#   harness/packages.bash the distribution and its packages, from the one
+#                         list, tools/packages (make setup, tests/deps)
 #
 # Each part opens with its functions and their contracts. Sourcing defines
 # functions, NAP_FD (nap's pipe), PIDS=() and HARNESS_DIR; it starts nothing.
@@ -20,3 +22,4 @@ source "$HARNESS_DIR/proc.bash"
 source "$HARNESS_DIR/server.bash"
 source "$HARNESS_DIR/machine.bash"
 source "$HARNESS_DIR/sharing.bash"
+source "$HARNESS_DIR/packages.bash"

@@ -6,8 +6,10 @@
 #                    ACTIVE, the active connections to keep room for)
 #   pick_cpus        SERVER_CPU and LOADGEN_CPU, two different CPUs when there are;
 #                    the calling shell moves to LOADGEN_CPU (it calls `note`)
-#   need_tool CMD PKG    installs PKG when CMD is missing and we may (root with
-#                    apt-get, as tests/deps does); 1 if CMD is still missing
+#   need_tool CMD PKG    installs CMD's package when CMD is missing and we may
+#                    (root, apt-get or dnf, as make setup does): the package
+#                    tools/packages names for this distribution, else PKG;
+#                    1 if CMD is still missing
 #   build_optimised  builds everything with -O2 into build/bench/; sets BIN to
 #                    build/bench/bin; 1 if the build failed
 
@@ -49,10 +51,15 @@ pick_cpus() {
 }
 
 need_tool() {
+	local family pkgs
 	command -v "$1" >/dev/null && return 0
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "$1 is missing; installing $2 ..."
-		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$2"; } >/dev/null 2>&1
+	family=$(os_family)
+	mapfile -t pkgs < <(package_of "$1" "$family")
+	((${#pkgs[@]})) || pkgs=("$2")
+	if [ "$(id -u)" = 0 ] && [ "$family" != unknown ]; then
+		echo "$1 is missing; installing ${pkgs[*]} ..."
+		packages_update "$family"
+		packages_install "$family" "${pkgs[@]}" 2>/dev/null
 	fi
 	command -v "$1" >/dev/null
 }
