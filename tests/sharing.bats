@@ -54,27 +54,27 @@ wait_for_file() {
 @test "allowed_cpus: the CPUs of this process's affinity, and one under taskset -c 1" {
 	command -v taskset > /dev/null || skip "no taskset (util-linux)"
 	[ "$(nproc --all)" -ge 2 ] || skip "one CPU: no CPU 1 to pin to"
-	run -0 taskset -c 1 bash -c 'source "$1"; allowed_cpus' _ "$SHARING"
+	run_expecting 0 taskset -c 1 bash -c 'source "$1"; allowed_cpus' _ "$SHARING"
 	expect_eq 1 "$output" "allowed_cpus under taskset -c 1"
 	# the kernel's own list, expanded ("0-1" is "0 1")
-	run -0 bash -c 'source "$1"; allowed_cpus' _ "$SHARING"
+	run_expecting 0 bash -c 'source "$1"; allowed_cpus' _ "$SHARING"
 	want=$(taskset -pc $$ | sed 's/.*: //' | awk -F, '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-")
 		for (c = r[1]; c <= r[n]; c++) printf "%s%d", (o++ ? " " : ""), c } }')
 	expect_eq "$want" "$output" "allowed_cpus unpinned"
 }
 
 @test "scratch_dir: this user's own directory, mode 0700, the same each time" {
-	run -0 bash -c 'source "$1"; scratch_dir' _ "$SHARING"
+	run_expecting 0 bash -c 'source "$1"; scratch_dir' _ "$SHARING"
 	dir=$output
 	[ -d "$dir" ] && [ -O "$dir" ] && [ ! -L "$dir" ]
 	expect_eq 700 "$(stat -c %a "$dir")" "its mode"
-	run -0 bash -c 'source "$1"; scratch_dir' _ "$SHARING"
+	run_expecting 0 bash -c 'source "$1"; scratch_dir' _ "$SHARING"
 	expect_eq "$dir" "$output" "a second call"
 }
 
 @test "measure_lock: the second waits, names the holder in one line, and runs once the first has ended" {
 	hold_lock lab2
-	run -0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
+	run_expecting 0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
 	[[ $output =~ ^$(id -un)\ lab2\ [0-9]+\ since\ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]] ||
 		{ echo "holder line: '$output'"; return 1; }
 	second_lock
@@ -86,7 +86,7 @@ wait_for_file() {
 	wait "$HOLDER"
 	wait_for_file "$SECOND" got
 	wait "$SECOND_PID"
-	run -0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
+	run_expecting 0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
 	expect_eq "" "$output" "the holder once both have ended"
 }
 
@@ -95,7 +95,7 @@ wait_for_file() {
 	# that no longer runs (or runs, but started at another time)
 	mkdir -m 1777 "$MEASURE_LOCK_DIR"
 	printf 'ghost lab1 %s since 2026-01-01T00:00:00Z\n1\n' "$$" > "$MEASURE_LOCK_DIR/holder.stale"
-	run -0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
+	run_expecting 0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
 	expect_eq "" "$output" "the holder, with only a stale file"
 	hold_lock lab2
 	second_lock
@@ -104,13 +104,13 @@ wait_for_file() {
 	wait_for_file "$SECOND" got
 	wait "$SECOND_PID"
 	exec {RELEASE}>&-
-	run -0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
+	run_expecting 0 bash -c 'source "$1"; measure_lock_holder' _ "$SHARING"
 	expect_eq "" "$output" "the holder after a SIGKILL"
 }
 
 @test "measure_lock refuses a lock directory that not every user may use, in one line" {
 	mkdir -m 0755 "$MEASURE_LOCK_DIR"
-	run -1 bash -c 'source "$1"; measure_lock lab2' _ "$SHARING"
+	run_expecting 1 bash -c 'source "$1"; measure_lock lab2' _ "$SHARING"
 	[[ $output == *"not a directory every user may lock"* ]] || { echo "$output"; return 1; }
 	expect_eq 1 "${#lines[@]}" "lines"
 }
