@@ -1,7 +1,9 @@
 # plots/common.gp: what every graph shares. bench/plot sets, before loading it:
 #   dir     the results directory (CSV in, images out)
-#   fmt     "png" (pngcairo) or "svg"
+#   fmt     "png" (pngcairo), "svg", or "txt" (the dumb terminal: a graph
+#           in characters, for a shell with no screen)
 #   name    the output's base name, e.g. "idle-throughput"
+#   out     (optional) the output file, instead of dir/name.fmt
 #   models  the models to draw, space-separated, in the order of the legend
 #   x0      where idle = 0 is drawn on a log axis (a decade left of the first N)
 #   xt      the x tic labels of the idle sweep, as a gnuplot tic list
@@ -12,9 +14,14 @@
 if (fmt eq "svg") {
     set terminal svg size 960,600 dynamic font "Sans,13" background rgb "white"
 } else {
-    set terminal pngcairo size 960,600 font "Sans,11" background rgb "white"
+    if (fmt eq "txt") {
+        set terminal dumb size 110,34
+    } else {
+        set terminal pngcairo size 960,600 font "Sans,11" background rgb "white"
+    }
 }
-set output dir."/".name.".".fmt
+if (!exists("out")) out = dir."/".name.".".fmt
+set output out
 set encoding utf8
 set termoption noenhanced               # model names hold underscores
 set datafile separator ","
@@ -52,3 +59,12 @@ if (cannot ne "") { set label 99 cannot at screen 0.01, 0.03 left font ",10" tc 
 noise_band(lo, hi) = (lo == lo && hi == hi) ? \
     sprintf("set object 90 rect from graph 0, first %g to graph 1, first %g behind fc rgb '#d8d8d8' fs solid 0.6 noborder", lo, hi) : ""
 noise_text(pct) = pct eq "NA" ? "" : sprintf("grey band: the noise floor, min to max of the A/A control (%s), a spread of %s%% of its median", noise_what, pct)
+
+# The text terminal (fmt "txt": a graph for a shell with no screen) cannot
+# turn the y label on its side: it goes above the plot, under the title.
+if (fmt eq "txt") {
+    unset grid
+    set ylabel norotate offset character 30, graph 0.56
+    set title offset character 0, 1
+    set tmargin 5
+}
