@@ -31,6 +31,13 @@ source "$ROOT/bench/lib/machine.bash"
 source "$ROOT/bench/lib/server.bash"
 source "$ROOT/labs/page.bash"
 
+# The text graph (graph.txt) as wide as the terminal the lab runs in, from
+# 80 columns (an ssh window's default) to 160; 100 when it is not a terminal.
+# Exported: the bench draws the text graphs of labs 2 and 6.
+PLOT_TEXT_COLS=$( { [ -t 1 ] && tput cols 2>/dev/null; } || echo 100)
+PLOT_TEXT_COLS=$(( PLOT_TEXT_COLS < 80 ? 80 : PLOT_TEXT_COLS > 160 ? 160 : PLOT_TEXT_COLS ))
+export PLOT_TEXT_COLS
+
 die()  { echo "lab$LAB: $*" >&2; exit 1; }
 note() { echo "lab$LAB: $*" >&2; }
 
@@ -258,7 +265,7 @@ plot() {
 	for fmt in png svg $([ "$name" = "$(lab_main)" ] && echo txt); do
 		out=$OUT/$name.$fmt
 		[ "$fmt" = txt ] && out=$OUT/graph.txt
-		LC_ALL=C.UTF-8 gnuplot -e "dir='$OUT'; plots='$ROOT/plots'; fmt='$fmt'; name='$name'; out='$out'; cannot=''" \
+		LC_ALL=C.UTF-8 gnuplot -e "dir='$OUT'; plots='$ROOT/plots'; fmt='$fmt'; name='$name'; out='$out'; cols=$PLOT_TEXT_COLS; cannot=''" \
 			-e "MODELS_ALL='$(lab_models)'; $(lab_linetypes)" -e "${*:-}" \
 			"$gp" 2> "$WORK/plot.log" ||
 			{ cat "$WORK/plot.log" >&2; die "drawing $name.$fmt failed"; }
@@ -312,9 +319,10 @@ lab_show() {
 	[ "$OUT" = "$ROOT/results/lab$LAB" ] && page_root "$ROOT/results"
 	echo
 	if [ -s "$OUT/graph.txt" ]; then
-		# the dumb terminal pads every line and the page's foot with blanks
+		# the dumb terminal pads every line, and the page's head and foot, with blanks
 		sed 's/[[:space:]]*$//' "$OUT/graph.txt" |
-			awk 'NF { for (; blank > 0; blank--) print ""; print; next } { blank++ }' > "$WORK/graph.txt" &&
+			awk 'NF { for (; blank > 0 && seen; blank--) print ""; print; seen = 1; blank = 0; next } { blank++ }' \
+				> "$WORK/graph.txt" &&
 			cp "$WORK/graph.txt" "$OUT/graph.txt"
 		echo "The main graph, $main.png, in text ($(display_path "$OUT/graph.txt")):"
 		cat "$OUT/graph.txt"

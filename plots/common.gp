@@ -4,6 +4,7 @@
 #           in characters, for a shell with no screen)
 #   name    the output's base name, e.g. "idle-throughput"
 #   out     (optional) the output file, instead of dir/name.fmt
+#   cols    (optional, txt) the text graph's width in characters (100)
 #   models  the models to draw, space-separated, in the order of the legend
 #   x0      where idle = 0 is drawn on a log axis (a decade left of the first N)
 #   xt      the x tic labels of the idle sweep, as a gnuplot tic list
@@ -15,7 +16,8 @@ if (fmt eq "svg") {
     set terminal svg size 960,600 dynamic font "Sans,13" background rgb "white"
 } else {
     if (fmt eq "txt") {
-        set terminal dumb size 110,34
+        if (!exists("cols")) cols = 100
+        set terminal dumb size cols, 32
     } else {
         set terminal pngcairo size 960,600 font "Sans,11" background rgb "white"
     }
