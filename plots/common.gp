@@ -16,7 +16,7 @@ if (fmt eq "svg") {
     set terminal svg size 960,600 dynamic font "Sans,13" background rgb "white"
 } else {
     if (fmt eq "txt") {
-        if (!exists("cols")) cols = 100
+        if (!exists("cols")) { cols = 100 }
         set terminal dumb size cols, 32
     } else {
         set terminal pngcairo size 960,600 font "Sans,11" background rgb "white"
