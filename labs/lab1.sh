@@ -8,7 +8,7 @@
 #   2. memory.csv/png memory (PSS and RSS) and threads or processes of
 #                     threads, fork and epoll_et holding 0 .. 2000 idle
 #                     connections, read from /proc
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 1 5 22 "$@"
 
 # ---- 1. one idle client in front of the others --------------------------------
@@ -17,14 +17,15 @@ SECS=$(size 2 0.1)
 : > "$OUT/blocking.txt"
 for model in blocking threads; do
 	step "$model: an idle client connected first, then loadgen -c 2 -d $SECS" $(( ${SECS%.*} + 2 ))
-	start "$model"
+	serve "$model"
 	# the idle client: a connection that sends nothing (bash opens it)
-	exec 3<> "/dev/tcp/127.0.0.1/$SPORT"
+	exec 3<> "/dev/tcp/127.0.0.1/$SERVER_PORT"
 	load -c 2 -d "$SECS" > "$WORK/load.txt" 2>&1
 	rc=$?
-	stats=$(stats_snapshot)          # while the idle client is still there
+	server_snapshot                  # while the idle client is still there
+	stats=$SERVER_SNAPSHOT
 	exec 3>&-
-	stop
+	server_down
 	{
 		echo "== $model, one idle connection held, then: loadgen -c 2 -d $SECS (exit status $rc)"
 		cat "$WORK/load.txt"
@@ -43,14 +44,14 @@ step "memory: threads holding $COUNTS idle connections" 5
 for model in threads fork epoll_et; do
 	[ "$model" != threads ] && step "memory: $model holding $COUNTS idle connections" 5
 	for n in $COUNTS; do
-		start "$model"
+		serve "$model"
 		if [ "$n" -gt 0 ] && ! hold_idle "$n"; then
 			note "$model: $HOLD_WHY"
 		fi
-		read -r rss pss <<< "$(proc_tree_mem_kb "$SPID")"   # lib/proc.bash, as the bench
-		echo "$model,$n,$rss,$pss,$(proc_tasks "$SPID")" >> "$OUT/memory.csv"
+		read -r rss pss <<< "$(proc_tree_mem_kb "$SERVER_PID")"   # harness/proc.bash, as the bench
+		echo "$model,$n,$rss,$pss,$(proc_tasks "$SERVER_PID")" >> "$OUT/memory.csv"
 		release_idle
-		stop
+		server_down
 	done
 done
 max=${COUNTS##* }

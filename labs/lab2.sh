@@ -8,7 +8,7 @@
 #      -> idle-cpu.png, idle-throughput.png, idle-events.png, polltime.png
 #      (the bench's own files, CSV and report.md, are in bench/)
 #   2. fd_setsize.txt: bin/pitfall-fd_setsize, FD_SET past FD_SETSIZE
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 2 2 40 "$@"
 
 # ---- 1. the idle sweep and polltime, by the bench --------------------------------

@@ -7,7 +7,7 @@
 #      attached after the start -> syscalls.txt, syscalls.csv, syscalls.png
 #   2. events per wakeup of each, from the stats line, without strace
 #   3. et_drain.txt, rdhup.txt: the two edge-triggered pitfalls
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 3 5 10 "$@"
 
 # ---- 1. syscalls per request -----------------------------------------------------
@@ -32,10 +32,10 @@ fi
 SECS=$(size 1 0.1)
 for model in epoll_lt epoll_et; do
 	step "$model: loadgen -c 50 -d $SECS, events per wakeup" 2
-	start "$model"
+	serve "$model"
 	load -c 50 -d "$SECS" > /dev/null 2>&1
-	stop
-	line=$(stats_line)
+	server_down
+	line=$SERVER_STATS
 	w=$(stats_value wakeups "$line") e=$(stats_value events "$line") r=$(stats_value requests "$line")
 	summary "$(awk -v m="$model" -v w="$w" -v e="$e" -v r="$r" -v s="$SECS" 'BEGIN {
 		printf "%s, 50 connections for %s s: %d requests, %d epoll_wait calls, %.2f events per wakeup, %.2f requests per wakeup",

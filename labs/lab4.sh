@@ -11,7 +11,7 @@
 #   3. syscalls.txt: epoll_ctl per request of epoll_oneshot (the re-arm)
 #      against epoll_et, by strace -c -f
 #   4. thundering_herd.txt, accept_lifo.txt: the two pitfalls
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 4 7 20 "$@"
 
 # ---- 1. scaling over two CPUs ------------------------------------------------------
@@ -29,11 +29,11 @@ for round in $(seq "$ROUNDS"); do
 	for i in $(seq 0 $(( ${#CONFIGS[@]} - 1 )) | shuf); do
 		cpus=${CONFIGS[$i]%%|*} config=${CONFIGS[$i]#*|}
 		# shellcheck disable=SC2086 # the config is a model and its options
-		SERVER_CPU=$cpus start $config
-		ns0=$(cpu_ns)
+		SERVER_CPU=$cpus serve $config
+		proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 		load -c 50 -d "$SECS" --format csv --header > "$WORK/load.csv" 2>/dev/null
-		ns1=$(cpu_ns)
-		stop
+		proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS
+		server_down
 		awk -v c="$config" -v cpus="${cpus/,/+}" -v r="$round" -v ns="$((ns1 - ns0))" -v q="$(csv requests "$WORK/load.csv")" \
 			-v s="$(csv seconds "$WORK/load.csv")" -v p99="$(csv lat_p99_us "$WORK/load.csv")" 'BEGIN {
 			printf "%s,%s,%d,%.0f,%s,%.2f,%.0f\n", c, cpus, r, q / s, p99, q ? ns / 1000 / q : 0, ns / 1e7 / s }' >> "$OUT/scaling.csv"
@@ -56,10 +56,10 @@ plot scaling
 
 CONNS=$(size 100 10)
 step "reuseport -t 2: $CONNS connections, one request each" 2
-SERVER_CPU=0,1 start reuseport -t 2
+SERVER_CPU=0,1 serve reuseport -t 2
 load -c 4 -n "$CONNS" --close > /dev/null 2>&1
-stop
-line=$(stats_line)
+server_down
+line=$SERVER_STATS
 {
 	echo "reuseport -t 2 (server on CPUs 0-1), loadgen -c 4 -n $CONNS --close: $CONNS connections, one request each"
 	echo "server: $line"

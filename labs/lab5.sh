@@ -9,7 +9,7 @@
 # Where io_uring cannot run (a kernel before 6.0, a container that forbids
 # it, no liburing-dev at build time) the lab says so in one line and
 # measures epoll_et alone.
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 5 5 15 "$@"
 ROUNDS=$(size 3 1)
 
@@ -17,10 +17,10 @@ MODELS="epoll_et io_uring"
 why=""
 if [ -e "$BIN/io_uring.missing" ] || [ ! -x "$BIN/io_uring" ]; then
 	why=$(cat "$BIN/io_uring.missing" 2>/dev/null || echo "bin/io_uring is not built")
-elif ! server_start io_uring; then
-	why="bin/io_uring does not start here: $(head -c 200 "$WORK/server.err")"
+elif ! server_up io_uring -q 2> /dev/null; then
+	why="bin/io_uring does not start here: $(head -c 200 "$SERVER_ERR")"
 fi
-server_stop
+server_down
 if [ -n "$why" ]; then
 	MODELS="epoll_et"
 	summary "io_uring is not available on this machine ($why): this run measures the epoll half only."
@@ -57,11 +57,11 @@ echo "model,round,req_per_s,cpu_us_per_req" > "$OUT/cpu.csv"
 for round in $(seq "$ROUNDS"); do
 	step "round $round of $ROUNDS: $MODELS, loadgen -c 50 -d $SECS each" 3
 	for model in $MODELS; do
-		start "$model"
-		ns0=$(cpu_ns)
+		serve "$model"
+		proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 		load -c 50 -d "$SECS" --format csv --header > "$WORK/load.csv" 2>/dev/null
-		ns1=$(cpu_ns)
-		stop
+		proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS
+		server_down
 		awk -v m="$model" -v r="$round" -v ns="$((ns1 - ns0))" -v q="$(csv requests "$WORK/load.csv")" \
 			-v s="$(csv seconds "$WORK/load.csv")" 'BEGIN {
 			printf "%s,%d,%.0f,%.2f\n", m, r, q / s, q ? ns / 1000 / q : 0 }' >> "$OUT/cpu.csv"

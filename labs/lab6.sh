@@ -7,7 +7,7 @@
 #      connects that took over 1 s: a SYN dropped and sent again); latency
 #      p50/p99 with no option, --nodelay and --cork, 1 and 8 requests
 #      pipelined -> sockopt.png, sockopt.csv (the bench's files in bench/)
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 6 1 40 "$@"
 
 step "bench/run: the sockopt sweep of epoll_lt" 40

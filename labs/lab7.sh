@@ -10,7 +10,7 @@
 #      server's CPU use: which side limits the figure?
 #   4. idle-throughput.png: a tiny idle sweep of poll and epoll_et, with the
 #      error bars (min to max over rounds) and the noise band to read
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 7 7 75 "$@"
 
 # ---- 1. closed loop, open loop, and a server that stalls ------------------------
@@ -20,9 +20,9 @@ SECS=$(size 3 0.1) RATE=5000
 # and again, until killed (lab_cleanup sends SIGCONT to the server anyway)
 stall_server() {
 	while sleep 0.4; do
-		kill -STOP "$SPID" 2>/dev/null || return
+		kill -STOP "$SERVER_PID" 2>/dev/null || return
 		sleep 0.1
-		kill -CONT "$SPID" 2>/dev/null
+		kill -CONT "$SERVER_PID" 2>/dev/null
 	done
 }
 echo "run,req_per_s,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us" > "$OUT/loops.csv"
@@ -30,11 +30,11 @@ echo "run,req_per_s,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us" > "
 # loop_run NAME STALL LOADGEN-ARGS...: one run of epoll_et, stalled or not
 loop_run() {
 	local name=$1 stall=$2 spid; shift 2
-	start epoll_et
+	serve epoll_et
 	if [ "$stall" = stall ]; then stall_server & spid=$!; PIDS+=("$spid"); fi
 	load "$@" --format csv --header > "$WORK/load.csv" 2>/dev/null
-	if [ "$stall" = stall ]; then kill "$spid"; wait "$spid" 2>/dev/null; forget_pid "$spid"; kill -CONT "$SPID"; fi
-	stop
+	if [ "$stall" = stall ]; then kill "$spid"; wait "$spid" 2>/dev/null; forget_pid "$spid"; kill -CONT "$SERVER_PID"; fi
+	server_down
 	awk -F, -v n="$name" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		{ printf "%s,%s,%s,%s,%s,%s,%s\n", n, $c["req_per_s"], $c["lat_p50_us"], $c["lat_p90_us"], $c["lat_p99_us"], $c["lat_p999_us"], $c["lat_max_us"] }' \
 		"$WORK/load.csv" >> "$OUT/loops.csv"
@@ -65,11 +65,11 @@ RUNS=$(size 5 2) SECS=$(size 0.5 0.1)
 step "the A/A control: epoll_et, loadgen -c 50 -d $SECS, $RUNS times" $((RUNS + 1))
 echo "run,req_per_s,cpu_us_per_req" > "$WORK/noise.csv"
 for run in $(seq "$RUNS"); do
-	start epoll_et
-	ns0=$(cpu_ns)
+	serve epoll_et
+	proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 	load -c 50 -d "$SECS" --format csv --header > "$WORK/load.csv" 2>/dev/null
-	ns1=$(cpu_ns)
-	stop
+	proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS
+	server_down
 	awk -v r="$run" -v ns="$((ns1 - ns0))" -v q="$(csv requests "$WORK/load.csv")" -v s="$(csv seconds "$WORK/load.csv")" \
 		'BEGIN { printf "%d,%.0f,%.2f\n", r, q / s, q ? ns / 1000 / q : 0 }' >> "$WORK/noise.csv"
 done
@@ -98,13 +98,13 @@ SECS=$(size 2 0.1)
 : > "$OUT/bottleneck.txt"
 for conns in 50 1000; do
 	step "loadgen -t 1 -c $conns -d $SECS on CPU $LOADGEN_CPU: client and server CPU" 3
-	start epoll_et
+	serve epoll_et
 	# both CPU figures over the same wall-clock time: loadgen's whole life,
 	# connecting included
-	ns0=$(cpu_ns) t0=$EPOCHREALTIME
+	proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS t0=$EPOCHREALTIME
 	load -t 1 -c "$conns" -d "$SECS" --format csv --header > "$WORK/load.csv" 2>/dev/null
-	ns1=$(cpu_ns) t1=$EPOCHREALTIME
-	stop
+	proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS t1=$EPOCHREALTIME
+	server_down
 	line=$(awk -v c="$conns" -v ns="$((ns1 - ns0))" -v q="$(csv requests "$WORK/load.csv")" -v s="$(csv seconds "$WORK/load.csv")" \
 		-v u="$(csv cpu_user_s "$WORK/load.csv")" -v y="$(csv cpu_sys_s "$WORK/load.csv")" -v w="$t0 $t1" 'BEGIN {
 		split(w, t, " "); wall = t[2] - t[1]

@@ -15,7 +15,7 @@
 # Step 4 needs root (a control group throttles the disk); without it the
 # lab says so in one line and does the rest. Without io_uring, step 3 and 4
 # measure the others and say so.
-source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/lab.bash"
 lab_begin 8 5 60 "$@"
 ROUNDS=$(size 2 1)
 
@@ -25,11 +25,11 @@ head -c 1048576 /dev/urandom > "$FILES/f1m.bin"
 URL=/f1m.bin
 
 have_uring=1
-if [ -e "$BIN/io_uring.missing" ] || [ ! -x "$BIN/io_uring" ] || ! server_start io_uring; then
+if [ -e "$BIN/io_uring.missing" ] || [ ! -x "$BIN/io_uring" ] || ! server_up io_uring -q 2> /dev/null; then
 	have_uring=0
-	summary "io_uring is not available on this machine ($(cat "$BIN/io_uring.missing" 2>/dev/null || head -c 200 "$WORK/server.err")): steps 3 and 4 measure the other models only."
+	summary "io_uring is not available on this machine ($(cat "$BIN/io_uring.missing" 2>/dev/null || head -c 200 "$SERVER_ERR")): steps 3 and 4 measure the other models only."
 fi
-server_stop
+server_down
 
 # ---- 1. readiness and a regular file ------------------------------------------------
 
@@ -43,12 +43,12 @@ sed 's/^/filewatch: /' "$OUT/filewatch.txt" | while read -r line; do summary "$l
 # while one connection fetches the 1 MiB file N times; strace's output in FILE.
 traced() {
 	local n=$1 file=$2 tpid; shift 2
-	strace -f "$@" -o "$file" -p "$SPID" 2> "$WORK/strace.err" &
+	strace -f "$@" -o "$file" -p "$SERVER_PID" 2> "$WORK/strace.err" &
 	tpid=$!
 	PIDS+=("$tpid")
 	# strace says "Process N attached" once it holds the server
 	for _ in $(seq 500); do grep -q attached "$WORK/strace.err" && break; sleep 0.01; done
-	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n "$n" "http://127.0.0.1:$SPORT$URL" > /dev/null 2>&1
+	timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 1 -n "$n" "http://127.0.0.1:$SERVER_PORT$URL" > /dev/null 2>&1
 	kill -INT "$tpid" 2>/dev/null       # detach: strace writes what it has
 	wait "$tpid" 2>/dev/null
 	forget_pid "$tpid"
@@ -59,10 +59,10 @@ N=$(size 50 5)
 echo "model,syscall,calls,per_request" > "$OUT/syscalls.csv"
 if have_strace; then
 	step "epoll_et under strace: one fetch traced, then $N counted (-c)" 5
-	start epoll_et --root "$FILES"
+	serve epoll_et --root "$FILES"
 	traced 1 "$OUT/trace.txt" -tt -e 'trace=!epoll_wait'
 	traced "$N" "$WORK/strace.epoll_et" -c
-	stop
+	server_down
 	syscall_report epoll_et "$N" "epoll_et --root: strace -c -f attached to the running server, loadgen -c 1 -n $N, GET $URL (1 MiB)"
 	awk -F, 'NR > 1 && $4 >= 0.005 { printf "syscalls per 1 MiB file, epoll_et %-12s %.2f\n", $2, $4 }' "$OUT/syscalls.csv" |
 		while read -r line; do summary "$line"; done
@@ -79,12 +79,12 @@ echo "model,round,mb_per_s,cpu_us_per_mb" > "$OUT/cpu.csv"
 for round in $(seq "$ROUNDS"); do
 	step "round $round of $ROUNDS: $MODELS send $URL to 10 clients, $SECS s each" 3
 	for model in $MODELS; do
-		start "$model" --root "$FILES"
-		ns0=$(cpu_ns)
+		serve "$model" --root "$FILES"
+		proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 		timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 10 -d "$SECS" --format csv --header \
-			"http://127.0.0.1:$SPORT$URL" > "$WORK/load.csv" 2>/dev/null
-		ns1=$(cpu_ns)
-		stop
+			"http://127.0.0.1:$SERVER_PORT$URL" > "$WORK/load.csv" 2>/dev/null
+		proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS
+		server_down
 		awk -v m="$model" -v r="$round" -v ns="$((ns1 - ns0))" -v q="$(csv requests "$WORK/load.csv")" \
 			-v s="$(csv seconds "$WORK/load.csv")" 'BEGIN {
 			mb = q * 1.048576; printf "%s,%d,%.0f,%.1f\n", m, r, mb / s, mb ? ns / 1000 / mb : 0 }' >> "$OUT/cpu.csv"

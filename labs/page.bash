@@ -1,5 +1,5 @@
 # labs/page.bash: a lab's results as one web page, for a machine with no
-# screen. Sourced by labs/lib.bash (lab_end) and labs/serve; it defines
+# screen. Sourced by labs/lab.bash (lab_end) and labs/serve; it defines
 # functions only.
 #
 #   page_write DIR MAIN "FILE|QUESTION"...   DIR/index.html: graphs, summary, list

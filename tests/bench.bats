@@ -15,7 +15,7 @@
 #
 # Needs $BIN/loadgen, the servers and $BIN/polltime (make), and gnuplot.
 
-load lib
+load suite
 
 MODELS="blocking select poll epoll_lt"
 

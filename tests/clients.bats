@@ -12,13 +12,13 @@
 # with more, every connection but the first waits for the whole run.
 # A tool that is not installed makes its test skip, naming the package.
 
-load lib
+load suite
 
 setup() {
 	CONNS=8
 	[ "$MODEL" = blocking ] && CONNS=1
-	start_server "$MODEL"
-	URL=http://127.0.0.1:$PORT/
+	server_up "$MODEL"
+	URL=http://127.0.0.1:$SERVER_PORT/
 }
 
 teardown() {
@@ -38,7 +38,7 @@ line_field() {
 
 # expect_requests N: stops the server and checks that it counted N requests.
 expect_requests() {
-	stop_server
+	server_down
 	expect_eq "$1" "$(stat_field requests)" "server's requests="
 }
 
@@ -57,7 +57,7 @@ expect_requests() {
 	need curl curl
 	run -0 timeout "$(secs 10)" curl -sS --max-time 5 "$URL" "$URL"
 	expect_eq "$HELLO$HELLO" "$output" "two bodies"
-	stop_server
+	server_down
 	expect_eq 1 "$(stat_field accepted)" "accepted="
 	expect_eq 2 "$(stat_field requests)" "requests="
 }
@@ -78,7 +78,7 @@ expect_requests() {
 	expect_eq 0 "$(line_field "$output" 'Failed requests: +([0-9]+)')" "failed"
 	expect_eq 2000 "$(line_field "$output" 'Keep-Alive requests: +([0-9]+)')" "kept alive"
 	[[ $output != *"Non-2xx responses"* ]] || expect_eq "no Non-2xx line" "$output" ab
-	stop_server
+	server_down
 	expect_eq 2000 "$(stat_field requests)" "requests="
 	(( $(stat_field accepted) <= CONNS )) ||
 		expect_eq "at most $CONNS" "$(stat_field accepted)" "accepted="
@@ -93,7 +93,7 @@ expect_requests() {
 	(( counted > 0 )) || expect_eq "some" "$counted" "wrk requests"
 	[[ $output != *"Socket errors"* ]] || expect_eq "no socket errors" "$output" wrk
 	[[ $output != *"Non-2xx"* ]] || expect_eq "no non-2xx" "$output" wrk
-	stop_server
+	server_down
 	# wrk stops counting at the deadline: answers still in flight then
 	# (at most one per connection) reached wrk but are not in its count
 	served=$(stat_field requests)
@@ -119,7 +119,7 @@ expect_requests() {
 
 @test "httperf: 100 connections, 5 calls each" {
 	need httperf httperf
-	run -0 timeout "$(secs 30)" httperf --server 127.0.0.1 --port "$PORT" \
+	run -0 timeout "$(secs 30)" httperf --server 127.0.0.1 --port "$SERVER_PORT" \
 		--num-conns 100 --num-calls 5 --timeout 5
 	echo "$output"
 	expect_eq 500 "$(line_field "$output" 'Reply status: 1xx=[0-9]+ 2xx=([0-9]+)')" "2xx replies"

@@ -11,10 +11,10 @@
 # client at a time (a stalled client stalls everyone, the lesson of that
 # model), and select refuses descriptors past FD_SETSIZE with a 503.
 
-load lib
+load suite
 
 setup() {
-	start_server "$MODEL"
+	server_up "$MODEL"
 }
 
 teardown() {
@@ -43,7 +43,7 @@ teardown() {
 @test "HTTP/1.1 keep-alive: two requests, one after the other, on one connection" {
 	run -3 tk -x -n 2 -s "$GET" -s "$GET"
 	expect_eq "$RESP$RESP" "$output" responses
-	stop_server
+	server_down
 	expect_eq 1 "$(stat_field accepted)" accepted=
 	expect_eq 2 "$(stat_field requests)" requests=
 }
@@ -79,7 +79,7 @@ teardown() {
 	answers=$(repeat 49 "$RESP$RESP_HEAD")$RESP$RESP_CLOSE
 	run -0 tk -x -t "$(ms 5000)" -s "$reqs"
 	expect_eq "$answers" "$output" "100 answers"
-	stop_server
+	server_down
 	expect_eq 100 "$(stat_field requests)" requests=
 }
 
@@ -200,7 +200,7 @@ teardown() {
 	run tk -x -s 'HELLO\r\n\r\n'
 	expect_error 400
 	run -3 tk -x -n 1 -s "$GET"
-	stop_server
+	server_down
 	expect_eq 1 "$(stat_field requests)" requests=
 	expect_eq 1 "$(stat_field errors)" errors=
 }
@@ -219,7 +219,7 @@ post_with_body() {
 	# the body looks like a request: a server that does not skip it answers 3
 	run -0 tk -x -s "$(post_with_body)$GET_CLOSE"
 	expect_eq "$RESP$RESP_CLOSE" "$output" responses
-	stop_server
+	server_down
 	expect_eq 2 "$(stat_field requests)" requests=
 }
 
@@ -232,7 +232,7 @@ post_with_body() {
 
 @test "resets mid-request do not hurt the server or leak a descriptor" {
 	local before
-	before=$(fd_count "$SERVER_PID")
+	before=$(proc_fds "$SERVER_PID")
 	run -0 tk -r 0 -s "$GET"                 # connect, reset
 	run -0 tk -r 10 -s "$GET"                # half a request line, reset
 	run -0 tk -r 1000 -s "$GET"              # a whole request, reset unread
@@ -283,14 +283,14 @@ post_with_body() {
 	# tcpkit holds them all open until the last answer (blocking: just one)
 	peak=$answered
 	[ "$MODEL" = blocking ] && peak=1
-	stop_server
+	server_down
 	expect_eq "$peak" "$(stat_field peak)" peak=
 }
 
 @test "no descriptor leak after ~500 connections opened and closed" {
 	local before round req=$GET
 	[ "$MODEL" = blocking ] && req=$GET_CLOSE   # keep-alive would hold it
-	before=$(fd_count "$SERVER_PID")
+	before=$(proc_fds "$SERVER_PID")
 	for round in 1 2 3 4; do
 		run -0 tk -I 40 -S 0                  # connect, close at once
 		run -0 tk -C 40 -s "$GET_CLOSE"       # the server closes
@@ -309,7 +309,7 @@ post_with_body() {
 	# again and again: 100% of a CPU for a connection that does nothing.
 	plain_build_only "it measures CPU time over 1.5 s of nothing"
 	local base conns=2 t0 t1
-	base=$(fd_count "$SERVER_PID")
+	base=$(proc_fds "$SERVER_PID")
 	tk_bg -n 1 -g "$(ms 4000)" -t "$(ms 5000)" -x -s "$GET"
 	if [ "$MODEL" = blocking ]; then
 		conns=1                      # it holds one connection at a time
@@ -317,16 +317,16 @@ post_with_body() {
 		tk_bg -t "$(ms 5000)" -s 'GET / HTTP/1.1\r\nHo'
 	fi
 	run -0 wait_fd_count "$SERVER_PID" $(( base + conns ))
-	t0=$(cpu_ticks "$SERVER_PID")
+	proc_tree_cpu "$SERVER_PID"; t0=$PROC_CPU_NS
 	sleep 1                              # the window in which CPU is measured
-	t1=$(cpu_ticks "$SERVER_PID")
-	echo "server CPU over 1 s with its connections idle: $(( t1 - t0 )) ticks of 100"
-	(( t1 - t0 < 20 )) || expect_eq "under 20 ticks" "$(( t1 - t0 )) ticks" "CPU while idle"
+	proc_tree_cpu "$SERVER_PID"; t1=$PROC_CPU_NS
+	echo "server CPU over 1 s with its connections idle: $(( (t1 - t0) / 1000000 )) ms"
+	(( t1 - t0 < 200000000 )) || expect_eq "under 200 ms" "$(( (t1 - t0) / 1000000 )) ms" "CPU while idle"
 }
 
 @test "--max-conns 3: of 5 connections at once, 3 served, 2 refused with 503" {
-	stop_server
-	start_server "$MODEL" --max-conns 3
+	server_down
+	server_up "$MODEL" --max-conns 3
 	if [ "$MODEL" = blocking ]; then
 		# one connection open at a time: the limit is never reached
 		run -0 tk -C 5 -t "$(ms 5000)" -s "$GET_CLOSE"
@@ -336,20 +336,20 @@ post_with_body() {
 	# keep-alive: the first three stay open while the last two arrive
 	run tk -C 5 -t "$(ms 5000)" -s "$GET"
 	expect_eq "conns=5 200=3 503=2 other=0 none=0" "$output" counts
-	stop_server
+	server_down
 	expect_eq 2 "$(stat_field refused)" refused=
 	expect_eq 3 "$(stat_field peak)" peak=
 }
 
 @test "--idle-timeout 1: idle connections are closed and counted" {
-	stop_server
-	start_server "$MODEL" --idle-timeout 1
+	server_down
+	server_up "$MODEL" --idle-timeout 1
 	# blocking reaches the second one only after the first timed out
 	run -0 tk -I 2 -S "$(secs 5)"
 	expect_eq "conns=2 established=2 closed_by_server=2" "${lines[1]}" counts
 	run -3 tk -x -n 1 -s "$GET"
 	expect_eq "$RESP" "$output" "answer afterwards"
-	stop_server
+	server_down
 	expect_eq 2 "$(stat_field timeouts)" timeouts=
 }
 
@@ -359,8 +359,8 @@ post_with_body() {
 	run -3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
 	run -0 tk -x -s "$(repeat 4 "$GET")$GET_CLOSE"
 	run -0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
-	stop_server
-	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$STATS")" model=
+	server_down
+	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$SERVER_STATS")" model=
 	expect_eq 3 "$(stat_field accepted)" accepted=
 	expect_eq 9 "$(stat_field requests)" requests=
 	expect_eq 0 "$(stat_field errors)" errors=
@@ -369,20 +369,20 @@ post_with_body() {
 @test "SIGUSR1: the stats line now, and the server goes on serving" {
 	run -3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
 	expect_eq "$RESP$RESP$RESP" "$output" responses
-	snapshot_stats
-	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$SNAPSHOT")" model=
+	server_snapshot
+	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$SERVER_SNAPSHOT")" model=
 	# every answer was counted before it was written, so before tk saw it
-	expect_eq 1 "$(field accepted "$SNAPSHOT")" "accepted= at SIGUSR1"
-	expect_eq 3 "$(field requests "$SNAPSHOT")" "requests= at SIGUSR1"
-	expect_eq 0 "$(field errors "$SNAPSHOT")" "errors= at SIGUSR1"
+	expect_eq 1 "$(field accepted "$SERVER_SNAPSHOT")" "accepted= at SIGUSR1"
+	expect_eq 3 "$(field requests "$SERVER_SNAPSHOT")" "requests= at SIGUSR1"
+	expect_eq 0 "$(field errors "$SERVER_SNAPSHOT")" "errors= at SIGUSR1"
 	run -0 tk -x -s "$GET_CLOSE"
 	expect_eq "$RESP_CLOSE" "$output" "answer after SIGUSR1"
-	stop_server
+	server_down
 	expect_eq 2 "$(stat_field accepted)" accepted=
 	expect_eq 4 "$(stat_field requests)" requests=
 	# counters only grow: the snapshot is an earlier state of the same ones
-	(( $(field wakeups "$SNAPSHOT") <= $(stat_field wakeups) )) ||
-		expect_eq "at most $(stat_field wakeups)" "$(field wakeups "$SNAPSHOT")" "wakeups= at SIGUSR1"
+	(( $(field wakeups "$SERVER_SNAPSHOT") <= $(stat_field wakeups) )) ||
+		expect_eq "at most $(stat_field wakeups)" "$(field wakeups "$SERVER_SNAPSHOT")" "wakeups= at SIGUSR1"
 }
 
 @test "SIGUSR1 again and again while a request trickles in: it is still answered" {
@@ -392,14 +392,14 @@ post_with_body() {
 	tk_bg -x -k 6 -d 100 -t "$(ms 5000)" -s "$GET_CLOSE"   # 9 pieces, 0.8 s
 	client=${BG_PIDS##* }
 	# (a client that has exited but not been waited for is a zombie: Z)
-	while kill -0 "$client" 2>/dev/null && [ "$(stat_of "$client")" != Z ]; do
-		snapshot_stats
+	while kill -0 "$client" 2>/dev/null && [ "$(proc_state "$client")" != Z ]; do
+		server_snapshot
 		snapshots=$(( snapshots + 1 ))
 		sleep 0.05
 	done
 	(( snapshots >= 2 )) || expect_eq "at least 2" "$snapshots" "snapshots while the request trickled in"
 	expect_eq "$RESP_CLOSE" "$(cat "$BG_OUT")" "answer to the trickled request"
-	stop_server
+	server_down
 	expect_eq 1 "$(stat_field requests)" requests=
 }
 
@@ -416,8 +416,8 @@ post_with_body() {
 # one request answered, and sets THREADS to its thread count (from
 # /proc/PID/status, a moment later, so every worker has started).
 pinned_threads() {
-	stop_server
-	SERVER_WRAP="taskset -c 0" start_server "$MODEL" "$@"
+	server_down
+	SERVER_WRAP="taskset -c 0" server_up "$MODEL" "$@"
 	run -0 tk -x -s "$GET_CLOSE"
 	expect_eq "$RESP_CLOSE" "$output" response
 	sleep 0.2

@@ -16,7 +16,7 @@
 # Tools: curl (exact bytes, by cmp), tcpkit (exact bytes of hostile targets),
 # slowread (a client with a small window that reads slowly), wrk and ab.
 
-load lib
+load suite
 
 SECRET='TOP SECRET: never served'
 
@@ -63,7 +63,7 @@ setup() {
 		skip "under TSan only epoll_oneshot shares a connection between threads"
 	fi
 	BODY=$BATS_TEST_TMPDIR/body            # where fetch puts what it got
-	start_server "$MODEL" --root "$ROOT"
+	server_up "$MODEL" --root "$ROOT"
 }
 
 teardown() {
@@ -77,7 +77,7 @@ teardown() {
 # "CODE SIZE TYPE" (status, bytes received, Content-Type).
 fetch() {
 	curl -s --path-as-is -m "$(secs 30)" -o "$BODY" \
-		-w '%{http_code} %{size_download} %{content_type}' "http://127.0.0.1:$PORT$1"
+		-w '%{http_code} %{size_download} %{content_type}' "http://127.0.0.1:$SERVER_PORT$1"
 }
 
 # request TARGET [METHOD]: the exact bytes of a request for TARGET that asks to close.
@@ -118,7 +118,7 @@ rss_kb() {
 # The server's processes: itself and its children (a model that forks
 # serves each connection in a child, which then holds the file).
 server_pids() {
-	echo "$SERVER_PID" $(pgrep -P "$SERVER_PID")
+	echo "$SERVER_PID" $(proc_children "$SERVER_PID")
 }
 
 # holders FILE: how many descriptors the server's processes have open on FILE.
@@ -159,7 +159,7 @@ max_rss_growth() {
 slowread_bg() {
 	(
 		close_inherited_fds
-		exec timeout "$(secs 60)" "$BIN/slowread" "$@" "$PORT" >/dev/null 2>&1
+		exec timeout "$(secs 60)" "$BIN/slowread" "$@" "$SERVER_PORT" >/dev/null 2>&1
 	) &
 	BG_PIDS="${BG_PIDS:-} $!"
 }
@@ -180,7 +180,7 @@ needs_concurrency() {
 		[[ $output == "200 $size "* ]] || expect_eq "200 $size ..." "$output" "$f"
 		cmp "$ROOT/$f" "$BODY"
 	done
-	stop_server
+	server_down
 	expect_eq 6 "$(stat_field requests)" requests=
 }
 
@@ -209,7 +209,7 @@ needs_concurrency() {
 	local size
 	size=$(stat -c %s "$ROOT/huge.bin")
 	run -0 curl -s -m "$(secs 60)" -o /dev/null -w '%{http_code} %{size_download}' \
-		"http://127.0.0.1:$PORT/huge.bin"
+		"http://127.0.0.1:$SERVER_PORT/huge.bin"
 	expect_eq "200 $size" "$output" "status and bytes"
 }
 
@@ -303,9 +303,9 @@ needs_concurrency() {
 }
 
 @test "without openat2 (Linux < 5.6): the component walk refuses every symlink" {
-	stop_server
+	server_down
 	export C10K_NO_OPENAT2=1
-	start_server "$MODEL" --root "$ROOT"
+	server_up "$MODEL" --root "$ROOT"
 	grep -q 'component by component' "$SERVER_ERR"
 	refused /escape 403
 	refused /absolute 403
@@ -339,14 +339,14 @@ needs_concurrency() {
 }
 
 @test "an unreadable file is 403" {
-	stop_server
+	server_down
 	if (( EUID != 0 )); then
-		start_server "$MODEL" --root "$ROOT"
+		server_up "$MODEL" --root "$ROOT"
 	elif command -v setpriv >/dev/null; then
 		# root reads a mode-000 file anyway (CAP_DAC_OVERRIDE): run the
 		# server without the two capabilities that bypass permissions
 		SERVER_WRAP="setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search" \
-			start_server "$MODEL" --root "$ROOT"
+			server_up "$MODEL" --root "$ROOT"
 	else
 		skip "running as root, which reads any file, and setpriv is missing to drop that"
 	fi
@@ -362,7 +362,7 @@ needs_concurrency() {
 		-s 'GET /one.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' \
 		-s 'GET /empty.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	expect_eq "$RESP$(ok_head text/plain 1)\\r\\nx$(ok_head text/plain 0)\\r\\n" "$output" responses
-	stop_server
+	server_down
 	expect_eq 1 "$(stat_field accepted)" accepted=
 	expect_eq 3 "$(stat_field requests)" requests=
 }
@@ -412,7 +412,7 @@ needs_concurrency() {
 @test "slow readers of 100 MiB: memory stays bounded, and leaving mid-file leaks nothing" {
 	local readers=10 base_rss base_fds growth limit i
 	[ "$MODEL" = blocking ] && readers=1   # it serves one at a time
-	base_fds=$(fd_count "$SERVER_PID")
+	base_fds=$(proc_fds "$SERVER_PID")
 	base_rss=$(rss_kb "$SERVER_PID")
 	for (( i = 0; i < readers; i++ )); do
 		slowread_bg -r 65536 /100m.bin
@@ -434,7 +434,7 @@ needs_concurrency() {
 }
 
 @test "curl, wrk and ab fetch a 64 KiB file with no errors" {
-	local conns=8 url="http://127.0.0.1:$PORT/64k.bin"
+	local conns=8 url="http://127.0.0.1:$SERVER_PORT/64k.bin"
 	[ "$MODEL" = blocking ] && conns=1     # the others would wait their turn, and time out
 	run -0 curl -s -o /dev/null -o /dev/null -w "%{http_code} %{size_download}" "$url" "$url"
 	expect_eq "200 65536200 65536" "$output" "curl, two on one connection"

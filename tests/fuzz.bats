@@ -8,7 +8,7 @@
 # resp_crashes/). They run in every build, so under `make sanitize` ASan and
 # UBSan watch them too. `make fuzz` looks for new ones.
 
-load lib
+load suite
 check_leaks # the replayed code (the parsers) is what is under test
 
 FUZZ=$BATS_TEST_DIRNAME/fuzz

@@ -10,7 +10,7 @@
 # grade. The broken servers are the shipped models with one line changed, so
 # the test also shows how small each bug is.
 
-load lib
+load suite
 
 setup_file() {
 	export GRADE_DIR=$BATS_FILE_TMPDIR

@@ -13,7 +13,7 @@
 # link to this file, and the name it runs under picks --engine. Every run of
 # loadgen below goes through $LG ... --engine "$ENGINE".
 
-load lib
+load suite
 
 case ${BATS_TEST_FILENAME##*/} in
 loadgen-io_uring.bats) ENGINE=io_uring ;;
@@ -44,8 +44,8 @@ teardown() {
 
 need_epoll_et() {
 	[ -x "$BIN/epoll_et" ] || skip "bin/epoll_et is not built yet"
-	start_server epoll_et
-	URL=http://127.0.0.1:$PORT/
+	server_up epoll_et
+	URL=http://127.0.0.1:$SERVER_PORT/
 }
 
 # lg ARGS: loadgen under a timeout, so a hung run fails instead of hanging.
@@ -64,14 +64,6 @@ for k in sys.argv[2].lstrip(".").split("."):
     v = v[k]
 print(v)' "$1" "$2"
 	fi
-}
-
-# A port with nothing listening: one a server had a moment ago.
-free_port() {
-	start_server badserver ok
-	local p=$PORT
-	stop_server
-	echo "$p"
 }
 
 CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s,engine"
@@ -121,7 +113,7 @@ expect_only_error() {
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	expect_eq 5000 "$(jget "$output" .requests)" "loadgen requests"
 	expect_eq 7 "$(jget "$output" .conns.established)" "established"
-	stop_server
+	server_down
 	expect_eq 5000 "$(stat_field requests)" "server requests"
 	expect_eq 7 "$(stat_field accepted)" "server accepted"
 }
@@ -135,7 +127,7 @@ expect_only_error() {
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	expect_eq 300 "$(jget "$output" .requests)" "--close requests"
 	expect_eq 300 "$(jget "$output" .connect_us.count)" "--close connects"
-	stop_server
+	server_down
 	expect_eq 1301 "$(stat_field requests)" "server requests"
 	expect_eq 303 "$(stat_field accepted)" "server accepted: 3 + one per --close request"
 }
@@ -146,7 +138,7 @@ expect_only_error() {
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	local got; got=$(jget "$output" .requests)
 	(( got > 100 )) || { echo "only $got requests in 1 s" >&2; return 1; }
-	stop_server
+	server_down
 	local served; served=$(stat_field requests)
 	(( served >= got && served <= got + 10 )) ||
 		{ echo "server answered $served, loadgen counted $got" >&2; return 1; }
@@ -157,25 +149,25 @@ expect_only_error() {
 
 @test "--idle holds exactly N descriptors in the server, then lets them go" {
 	need_epoll_et
-	local base; base=$(fd_count "$SERVER_PID")
+	local base; base=$(proc_fds "$SERVER_PID")
 	"$LG" --engine "$ENGINE" -c 2 --idle 300 -d "$(secs 3)" --format json "$URL" >"$BATS_TEST_TMPDIR/lg.json" &
 	local lg_pid=$!
 	wait_fd_count "$SERVER_PID" $(( base + 302 )) 3 >/dev/null ||
 		{ kill "$lg_pid"; echo "server never held $base + 302 descriptors" >&2; return 1; }
 	sleep 0.5
-	expect_eq $(( base + 302 )) "$(fd_count "$SERVER_PID")" "server descriptors mid-run"
+	expect_eq $(( base + 302 )) "$(proc_fds "$SERVER_PID")" "server descriptors mid-run"
 	wait "$lg_pid"
 	local json; json=$(cat "$BATS_TEST_TMPDIR/lg.json")
 	expect_eq 300 "$(jget "$json" .idle.held)" "idle held"
 	expect_eq 0 "$(jget "$json" .idle.closed)" "idle closed"
 	wait_fd_count "$SERVER_PID" "$base" >/dev/null
-	expect_eq "$base" "$(fd_count "$SERVER_PID")" "server descriptors after the run"
+	expect_eq "$base" "$(proc_fds "$SERVER_PID")" "server descriptors after the run"
 }
 
 @test "--idle: connections the server closes are counted as closed, and the run fails" {
 	[ -x "$BIN/epoll_et" ] || skip "bin/epoll_et is not built yet"
-	start_server epoll_et --idle-timeout 1
-	run lg -c 1 --idle 20 -d "$(secs 2)" --format json "http://127.0.0.1:$PORT/"
+	server_up epoll_et --idle-timeout 1
+	run lg -c 1 --idle 20 -d "$(secs 2)" --format json "http://127.0.0.1:$SERVER_PORT/"
 	expect_eq 1 "$status" "exit status"
 	expect_eq 20 "$(jget "$output" .idle.closed)" "idle closed by the server"
 	expect_eq 0 "$(jget "$output" .idle.held)" "idle held"
@@ -200,8 +192,8 @@ expect_only_error() {
 bad_server() {
 	local mode=$1 cause=$2
 	shift 2
-	start_server badserver "$mode"
-	run lg -c 1 -n 5 "$@" --format json "http://127.0.0.1:$PORT/"
+	server_up badserver "$mode"
+	run lg -c 1 -n 5 "$@" --format json "http://127.0.0.1:$SERVER_PORT/"
 	expect_eq 1 "$status" "exit status"
 	expect_only_error "$output" "$cause" 5
 }
@@ -231,8 +223,8 @@ bad_server() {
 }
 
 @test "404 answers are valid but counted apart as non2xx, and fail the run" {
-	start_server badserver 404
-	run lg -c 2 -n 100 --format json "http://127.0.0.1:$PORT/"
+	server_up badserver 404
+	run lg -c 2 -n 100 --format json "http://127.0.0.1:$SERVER_PORT/"
 	expect_eq 1 "$status" "exit status"
 	expect_eq 0 "$(jget "$output" .requests)" "2xx requests"
 	expect_eq 100 "$(jget "$output" .non2xx)" "non2xx"
@@ -240,8 +232,8 @@ bad_server() {
 }
 
 @test "an answer written one byte at a time is reassembled and counted" {
-	start_server badserver split
-	run lg -c 2 -n 6 --format json "http://127.0.0.1:$PORT/"
+	server_up badserver split
+	run lg -c 2 -n 6 --format json "http://127.0.0.1:$SERVER_PORT/"
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	expect_eq 6 "$(jget "$output" .requests)" "requests"
 	expect_eq 0 "$(jget "$output" .errors.total)" "errors"
@@ -320,8 +312,8 @@ bad_server() {
 # ---- the response parser -------------------------------------------------------------
 
 @test "Connection is a list of case-insensitive tokens: 'Upgrade, Keep-Alive' keeps an HTTP/1.0 line" {
-	start_server badserver keepalive10
-	run lg -c 2 -n 50 --format json "http://127.0.0.1:$PORT/"
+	server_up badserver keepalive10
+	run lg -c 2 -n 50 --format json "http://127.0.0.1:$SERVER_PORT/"
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	expect_eq 50 "$(jget "$output" .requests)" requests
 	# a missed keep-alive makes loadgen close after every answer and reconnect
@@ -369,18 +361,18 @@ lg_limited() {
 # ---- fairness ----------------------------------------------------------------------
 
 @test "blocking, -c 2 -d 2: one connection starved, reported in every format, exit 3" {
-	start_server blocking
-	run --separate-stderr lg -c 2 -d 2 --format json "http://127.0.0.1:$PORT/"
+	server_up blocking
+	run --separate-stderr lg -c 2 -d 2 --format json "http://127.0.0.1:$SERVER_PORT/"
 	expect_eq 3 "$status" "exit status"
 	expect_eq 2 "$(jget "$output" .conns.established)" "established (the kernel completes both)"
 	expect_eq 1 "$(jget "$output" .conns_starved)" conns_starved
 	expect_eq 0 "$(jget "$output" .conn_req_min)" conn_req_min
 	expect_eq 0 "$(jget "$output" .errors.total)" "errors"
 	# the server serves the next connection only when this run closes its first
-	run --separate-stderr lg -c 2 -d 1 --format csv --header --tolerate "http://127.0.0.1:$PORT/"
+	run --separate-stderr lg -c 2 -d 1 --format csv --header --tolerate "http://127.0.0.1:$SERVER_PORT/"
 	expect_eq 0 "$status" "exit status with --tolerate"
 	expect_eq 1 "$(csv_field conns_starved "$output")" "CSV conns_starved"
-	run lg -c 2 -d 1 "http://127.0.0.1:$PORT/"
+	run lg -c 2 -d 1 "http://127.0.0.1:$SERVER_PORT/"
 	expect_eq 3 "$status" "exit status, text"
 	[[ $output == *"1 starved"* ]] || { echo "text: $output" >&2; return 1; }
 }
@@ -403,10 +395,10 @@ lg_limited() {
 @test "a connect that times out counts at its timeout, and in connects_over_1s" {
 	# blocking serves one connection and accepts no other: with a backlog of
 	# 1 the kernel queues two more and drops the SYNs of the rest
-	start_server blocking -b 1
+	server_up blocking -b 1
 	# a timeout below the SYN's first retransmission (1 s) makes them time out
 	run --separate-stderr lg -c 6 -d 2 --timeout 800 --format json --tolerate \
-		"http://127.0.0.1:$PORT/"
+		"http://127.0.0.1:$SERVER_PORT/"
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	local timeouts over max
 	timeouts=$(jget "$output" .errors.connect_timeout)

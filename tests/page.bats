@@ -10,7 +10,7 @@
 # installs it as root on Debian; on Ubuntu it is a snap): without it those
 # tests skip with one line. Runs once: it exercises no server code.
 
-load lib
+load suite
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 source "$ROOT/labs/page.bash"
@@ -115,9 +115,9 @@ window.addEventListener("load", function () {\
 	mkdir -p "$results/broken"
 	cp "$results/lab1/"* "$results/broken/"
 	echo "not a png" > "$results/broken/memory.png"
-	start_server epoll_et --root "$results"
+	server_up epoll_et --root "$results"
 	for k in 1 2 3 4 5 6 7 8 broken; do
-		urls+=("http://127.0.0.1:$PORT/${k/#[1-8]/lab$k}/check.html")
+		urls+=("http://127.0.0.1:$SERVER_PORT/${k/#[1-8]/lab$k}/check.html")
 	done
 	out=$(check_in_chromium "${urls[@]}")
 	echo "$out"

@@ -11,7 +11,7 @@
 # timeout; the experiments judge by counts (wake-ups, reports, signals) and by
 # generous margins, so a busy machine does not change the verdict.
 
-load lib
+load suite
 
 # experiment NAME: runs bin/pitfall-NAME and checks its verdict and report.
 experiment() {

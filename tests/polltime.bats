@@ -5,7 +5,7 @@
 # above FD_SETSIZE writes past the fd_set, on the stack: polltime once printed
 # a row for nfds=128 when asked for 1020, its own variables overwritten.
 
-load lib
+load suite
 
 setup() {
 	[ -x "$BIN/polltime" ] || { echo "$BIN/polltime is not built (make)" >&2; return 1; }

@@ -5,7 +5,7 @@
 # kind of request, error, reset and half-close the servers see, then SIGTERM.
 # memcheck reports invalid reads and writes, uses of uninitialised memory and,
 # at exit, every block no pointer leads to any more; --error-exitcode turns
-# any of that into exit status 99, which stop_server fails on, showing the
+# any of that into exit status 99, which server_down fails on, showing the
 # report. `make valgrind` runs only this suite.
 #
 # Leaks counted: "definitely" and "indirectly lost". Not "possibly lost": a
@@ -16,7 +16,7 @@
 # Skipped on sanitizer builds (valgrind cannot run ASan or TSan binaries) and
 # where valgrind is not installed.
 
-load lib
+load suite
 
 setup() {
 	if [[ $BIN == */asan/* || $BIN == */tsan/* || ${TSAN:-} == 1 ]]; then
@@ -36,7 +36,7 @@ teardown() {
 	teardown_server
 }
 
-# start_under_valgrind ARGS: start_server, with the server wrapped in memcheck.
+# start_under_valgrind ARGS: server_up, with the server wrapped in memcheck.
 start_under_valgrind() {
 	local wrap=$BATS_TEST_TMPDIR/vg
 	mkdir -p "$wrap"
@@ -47,7 +47,7 @@ start_under_valgrind() {
 		"$BIN/$MODEL" "\$@"
 	WRAP
 	chmod +x "$wrap/$MODEL"
-	BIN=$wrap start_server "$MODEL" "$@"
+	BIN=$wrap server_up "$MODEL" "$@"
 }
 
 @test "memcheck: a short session, no invalid access, no leak" {
@@ -66,15 +66,15 @@ start_under_valgrind() {
 	expect_error 431
 	run -0 tk -r 10 -s "$GET"                                 # reset mid-request
 	run -0 tk -w -s 'GET / HTTP/1.1\r\nHo'                     # half-close mid-request
-	run -0 "$BIN/flood" -c 1 -n 500 -b 100 -m 100 "$PORT"     # reset mid-response
+	run -0 "$BIN/flood" -c 1 -n 500 -b 100 -m 100 "$SERVER_PORT"     # reset mid-response
 	if [ "$MODEL" != blocking ]; then                         # open at SIGTERM
 		local base tries=$(( $(secs 5) * 50 ))
-		base=$(fd_count "$SERVER_PID")
+		base=$(proc_fds "$SERVER_PID")
 		tk_bg -t "$(ms 2000)" -s "$req"
 		# until the server holds it (one descriptor more), not for a time
-		while (( $(fd_count "$SERVER_PID") <= base && tries-- > 0 )); do sleep 0.02; done
+		while (( $(proc_fds "$SERVER_PID") <= base && tries-- > 0 )); do sleep 0.02; done
 	fi
-	stop_server
+	server_down
 	expect_eq 3 "$(stat_field errors)" "errors= (400, 405, 431)"
 	# bin/fork's children run under memcheck too, and their reports (--quiet:
 	# nothing else) reach the same stderr without changing the parent's status

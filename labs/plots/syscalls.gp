@@ -1,6 +1,6 @@
 # Labs 3, 4, 5: syscalls per request by name, one bar per model. The lab
 # sets data (a table "syscall,MODEL1,MODEL2...", one row per syscall: what
-# syscall_plot in labs/lib.bash makes of syscalls.csv), bars (the models, in
+# syscall_plot in labs/lab.bash makes of syscalls.csv), bars (the models, in
 # order) and what (the load, for the title).
 load plots."/common.gp"
 if (!exists("bars")) bars = "epoll_lt epoll_et"

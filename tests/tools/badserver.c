@@ -21,7 +21,7 @@
  * connections and is written to be obviously correct, not fast. A request is
  * assumed to arrive within one read (loadgen writes each one whole).
  * On SIGTERM or SIGINT it prints "stats model=badserver" to stderr and exits
- * 0, as the suites' stop_server expects of every server.
+ * 0, as the suites' server_down expects of every server.
  */
 #include "toolkit.h"
 
@@ -107,7 +107,7 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-/* The suites' stop_server expects a stats line, as from every server. */
+/* The suites' server_down expects a stats line, as from every server. */
 static void on_signal(int sig)
 {
 	static const char line[] = "stats model=badserver\n";

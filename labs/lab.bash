@@ -1,13 +1,11 @@
-# labs/lib.bash: what the eight lab scripts (labs/labK.sh) share. Sourced;
+# labs/lab.bash: what the eight lab scripts (labs/labK.sh) share. Sourced;
 # it defines functions and, in lab_begin, the variables below.
 #
 #   lab_begin K STEPS SECONDS "$@"   options, build, limits, CPUs, results/labK/
 #   step WHAT SECONDS          one progress line: [lab3 2/6] WHAT ... ETA
 #   size FULL SMOKE            FULL, or SMOKE under LAB_SMOKE=1
-#   start MODEL [ARGS]         a server on a free port, pinned: SPID, SPORT
-#   stop                       SIGTERM; its stats line is then in $WORK/server.err
-#   stats_line                 the last "stats ..." line the server printed
-#   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SPORT
+#   serve MODEL [ARGS]         server_up MODEL -q ARGS, or the lab ends saying why
+#   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SERVER_PORT
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
@@ -16,9 +14,10 @@
 #   lab_end "FILE questions"...  the list of which file answers which question,
 #                              the lab's page (index.html) and its main graph in text
 #
-# It reuses the bench's harness: bench/lib/machine.bash (limits, CPUs, tools)
-# and bench/lib/server.bash (the pinned server, idle connections, SIGUSR1
-# snapshots), and lib/proc.bash (/proc readings).
+# The rest comes from the harness the bench and the tests use too
+# (harness/harness.bash): server_up, server_down and server_snapshot (the
+# pinned server: SERVER_PID, SERVER_PORT, SERVER_STATS ...), hold_idle,
+# proc_tree_cpu and the other /proc readings, limits and CPUs.
 #
 # Variables set for a lab: ROOT OUT BIN LOADGEN WORK SMOKE SERVER_CPU
 # LOADGEN_CPU (and the bench's NOFILE, MAX_IDLE ...).
@@ -26,9 +25,7 @@
 set -uo pipefail
 export LC_ALL=C                 # decimal points and sort order the same everywhere
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-source "$ROOT/lib/proc.bash"
-source "$ROOT/bench/lib/machine.bash"
-source "$ROOT/bench/lib/server.bash"
+source "$ROOT/harness/harness.bash"
 source "$ROOT/labs/page.bash"
 
 # The text graph (graph.txt) as wide as the terminal the lab runs in, from
@@ -62,10 +59,7 @@ lab_begin() {
 	done
 	echo "lab $LAB: $(lab_title "$LAB")$([ "$SMOKE" = 1 ] && echo "  (LAB_SMOKE=1: every step at its smallest size)")"
 	if [ -z "$BIN" ]; then
-		echo "building with -O2 into build/bench/ ..."
-		make -C "$ROOT" --no-print-directory -j2 all OPT=-O2 BUILD=build/bench BINDIR=build/bench/bin \
-			>/dev/null || die "the build failed; run 'make' to see why"
-		BIN=$ROOT/build/bench/bin
+		build_optimised || die "the build failed; run 'make' to see why"
 	fi
 	BIN=$(cd "$BIN" && pwd) || die "no such directory: $BIN"
 	LOADGEN=$BIN/loadgen
@@ -81,7 +75,7 @@ lab_begin() {
 	# a new run replaces the old one's files, never mixes with them
 	rm -f "$OUT"/*.txt "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.svg "$OUT"/index.html
 	WORK=$(mktemp -d /tmp/c10k-lab.XXXXXX) || die "mktemp failed"
-	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SPID="" HPID=""
+	PIDS=() STEP=0 DONE_EST=0 STEP_EST=0 SERVER_PID="" HPID=""
 	trap lab_cleanup EXIT
 	# servers run in sessions of their own (setsid): Ctrl-C reaches this
 	# script only, and its trap stops them
@@ -98,18 +92,8 @@ lab_begin() {
 }
 
 lab_cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
-	sleep 0.2
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	stop_all
 	rm -rf "$WORK"
-}
-
-# forget_pid PID: a process we waited for (bench/lib/server.bash calls it).
-forget_pid() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
-	PIDS=("${keep[@]}")
 }
 
 # lab_title K: the lab's title, from the table in labs/run.
@@ -142,37 +126,24 @@ size() {
 
 # ---- servers and load ------------------------------------------------------
 
-# start MODEL [ARGS]: a server on a free port, pinned to SERVER_CPU (set
-# SERVER_CPU=0,1 before the call for two CPUs); SPID and SPORT.
-start() {
-	server_start "$@" || die "$1 did not start: $(head -c 300 "$WORK/server.err")"
-}
-
-# stop: SIGTERM, wait; the exit's stats line stays in $WORK/server.err.
-stop() {
-	server_stop
-}
-
-stats_line() {
-	grep '^stats ' "$WORK/server.err" | tail -1
+# serve MODEL [ARGS]: server_up (harness/server.bash), quiet (-q): a server
+# on a free port, pinned to SERVER_CPU (set SERVER_CPU=0,1 before the call
+# for two CPUs); SERVER_PID and SERVER_PORT. The lab ends if it does not
+# start (server_up said why). server_down stops it and sets SERVER_STATS.
+serve() {
+	server_up "$1" -q "${@:2}" || die "$1 did not start"
 }
 
 # load [ARGS]: loadgen on the client CPU against the running server; it is
 # bounded by its own -d or -n, and by a timeout should it hang.
 load() {
-	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SPORT/"
+	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SERVER_PORT/"
 }
 
 # csv COLUMN FILE: the value of COLUMN in loadgen's CSV (a header, then a row).
 csv() {
 	awk -F, -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		NR == 2 { print (col in c) ? $c[col] : "NA" }' "$2"
-}
-
-# cpu_ns: the server's CPU time so far, in ns (its threads and children).
-cpu_ns() {
-	proc_tree_cpu "$SPID"
-	echo "$PROC_CPU_NS"
 }
 
 # ---- syscalls ----------------------------------------------------------------
@@ -192,8 +163,8 @@ have_strace() {
 # Attaching after the start leaves the start-up calls out of the count.
 syscall_count() {
 	local model=$1 n=$2 tpid; shift 2
-	start "$model" "$@"
-	strace -c -f -o "$WORK/strace.$model" -p "$SPID" 2> "$WORK/strace.err" &
+	serve "$model" "$@"
+	strace -c -f -o "$WORK/strace.$model" -p "$SERVER_PID" 2> "$WORK/strace.err" &
 	tpid=$!
 	PIDS+=("$tpid")
 	# strace says "Process N attached" once it holds the server
@@ -202,7 +173,7 @@ syscall_count() {
 	kill -INT "$tpid" 2>/dev/null       # detach: strace writes its table
 	wait "$tpid" 2>/dev/null
 	forget_pid "$tpid"
-	stop
+	server_down
 }
 
 # syscall_report MODEL REQUESTS TITLE: strace's table of MODEL into

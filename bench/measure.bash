@@ -1,6 +1,9 @@
-# bench/lib/measure.bash: one run of one point, sourced by bench/run.
+# bench/measure.bash: one run of one point, sourced by bench/run.
 #
-#   run_once MODEL IDLE CONNS MODE PIPELINE OPTION   fills ROW (bench/lib/schema.bash)
+#   run_once MODEL IDLE CONNS MODE PIPELINE OPTION   fills ROW (bench/schema.bash)
+#   nginx_up [-b N] [--root DIR], nginx_requests     the nginx reference line
+#   host_ticks                 "STEAL TOTAL" ticks of the whole machine
+#   write_manifest FILE        the machine and the run's parameters
 #
 # One run, in order:
 #
@@ -14,7 +17,7 @@
 #   stop the server and the idle holder
 #
 # Every figure of the server is AFTER - BEFORE from one server (its process,
-# and its children: lib/proc.bash reads the whole tree), so what the
+# and its children: harness/proc.bash reads the whole tree), so what the
 # idle connections cost to accept is not in it. A server that does not catch
 # SIGUSR1 is read once, at its exit (counters_from = since_start), and its
 # CPU time is then counted since its start too. nginx has no stats line: its
@@ -22,11 +25,17 @@
 # (BEFORE comes before loadgen starts, not at the end of its warm-up: on a
 # busy machine a shell's sleep and forks can take longer than a short run.)
 #
-# Uses bench/lib/server.bash, and from bench/run: WORK WARMUP DURATION
+# Uses harness/ (server_up, hold_idle, proc_tree_cpu ...), and from bench/run: WORK WARMUP DURATION
 # BACKLOG_RUN ACCEPT_RATE PER_CONN_MODELS SOMAXCONN FILES_DIR LOADGEN LOADGEN_CPU
 # and the PIDS array.
 
 # ---- one run -------------------------------------------------------------------
+
+# bench_server_up MODEL ARGS: the server of a run, quiet (-q: no line per
+# connection), by harness/server.bash's server_up; or nginx, the reference.
+bench_server_up() {
+	if [ "$1" = nginx ]; then nginx_up "${@:2}"; else server_up "$1" -q "${@:2}"; fi
+}
 
 # file_bytes SIZE: BYTES, those of a files-sweep file: 1k -> 1024, 1m -> 1048576.
 file_bytes() {
@@ -88,19 +97,16 @@ run_once() {
 
 	if [ "$model" != nginx ] && [ ! -x "$BIN/$model" ]; then
 		fail "not built: $BIN/$model is missing"
-	elif ! server_start "$model" "${sargs[@]}"; then
-		fail "server did not start: $(head -c 200 "$WORK/server.err")"
+	elif ! bench_server_up "$model" "${sargs[@]}" 2> /dev/null; then
+		fail "server did not start: $(head -c 200 "$SERVER_ERR")"
 	elif [ "$idle" -gt 0 ] && ! hold_idle "$idle"; then
 		fail "$HOLD_WHY" "$model"
 	else
-		measure "$model" "$idle" "$conns" "$duration" "$warmup" "$limit" "http://127.0.0.1:$SPORT$path" "${largs[@]}"
+		measure "$model" "$idle" "$conns" "$duration" "$warmup" "$limit" "http://127.0.0.1:$SERVER_PORT$path" "${largs[@]}"
 	fi
-	server_stop
+	server_down
 	release_idle
-	if [ "${ROW[counters_from]}" = since_start ]; then
-		stats_scan
-		read_counters "" "$STATS_LAST"
-	fi
+	[ "${ROW[counters_from]}" = since_start ] && read_counters "" "$SERVER_STATS"
 	[ "${ROW[status]}" = ok ] && judge "$model" "$idle" "$conns" "$mode" "$option"
 }
 
@@ -110,14 +116,14 @@ measure() {
 	local model=$1 idle=$2 conns=$3 duration=$4 warmup=$5 limit=$6 url=$7; shift 7
 	local lpid rc ns0=0 snap0="" steal0 total0 peak=0 usr1=0 ng0="" ng1 sampler pss _
 	# Memory while the server holds the idle connections and nothing else:
-	# PSS of its whole tree (lib/proc.bash), so a process per connection and
+	# PSS of its whole tree (harness/proc.bash), so a process per connection and
 	# a thread per connection are measured alike.
-	read -r _ pss <<< "$(proc_tree_mem_kb "$SPID")"
+	read -r _ pss <<< "$(proc_tree_mem_kb "$SERVER_PID")"
 	row_set srv_pss_kb "${pss:-NA}"
-	if catches_usr1; then usr1=1; stats_snapshot; snap0=$SNAP; fi
+	if catches_usr1; then usr1=1; server_snapshot; snap0=$SERVER_SNAPSHOT; fi
 	[ "$model" = nginx ] && ng0=$(nginx_requests)
 	# without a snapshot the counters are since the start: so is the CPU time
-	if [ -n "$snap0" ] || [ -n "$ng0" ]; then proc_tree_cpu "$SPID"; ns0=$PROC_CPU_NS; fi
+	if [ -n "$snap0" ] || [ -n "$ng0" ]; then proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS; fi
 	host_ticks
 	steal0=$HOST_STEAL total0=$HOST_TOTAL
 	setsid taskset -c "$LOADGEN_CPU" timeout -k 2 "$limit" "$LOADGEN" -c "$conns" -t 1 -d "$duration" \
@@ -135,18 +141,16 @@ measure() {
 	forget_pid "$lpid"
 	kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
 	while read -r ng1; do [ "${ng1:-0}" -gt "$peak" ] && peak=$ng1; done < "$WORK/tasks"
-	local state="" _
-	read -r _ _ state _ 2>/dev/null < "/proc/$SPID/stat"   # the name has no space: ours, nginx
-	if ! kill -0 "$SPID" 2>/dev/null || [ "$state" = Z ]; then
-		fail "the server exited during the run: $(tail -c 200 "$WORK/server.err")" "$model"
+	if ! proc_alive "$SERVER_PID"; then
+		fail "the server exited during the run: $(tail -c 200 "$SERVER_ERR")" "$model"
 		return
 	fi
-	proc_tree_cpu "$SPID"
+	proc_tree_cpu "$SERVER_PID"
 	host_ticks
 	if [ $usr1 = 1 ] && [ -n "$snap0" ]; then
 		row_set counters_from snapshot
-		stats_snapshot
-		read_counters "$snap0" "$SNAP"
+		server_snapshot
+		read_counters "$snap0" "$SERVER_SNAPSHOT"
 	elif [ -n "$ng0" ] && ng1=$(nginx_requests) && [ -n "$ng1" ]; then
 		row_set counters_from snapshot
 		row_set srv_requests $(( ng1 - ng0 - 1 ))   # less the status request itself
@@ -161,7 +165,7 @@ measure() {
 	row_set steal_pct "$st"
 	count_tasks
 	row_set srv_tasks "$peak"
-	[ "$idle" -gt 0 ] && row_set idle_open $(( $(proc_sockets "$SPID") - HOLD_BASE ))
+	[ "$idle" -gt 0 ] && row_set idle_open $(( $(proc_sockets "$SERVER_PID") - HOLD_BASE ))
 	read_loadgen "$WORK/loadgen.csv"
 	if [ $rc -ge 124 ]; then
 		fail "time limit of ${limit}s exceeded"
@@ -176,12 +180,12 @@ measure() {
 # false when it did not rise.
 count_tasks() {
 	local n
-	n=$(proc_tasks "$SPID")
+	n=$(proc_tasks "$SERVER_PID")
 	[ "$n" -gt "$peak" ] && peak=$n
 }
 
 # server_cpu NS0 NS1: srv_cpu_s, the server's CPU time between two readings
-# of proc_tree_cpu (lib/proc.bash), to the microsecond.
+# of proc_tree_cpu (harness/proc.bash), to the microsecond.
 server_cpu() {
 	local ns=$(($2 - $1)) d
 	printf -v d '%d.%06d' $((ns / 1000000000)) $((ns / 1000 % 1000000))
@@ -241,4 +245,88 @@ judge() {
 	fail "$(echo "${why[*]}" | sed 's/;/; /g')" "$model"
 	[[ $option == backlog=* ]] && [ "${ROW[requests]}" != 0 ] && row_set status errors
 	return 0
+}
+
+# ---- nginx, the reference ------------------------------------------------------
+
+# nginx_up [-b N] [--root DIR]: one nginx process (master_process off), the
+# reference, as server_up starts a model: SERVER_PID, SERVER_PORT,
+# SERVER_OUT, SERVER_ERR; 1 if it does not take a connection within 5 s. It
+# serves the files of FILES_DIR always (bench/nginx.conf.in).
+nginx_up() {
+	local dir="$WORK/nginx" backlog=511 deadline fd
+	[ "${1:-}" = -b ] && backlog=$2
+	mkdir -p "$dir/logs"
+	SERVER_MODEL=nginx SERVER_PORT=$(free_port) SERVER_STATS="" SERVER_SNAPSHOT=""
+	SERVER_OUT=$WORK/nginx.out SERVER_ERR=$WORK/nginx.err
+	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$SERVER_PORT|" -e "s|@NOFILE@|$NOFILE|g" \
+		-e "s|@BACKLOG@|$backlog|" -e "s|@FILES@|$FILES_DIR|" "$ROOT/bench/nginx.conf.in" > "$dir/nginx.conf"
+	setsid taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" > "$SERVER_OUT" 2> "$SERVER_ERR" &
+	SERVER_PID=$!
+	PIDS+=("$SERVER_PID")
+	# ready when it takes a connection (bash's /dev/tcp: nothing forked)
+	usec_now
+	deadline=$(( USEC_NOW + 5000000 ))
+	until { exec {fd}<> "/dev/tcp/127.0.0.1/$SERVER_PORT"; } 2> /dev/null; do
+		usec_now
+		proc_alive "$SERVER_PID" && (( USEC_NOW < deadline )) || return 1
+		nap 0.01
+	done
+	exec {fd}>&-
+}
+
+# nginx_requests: the requests nginx has answered, from its stub_status page
+# (bench/nginx.conf.in), asked over bash's /dev/tcp.
+nginx_requests() {
+	local reply
+	reply=$( exec 3<>"/dev/tcp/127.0.0.1/$SERVER_PORT" && printf 'GET /c10k-status HTTP/1.0\r\n\r\n' >&3 && timeout 2 cat <&3 ) 2>/dev/null
+	awk '/server accepts handled requests/ { getline; print $3; exit }' <<< "$reply"
+}
+# ---- the machine -----------------------------------------------------------------
+
+# host_ticks: HOST_STEAL and HOST_TOTAL, ticks of the whole machine from the
+# cpu line of /proc/stat (user nice system idle iowait irq softirq steal ...).
+host_ticks() {
+	local t=() v
+	read -r -a t < /proc/stat       # t[0] is "cpu"
+	HOST_STEAL=${t[8]:-0} HOST_TOTAL=0
+	for v in "${t[@]:1}"; do HOST_TOTAL=$((HOST_TOTAL + v)); done
+}
+
+# write_manifest FILE: the machine and the run's parameters, for report.md.
+write_manifest() {
+	local gov="not readable" mit
+	[ -r /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor ] &&
+		gov=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor)
+	mit=$(grep -H . /sys/devices/system/cpu/vulnerabilities/* 2>/dev/null | sed 's|.*/||; s/^/    /')
+	{
+		echo "c10k-lab bench manifest"
+		echo "date:            $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+		echo "git commit:      $(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- servers clients bench harness lib 2>/dev/null || echo ' (with uncommitted changes)')"
+		echo "kernel:          $(uname -srvm)"
+		echo "cpu model:       $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+		echo "cpus online:     $(nproc --all) (this run may use: $CPUS)"
+		echo "pinning:         server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU"
+		echo "memory:          $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+		echo "governor:        $gov"
+		echo "load average:    $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
+		echo "descriptors:     soft $(ulimit -Sn), hard $(ulimit -Hn), fs.nr_open $NR_OPEN"
+		echo "port range:      $PORT_LO-$PORT_HI ($PORTS ports)"
+		echo "somaxconn:       $(cat /proc/sys/net/core/somaxconn)"
+		echo "tcp_tw_reuse:    $(cat /proc/sys/net/ipv4/tcp_tw_reuse)"
+		echo "compiler:        $(${CC:-cc} --version 2>/dev/null | head -1), built with -O2"
+		echo "gnuplot:         $(gnuplot --version)"
+		echo "bash:            $BASH_VERSION"
+		[ "$REF" = nginx ] && echo "nginx:           $(nginx -v 2>&1 | sed 's/.*: //'), one process (master_process off)"
+		echo "binaries:        $BIN"
+		echo "mode:            $([ "$QUICK" = 1 ] && echo quick || echo full), $ROUNDS rounds, ${DURATION}s measured + ${WARMUP}s warm-up"
+		echo "shuffle seed:    $SEED"
+		echo "control:         $CONTROL_RUNS runs a round of each sweep's A/A control"
+		echo "models:          $MODELS${REF:+ + $REF}"
+		echo "sweeps:          $SWEEPS"
+		echo "idle counts:     $IDLE_LIST (largest possible here: $MAX_IDLE)"
+		echo "active counts:   $ACTIVE_LIST"
+		echo "mitigations:"
+		echo "${mit:-    not readable}"
+	} > "$1"
 }

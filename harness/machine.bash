@@ -1,12 +1,15 @@
-# bench/lib/machine.bash: the machine a run is on, sourced by bench/run.
+# harness/machine.bash: the machine the bench or a lab measures on: limits,
+# tools, CPUs and the optimised build. Sourced by harness/harness.bash.
 #
 #   raise_limits     descriptors up to the hard limit (towards fs.nr_open); sets
-#                    NOFILE, NR_OPEN, PORT_LO, PORT_HI, PORTS, MAX_IDLE
+#                    NOFILE, NR_OPEN, PORT_LO, PORT_HI, PORTS, MAX_IDLE (it reads
+#                    ACTIVE, the active connections to keep room for)
 #   pick_cpus        SERVER_CPU and LOADGEN_CPU, two different CPUs when there are;
-#                    the harness moves to LOADGEN_CPU
+#                    the calling shell moves to LOADGEN_CPU (it calls `note`)
 #   need_tool CMD PKG    installs PKG when CMD is missing and we may (root with
 #                    apt-get, as tests/deps does); 1 if CMD is still missing
-#   write_manifest FILE  the machine and the run's parameters
+#   build_optimised  builds everything with -O2 into build/bench/; sets BIN to
+#                    build/bench/bin; 1 if the build failed
 
 raise_limits() {
 	# Each idle connection costs a descriptor in the server, one in the load
@@ -53,39 +56,12 @@ need_tool() {
 	command -v "$1" >/dev/null
 }
 
-write_manifest() {
-	local gov="not readable" mit
-	[ -r /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor ] &&
-		gov=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor)
-	mit=$(grep -H . /sys/devices/system/cpu/vulnerabilities/* 2>/dev/null | sed 's|.*/||; s/^/    /')
-	{
-		echo "c10k-lab bench manifest"
-		echo "date:            $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-		echo "git commit:      $(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- servers clients bench lib 2>/dev/null || echo ' (with uncommitted changes)')"
-		echo "kernel:          $(uname -srvm)"
-		echo "cpu model:       $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-		echo "cpus online:     $(nproc --all) (this run may use: $CPUS)"
-		echo "pinning:         server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU"
-		echo "memory:          $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-		echo "governor:        $gov"
-		echo "load average:    $(cut -d' ' -f1-3 /proc/loadavg) (at start)"
-		echo "descriptors:     soft $(ulimit -Sn), hard $(ulimit -Hn), fs.nr_open $NR_OPEN"
-		echo "port range:      $PORT_LO-$PORT_HI ($PORTS ports)"
-		echo "somaxconn:       $(cat /proc/sys/net/core/somaxconn)"
-		echo "tcp_tw_reuse:    $(cat /proc/sys/net/ipv4/tcp_tw_reuse)"
-		echo "compiler:        $(${CC:-cc} --version 2>/dev/null | head -1), built with -O2"
-		echo "gnuplot:         $(gnuplot --version)"
-		echo "bash:            $BASH_VERSION"
-		[ "$REF" = nginx ] && echo "nginx:           $(nginx -v 2>&1 | sed 's/.*: //'), one process (master_process off)"
-		echo "binaries:        $BIN"
-		echo "mode:            $([ "$QUICK" = 1 ] && echo quick || echo full), $ROUNDS rounds, ${DURATION}s measured + ${WARMUP}s warm-up"
-		echo "shuffle seed:    $SEED"
-		echo "control:         $CONTROL_RUNS runs a round of each sweep's A/A control"
-		echo "models:          $MODELS${REF:+ + $REF}"
-		echo "sweeps:          $SWEEPS"
-		echo "idle counts:     $IDLE_LIST (largest possible here: $MAX_IDLE)"
-		echo "active counts:   $ACTIVE_LIST"
-		echo "mitigations:"
-		echo "${mit:-    not readable}"
-	} > "$1"
+# build_optimised: the binaries the bench and the labs measure, built with
+# -O2 into build/bench/, apart from make's own build (bin/, build/), so that
+# measuring never rebuilds what the tests use, nor the other way round.
+build_optimised() {
+	echo "building with -O2 into build/bench/ ..."
+	make -C "$HARNESS_DIR/.." --no-print-directory -j2 all OPT=-O2 BUILD=build/bench BINDIR=build/bench/bin \
+		> /dev/null || return 1
+	BIN=$(cd "$HARNESS_DIR/../build/bench/bin" && pwd)
 }

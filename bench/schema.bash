@@ -1,4 +1,4 @@
-# bench/lib/schema.bash: the one definition of a bench row. bench/run writes
+# bench/schema.bash: the one definition of a bench row. bench/run writes
 # runs.csv with these columns, bench/aggregate reads them by name and writes
 # the point CSVs from them; docs/bench.md explains each. Sourced; defines
 # variables and three functions.

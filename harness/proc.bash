@@ -1,16 +1,20 @@
-# lib/proc.bash: what the bench and the tests read about a server process,
-# written once. Source it from bash; it defines functions only.
+# harness/proc.bash: what the bench, the labs and the tests read about a
+# server process, written once. Sourced by harness/harness.bash; it defines
+# functions only.
 #
 #   stats_value NAME LINE   the number after "NAME=" in a "stats model=..." line
 #   proc_state PID          the one-letter state of PID (Z: a zombie), or nothing
+#   proc_alive PID          true while PID runs (not ended, not a zombie)
 #   proc_children PID       the PIDs of PID's live children, one a line
 #   proc_tasks PID          threads of PID + its live children (no fork: polled often)
 #   proc_tree PID           PROC_TREE: PID and its live descendants
 #   proc_tree_cpu PID       PROC_CPU_NS: CPU time of the whole tree, in ns
 #   proc_tree_mem_kb PID    "RSS PSS" of the whole tree, in KiB
 #   proc_sockets PID        sockets open in PID and its children
+#   proc_fds PID            descriptors open in PID, plus its children's sockets
 #
-# Everything is read from /proc (Linux 3.5 or later for .../children).
+# Everything is read from /proc (Linux 3.5 or later for .../children). Safe
+# under `set -e` (bats runs its tests so).
 
 # stats_value NAME LINE: prints the number after "NAME=" in LINE; returns 1,
 # printing nothing, when LINE has no such field.
@@ -24,9 +28,19 @@ stats_value() {
 # parentheses, may hold spaces: the fields are counted after its last ")".
 proc_state() {
 	local rest
-	rest=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	read -r rest 2>/dev/null < "/proc/$1/stat" || return 0
 	rest=${rest##*) }
 	echo "${rest%% *}"
+}
+
+# proc_alive PID: true while PID runs. A zombie (ended, not yet waited for)
+# has ended, though kill -0 still succeeds on it. Builtins only: the waits
+# for a server to start and stop poll it every 10 ms.
+proc_alive() {
+	local rest
+	read -r rest 2>/dev/null < "/proc/$1/stat" || return 1
+	rest=${rest##*) }
+	[ "${rest%% *}" != Z ]
 }
 
 # proc_children PID: every thread's children file lists the processes it
@@ -36,7 +50,7 @@ proc_children() {
 	local f kids=()
 	for f in /proc/"$1"/task/*/children; do
 		kids=()
-		read -r -a kids 2>/dev/null < "$f"    # no newline at the end: read says 1
+		read -r -a kids 2>/dev/null < "$f" || :    # no newline at the end: read says 1
 		[ ${#kids[@]} -gt 0 ] && printf '%s\n' "${kids[@]}"
 	done
 	return 0
@@ -45,10 +59,10 @@ proc_children() {
 # proc_tasks PID: builtins only, since it runs every 50 ms beside a measurement.
 proc_tasks() {
 	local f line n=0 kids=()
-	while read -r f line; do [ "$f" = Threads: ] && n=$line && break; done 2>/dev/null < "/proc/$1/status"
+	while read -r f line; do [ "$f" = Threads: ] && n=$line && break; done 2>/dev/null < "/proc/$1/status" || :
 	for f in /proc/"$1"/task/*/children; do
 		kids=()
-		read -r -a kids 2>/dev/null < "$f"
+		read -r -a kids 2>/dev/null < "$f" || :
 		n=$((n + ${#kids[@]}))
 	done
 	echo "$n"
@@ -69,7 +83,7 @@ proc_tree() {
 	while ((i < ${#PROC_TREE[@]})); do
 		for f in /proc/"${PROC_TREE[i]}"/task/*/children; do
 			kids=()
-			read -r -a kids 2>/dev/null < "$f"    # no newline at the end: read says 1
+			read -r -a kids 2>/dev/null < "$f" || :    # no newline at the end: read says 1
 			PROC_TREE+=("${kids[@]}")
 		done
 		i=$((i + 1))
@@ -164,4 +178,15 @@ proc_sockets() {
 	dirs=$( { echo "$1"; proc_children "$1"; } | sed 's|.*|/proc/&/fd|')
 	# shellcheck disable=SC2086
 	find $dirs -lname 'socket:*' -printf '%l\n' 2>/dev/null | awk '!seen[$0]++ { n++ } END { print n + 0 }'
+}
+
+# proc_fds PID: the descriptors open in PID, plus the sockets of its live
+# children, each socket once: what a server holds, whatever its model. A
+# forking server's connections are in its children, whose other descriptors
+# are copies of the parent's; so N connections are N more in every model,
+# and a descriptor leaked by the server itself (a file, a pipe) shows too.
+proc_fds() {
+	local others
+	others=$(find "/proc/$1/fd" -mindepth 1 ! -lname 'socket:*' -printf . 2>/dev/null) || :
+	echo $(( ${#others} + $(proc_sockets "$1") ))
 }

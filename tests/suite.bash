@@ -1,0 +1,214 @@
+# tests/suite.bash: what the bats suites share beyond the harness. Load it
+# with `load suite`; it sources harness/harness.bash, the library the bench
+# and the labs use too, so a test measures as the bench does:
+#
+#   server_up MODEL [ARGS]     "$BIN/MODEL" -p 0 ARGS; SERVER_PID, SERVER_PORT,
+#                              SERVER_OUT, SERVER_ERR (SERVER_WRAP: a command
+#                              to run it under, e.g. "taskset -c 0")
+#   server_down                SIGTERM, wait; sets SERVER_STATS; strict here: fails
+#                              unless exit 0, with a stats line and no sanitizer report
+#   server_snapshot            SIGUSR1, waits for the next stats line: SERVER_SNAPSHOT
+#   proc_fds PID, proc_sockets PID, proc_children PID, proc_state PID,
+#   proc_tree_cpu PID (PROC_CPU_NS), proc_tree_mem_kb PID, wait_exit PID
+#
+# and its own:
+#
+#   stat_field NAME            a counter from SERVER_STATS ("requests" -> 12)
+#   field NAME TEXT            the same from any "a=1 b=2" line (tcpkit -C)
+#   csv_field NAME CSV         a column of loadgen's CSV (header row, then a row), by name
+#   wait_fd_count PID N [S]    waits up to S seconds for PID to hold N descriptors (proc_fds)
+#   tk ARGS                    "$BIN/tcpkit" ARGS $SERVER_PORT, under a timeout
+#   tk_bg ARGS                 the same in the background; stop_background ends it
+#   expect_eq WANT GOT [WHAT]  equality, printing both when not
+#   expect_closed              tcpkit said the server closed (FIN or RST)
+#   expect_error CODE          an HTTP CODE answer with Connection: close, closed
+#   repeat N TEXT              TEXT N times (pipelines and their answers)
+#   ms N, secs N               a timeout, scaled by TIME_SCALE
+#   check_leaks                LeakSanitizer on for what is started next (ASan build)
+#   plain_build_only REASON    skip in the sanitizer builds (a test that mostly waits)
+#
+# A suite's teardown calls teardown_server, which stops a server the test left
+# running with server_down: so every test also checks that the server exits 0
+# with its stats line on SIGTERM (under the sanitizers: without a report).
+#
+# Times are scaled by TIME_SCALE (tests/run sets it for the sanitizers, which
+# make servers several times slower): use ms/secs below for every timeout;
+# the harness scales its own bounds by it too.
+
+bats_require_minimum_version 1.5.0
+
+source "$BATS_TEST_DIRNAME/../harness/harness.bash"
+
+BIN=${BIN:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/bin}
+MODEL=${MODEL:-epoll_lt}
+TIME_SCALE=${TIME_SCALE:-1}
+# server_up's options for a test (harness/server.bash): the server's files
+# in the test's own directory; LeakSanitizer on in the server (the ASan
+# build); server_down fails the test on a missing stats line or a sanitizer
+# report, and shows the server's stderr.
+SERVER_DIR=$BATS_TEST_TMPDIR
+SERVER_LEAKS=1
+SERVER_STRICT=1
+
+# Requests and the exact answers, written with the C escapes tcpkit decodes
+# (-s) and prints (-x), so a failing comparison shows \r\n where they differ.
+GET='GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
+GET_CLOSE='GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+HEAD='HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n'
+OK_HEADERS='HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n'
+HELLO='Hello, world!'
+RESP="$OK_HEADERS\\r\\n$HELLO"
+RESP_CLOSE="${OK_HEADERS}Connection: close\\r\\n\\r\\n$HELLO"
+RESP_KEEP="${OK_HEADERS}Connection: keep-alive\\r\\n\\r\\n$HELLO"
+RESP_HEAD="$OK_HEADERS\\r\\n"
+
+# ms N / secs N: a timeout of N milliseconds or seconds, scaled.
+ms() { echo $(( $1 * TIME_SCALE )); }
+secs() { echo $(( $1 * TIME_SCALE )); }
+
+# plain_build_only REASON: skips the test in the sanitizer builds (make
+# sanitize, make tsan). For tests that mostly wait, or measure time or CPU:
+# they run no code the other tests do not, and instrumented they only cost time.
+plain_build_only() {
+	if [[ $BIN == */asan/* || $BIN == */tsan/* || ${TSAN:-} == 1 ]]; then
+		skip "checked in the plain build (make test): $1"
+	fi
+}
+
+# check_leaks: the programs started from here on look for leaks at exit
+# (LeakSanitizer, in the ASan build). tests/run turns it off for the test
+# tools; server_up turns it on for the server (SERVER_LEAKS), the loadgen
+# suite this way for loadgen.
+check_leaks() {
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1
+}
+
+# stop_background: ends the tcpkits this test started with tk_bg.
+stop_background() {
+	local pid
+	for pid in ${BG_PIDS:-}; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
+	done
+	BG_PIDS=
+}
+
+# For a suite's teardown: stops what the test left running. A failure here
+# fails the test: a server must survive every test and exit cleanly.
+teardown_server() {
+	stop_background
+	if [ -n "${SERVER_PID:-}" ]; then
+		server_down
+	fi
+}
+
+# field NAME TEXT: prints the number after "NAME=" in TEXT, or fails.
+field() {
+	stats_value "$1" "$2" || { echo "no $1= in: $2" >&2; return 1; }
+}
+
+# stat_field NAME: the same from SERVER_STATS, the server's exit line.
+stat_field() {
+	field "$1" "$SERVER_STATS"
+}
+
+# csv_field NAME CSV: the value in column NAME of loadgen's CSV output (its
+# header row, the line starting "url,", and the row: the last line), read by
+# name, so a test never breaks when columns are added. Fails without NAME.
+csv_field() {
+	local name=$1 header row i
+	local -a names values
+	header=$(grep -m 1 '^url,' <<<"$2") ||
+		{ echo "csv_field: no header row (loadgen --header) in: $2" >&2; return 1; }
+	row=$(tail -n 1 <<<"$2")
+	IFS=, read -ra names <<<"$header"
+	IFS=, read -ra values <<<"$row"
+	for i in "${!names[@]}"; do
+		if [ "${names[$i]}" = "$name" ]; then
+			echo "${values[$i]}"
+			return 0
+		fi
+	done
+	echo "csv_field: no column $name in: $header" >&2
+	return 1
+}
+
+# wait_fd_count PID N [SECONDS]: a server closes a connection a moment after
+# the client does; give it that moment (default 3 s), then print the count
+# of its descriptors (proc_fds: its own, and its children's sockets).
+wait_fd_count() {
+	local pid=$1 want=$2 tries=$(( $(secs "${3:-3}") * 50 )) n
+	while n=$(proc_fds "$pid"); (( n != want && tries-- > 0 )); do
+		sleep 0.02
+	done
+	echo "$n"
+	(( n == want ))
+}
+
+# ---- clients ---------------------------------------------------------------
+
+# tk ARGS: tcpkit against the server under test. The outer timeout only
+# guards against a hung tcpkit; tcpkit's own -t (2 s by default) ends reads.
+tk() {
+	timeout "$(secs 60)" "$BIN/tcpkit" "$@" "$SERVER_PORT"
+}
+
+# tk_bg ARGS: tcpkit in the background, without bats' descriptors, so a test
+# can stall a connection and go on. Its output goes to the file $BG_OUT.
+tk_bg() {
+	BG_OUT=$BATS_TEST_TMPDIR/bg.$(( ${BG_N:=0} + 1 ))
+	BG_N=$(( BG_N + 1 ))
+	local out=$BG_OUT
+	(
+		close_inherited_fds
+		exec timeout "$(secs 60)" "$BIN/tcpkit" "$@" "$SERVER_PORT" >"$out" 2>&1
+	) &
+	BG_PIDS="${BG_PIDS:-} $!"
+}
+
+# expect_eq WANT GOT [WHAT]: bats reports only the failing line; this says
+# what was wanted and what came instead.
+expect_eq() {
+	[ "$1" = "$2" ] && return 0
+	{
+		echo "${3:-value} differs"
+		echo "  want: $1"
+		echo "  got:  $2"
+	} >&2
+	return 1
+}
+
+# expect_closed: tcpkit's status for "the server closed the connection":
+# 0 after a FIN; 4 after a RST, which Linux sends instead when the server
+# closes with bytes it never read still queued (after a 400 or 431).
+expect_closed() {
+	(( status == 0 || status == 4 )) && return 0
+	echo "want the connection closed (tcpkit exit 0 or 4), got exit $status" >&2
+	return 1
+}
+
+# expect_error CODE: output starts with that status line and carries
+# Connection: close; the connection was closed.
+expect_error() {
+	if [[ $output != "HTTP/1.1 $1 "* ]]; then
+		echo "want an HTTP/1.1 $1 answer, got: $output" >&2
+		return 1
+	fi
+	if [[ $output != *'\r\nConnection: close\r\n'* ]]; then
+		echo "want Connection: close in the $1 answer, got: $output" >&2
+		return 1
+	fi
+	expect_closed
+}
+
+# repeat N TEXT: TEXT N times (pipelined requests and their expected answers).
+# (Doubling, not N appends: bash appends slowly, and 9000 x's are needed.)
+repeat() {
+	local n=$1 piece=$2 out=""
+	while (( n > 0 )); do
+		(( n & 1 )) && out+=$piece
+		piece+=$piece
+		n=$(( n >> 1 ))
+	done
+	printf '%s' "$out"
+}
