@@ -69,4 +69,10 @@ if (fmt eq "txt") {
     set ylabel norotate offset character 30, graph 0.56
     set title offset character 0, 1
     set tmargin 5
+    # the key below the graph, not beside it: the plot and its title get
+    # the whole width of a terminal
+    set key outside below center horizontal Left reverse
 }
+# In text, a bar's key has no sample: its title names the character the bars
+# are drawn with instead (the dumb terminal's, by line type: * # $ % @ & =).
+bar(t, lt) = fmt eq "txt" ? sprintf("%s [%s]", t, substr("*#$%@&=", (lt - 1) % 7 + 1, (lt - 1) % 7 + 1)) : t

@@ -22,8 +22,8 @@ set yrange [0.01:5000]
 eval "set ytics ".TICS125
 set key inside right top opaque
 b = dir."/backlog.dat"
-plot b using ($0 - 0.19):(column("connect_p99_med") / 1000.0):xtic(sprintf("%s\n%s", strcol("model"), strcol("backlog"))) with boxes lc rgb "#1f77b4" title "p99", \
-     b using ($0 + 0.19):(column("connect_max_med") / 1000.0) with boxes lc rgb "#d62728" title "max", \
+plot b using ($0 - 0.19):(column("connect_p99_med") / 1000.0):xtic(sprintf("%s\n%s", strcol("model"), strcol("backlog"))) with boxes lc rgb "#1f77b4" title bar("p99", 1), \
+     b using ($0 + 0.19):(column("connect_max_med") / 1000.0) with boxes lc rgb "#d62728" title bar("max", 2), \
      b using ($0):(2000):(strcol("over_1s_med") eq "NA" ? "over 1 s: n/a" : sprintf("over 1 s: %.0f%%", 100 * column("over_1s_med"))) \
         with labels font ",10" notitle
 set origin 0.5, 0.04
@@ -38,8 +38,8 @@ set yrange [*:*]
 stats o using "p99_pipe1" name "P1" nooutput
 stats o using "p99_pipe8" name "P8" nooutput
 set yrange [10:4 * (P1_max > P8_max ? P1_max : P8_max)]
-plot o using ($0 - 0.19):"p50_pipe1":xtic(1) with boxes lc rgb "#2ca02c" title "one request at a time", \
+plot o using ($0 - 0.19):"p50_pipe1":xtic(1) with boxes lc rgb "#2ca02c" title bar("one request at a time", 1), \
      o using ($0 - 0.19):"p50_pipe1":"p50_pipe1":"p99_pipe1" with yerrorbars lc rgb "#000000" pt 7 ps 0.4 notitle, \
-     o using ($0 + 0.19):"p50_pipe8" with boxes lc rgb "#9467bd" title "8 pipelined requests", \
+     o using ($0 + 0.19):"p50_pipe8" with boxes lc rgb "#9467bd" title bar("8 pipelined requests", 3), \
      o using ($0 + 0.19):"p50_pipe8":"p50_pipe8":"p99_pipe8" with yerrorbars lc rgb "#000000" pt 7 ps 0.4 title "whisker: up to p99"
 unset multiplot
