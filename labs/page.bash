@@ -14,7 +14,8 @@
 # first, and each links to its SVG.
 
 # The style every page shares: readable on a laptop and on a phone, graphs
-# at most their drawn width (960 px), text that wraps but figures that do not.
+# at most their drawn width (960 px), and the summary's long lines wrapped
+# (on a phone, a line cut off at the edge looks like a line that ends there).
 PAGE_STYLE='body { font: 16px/1.45 sans-serif; max-width: 62rem; margin: 1rem auto; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
@@ -26,7 +27,7 @@ td:first-child { font-family: monospace; white-space: nowrap; }
 figure { margin: 1.5rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { color: #444; }
-pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; line-height: 1.3; }'
+pre { background: #f6f6f6; padding: 0.6rem; white-space: pre-wrap; font-size: 0.85rem; line-height: 1.3; }'
 
 # page_escape: stdin with &, < and > written as HTML entities, on stdout.
 page_escape() {
