@@ -17,7 +17,7 @@ if (fmt eq "svg") {
 } else {
     if (fmt eq "txt") {
         if (!exists("cols")) { cols = 100 }
-        set terminal dumb size cols, 32
+        set terminal dumb nofeed size cols, 32
     } else {
         set terminal pngcairo size 960,600 font "Sans,11" background rgb "white"
     }
@@ -66,13 +66,19 @@ noise_text(pct) = pct eq "NA" ? "" : sprintf("grey band: the noise floor, min to
 # turn the y label on its side: it goes above the plot, under the title.
 if (fmt eq "txt") {
     unset grid
-    set ylabel norotate offset character 30, graph 0.56
-    set title offset character 0, 1
-    set tmargin 5
+    set ylabel norotate offset character 30, graph 0.62
+    set title offset character 0, 3
+    set tmargin 6
     # the key below the graph, not beside it: the plot and its title get
     # the whole width of a terminal
     set key outside below center horizontal Left reverse
 }
+# A row of n panels under the title t: eval panels(n, t) after "set multiplot"
+# would go. Side by side in an image; in text one above the other, each the
+# terminal's width (a character cannot be made narrower), on a taller page.
+panels(n, t) = fmt eq "txt" ? \
+    sprintf("set terminal dumb nofeed size %d, %d; set output out; set multiplot layout %d, 1 title \"%s\"", cols, 26 * n, n, t) : \
+    sprintf("set multiplot layout 1, %d title \"%s\"", n, t)
 # In text, a bar's key has no sample: its title names the character the bars
 # are drawn with instead (the dumb terminal's, by line type: * # $ % @ & =).
 bar(t, lt) = fmt eq "txt" ? sprintf("%s [%s]", t, substr("*#$%@&=", (lt - 1) % 7 + 1, (lt - 1) % 7 + 1)) : t
