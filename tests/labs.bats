@@ -8,6 +8,11 @@
 # lab at its smallest size. Runs once: nothing here differs under a sanitizer.
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+load suite
+
+teardown() {
+	teardown_server
+}
 
 # The files each lab writes, as the shared spec of the lab kit names them.
 declare -A SPEC=(
@@ -57,17 +62,12 @@ declare -A SPEC=(
 }
 
 @test "labs/free-port prints a port that a server can then listen on" {
-	local port line
+	local port
 	port=$("$ROOT/labs/free-port")
 	[[ $port =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ] && [ "$port" -lt 65536 ]
-	"$BIN/epoll_et" -p "$port" > "$BATS_TEST_TMPDIR/out" 2>&1 &
-	local pid=$!
-	for _ in $(seq 100); do
-		read -r line < "$BATS_TEST_TMPDIR/out" && [ -n "$line" ] && break
-		sleep 0.05
-	done
-	kill "$pid"; wait "$pid"
-	[ "$line" = "listening on 127.0.0.1:$port" ]
+	server_up epoll_et -p "$port"        # the last -p counts
+	expect_eq "$port" "$SERVER_PORT" "the port the server listens on"
+	server_down
 }
 
 @test "LAB_SMOKE=1 labs/run 3 --out DIR: progress lines with an ETA, every file, the closing list, the page and the text graph" {
