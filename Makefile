@@ -19,6 +19,8 @@
 #   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make lab N=K       lab K's experiments at classroom size into results/labK/
 #                      (OUT=DIR elsewhere); `make lab` lists the eight labs
+#   make serve         results/ over HTTP on 127.0.0.1 (port 8000, or any free one),
+#                      and the ssh -L line to see the labs' pages; ADDR=0.0.0.0 opens it
 #   make clean         remove bin/, build/ and results/
 #
 # Variables: CFLAGS is appended to ours, never replaces them; V=1 shows the
@@ -108,7 +110,7 @@ endif
 # Each program's objects; the one link rule below makes them all.
 PROGRAMS = $(SERVERS) $(CLIENTS) $(BENCHES) $(TOOLS) $(REPLAYS) $(PITFALLS)
 
-.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab
+.PHONY: all test bench sanitize tsan fuzz valgrind clean format format-check grade pitfalls lab serve
 # Keep the objects: they are intermediates of a chain, which make would delete.
 .SECONDARY:
 all: $(PROGRAMS) $(BINDIR)/io_uring
@@ -183,6 +185,11 @@ bench:
 # without N it lists the labs. LAB_SMOKE=1 runs every step at its smallest.
 lab:
 	$(Q)labs/run $(N) $(if $(OUT),--out $(OUT))
+
+# make serve [ADDR=0.0.0.0] [PORT=N]: results/ by bin/epoll_et --root, each
+# lab's index.html among them; labs/serve says how to reach it over ssh.
+serve: $(BINDIR)/epoll_et
+	$(Q)labs/serve --bin $(BINDIR) $(if $(ADDR),--addr $(ADDR)) $(if $(PORT),--port $(PORT))
 
 clean:
 	rm -rf bin build results

@@ -13,7 +13,8 @@
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
 #   pitfall NAME...            bin/pitfall-NAME into NAME.txt, its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
-#   lab_end "FILE questions"...  the list of which file answers which question
+#   lab_end "FILE questions"...  the list of which file answers which question,
+#                              the lab's page (index.html) and its main graph in text
 #
 # The rest comes from the harness the bench and the tests use too
 # (harness/harness.bash): server_up, server_down and server_snapshot (the
@@ -35,6 +36,14 @@ set -uo pipefail
 export LC_ALL=C                 # decimal points and sort order the same everywhere
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/harness/harness.bash"
+source "$ROOT/labs/page.bash"
+
+# The text graph (graph.txt) as wide as the terminal the lab runs in, from
+# 80 columns (an ssh window's default) to 160; 100 when it is not a terminal.
+# Exported: the bench draws the text graphs of labs 2 and 6.
+PLOT_TEXT_COLS=$( { [ -t 1 ] && tput cols 2>/dev/null; } || echo 100)
+PLOT_TEXT_COLS=$(( PLOT_TEXT_COLS < 80 ? 80 : PLOT_TEXT_COLS > 160 ? 160 : PLOT_TEXT_COLS ))
+export PLOT_TEXT_COLS
 
 die()  { echo "lab$LAB: $*" >&2; exit 1; }
 note() { echo "lab$LAB: $*" >&2; }
@@ -78,7 +87,7 @@ lab_begin() {
 	mkdir -p "$OUT" || die "cannot create $OUT"
 	OUT=$(cd "$OUT" && pwd)
 	# a new run replaces the old one's files, never mixes with them
-	rm -f "$OUT"/*.txt "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.svg
+	rm -f "$OUT"/*.txt "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.svg "$OUT"/index.html
 	WORK=$(mktemp -d "$(scratch_dir)/lab$LAB.XXXXXX") || die "no scratch directory"
 	# servers run in sessions of their own (setsid): Ctrl-C reaches this
 	# script only, and its trap stops them
@@ -103,6 +112,12 @@ lab_cleanup() {
 # lab_title K: the lab's title, from the table in labs/run.
 lab_title() {
 	awk -F'|' -v k="$1" '$1 == "#L" k { print $2 }' "$ROOT/labs/run"
+}
+
+# lab_main: this lab's main graph (a name, e.g. memory), from the table in
+# labs/run; plot draws it in text too, as graph.txt.
+lab_main() {
+	awk -F'|' -v k="$LAB" '$1 == "#L" k { print $5 }' "$ROOT/labs/run"
 }
 
 # step WHAT SECONDS: the progress line of the step that starts now. The
@@ -263,12 +278,15 @@ pitfall() {
 # plot NAME [gnuplot assignments]: labs/plots/labK-NAME.gp (or, shared by
 # several labs, labs/plots/NAME.gp) draws NAME.png
 # and NAME.svg in OUT (UTF-8 for the "µs" of labels), in the style of the bench's graphs (plots/common.gp).
+# The lab's main graph (lab_main) is drawn a third time, in text, as graph.txt.
 plot() {
-	local name=$1 fmt gp; shift
+	local name=$1 fmt gp out; shift
 	gp=$ROOT/labs/plots/lab$LAB-$name.gp
 	[ -f "$gp" ] || gp=$ROOT/labs/plots/$name.gp
-	for fmt in png svg; do
-		LC_ALL=C.UTF-8 gnuplot -e "dir='$OUT'; plots='$ROOT/plots'; fmt='$fmt'; name='$name'; cannot=''" \
+	for fmt in png svg $([ "$name" = "$(lab_main)" ] && echo txt); do
+		out=$OUT/$name.$fmt
+		[ "$fmt" = txt ] && out=$OUT/graph.txt
+		LC_ALL=C.UTF-8 gnuplot -e "dir='$OUT'; plots='$ROOT/plots'; fmt='$fmt'; name='$name'; out='$out'; cols=$PLOT_TEXT_COLS; cannot=''" \
 			-e "MODELS_ALL='$(lab_models)'; $(lab_linetypes)" -e "${*:-}" \
 			"$gp" 2> "$WORK/plot.log" ||
 			{ cat "$WORK/plot.log" >&2; die "drawing $name.$fmt failed"; }
@@ -306,7 +324,41 @@ lab_end() {
 		[ -s "$OUT/$file" ] || { missing=1; what="$what  (MISSING: the step above failed)"; }
 		printf '  %-40s %s\n' "$(display_path "$OUT/$file")" "$what"
 	done
+	lab_show "$@"
 	[ "$missing" = 0 ] || die "some files are missing"
+}
+
+# lab_show "FILE|QUESTIONS"...: the lab's page (index.html, labs/page.bash),
+# its main graph drawn in text (graph.txt) on the terminal, and how to see
+# the page from a machine with a screen. Written even when a file is
+# missing: the page shows which.
+lab_show() {
+	local main
+	main=$(lab_main)
+	# a graph the bench drew (labs 2 and 6) has its text form in bench/
+	[ -s "$OUT/graph.txt" ] || [ ! -s "$OUT/bench/graph.txt" ] || cp "$OUT/bench/graph.txt" "$OUT/"
+	page_write "$OUT" "$main" "$@" || die "cannot write $OUT/index.html"
+	[ "$OUT" = "$ROOT/results/lab$LAB" ] && page_root "$ROOT/results"
+	echo
+	if [ -s "$OUT/graph.txt" ]; then
+		# the dumb terminal pads every line, and the page's head and foot, with blanks
+		sed 's/[[:space:]]*$//' "$OUT/graph.txt" |
+			awk 'NF { for (; blank > 0 && seen; blank--) print ""; print; seen = 1; blank = 0; next } { blank++ }' \
+				> "$WORK/graph.txt" &&
+			cp "$WORK/graph.txt" "$OUT/graph.txt"
+		echo "The main graph, $main.png, in text ($(display_path "$OUT/graph.txt")):"
+		cat "$OUT/graph.txt"
+	else
+		echo "No text graph: $main.png was not drawn in this run (the lines above say why)."
+	fi
+	echo "Every graph, the summary and this list: $(display_path "$OUT/index.html")."
+	if [ "$OUT" = "$ROOT/results/lab$LAB" ]; then
+		echo "To see it from your own computer: run 'make serve' here (it prints the port it took, 8000 if"
+		echo "free), then on your computer: ssh -L 8080:127.0.0.1:8000 $(page_ssh_target)"
+		echo "and open http://localhost:8080/lab$LAB/"
+	else
+		echo "To see it from your own computer: copy $OUT off this machine and open index.html."
+	fi
 }
 
 # display_path FILE: relative to the repository when it lies inside it.

@@ -16,7 +16,7 @@ lab_begin 2 2 40 "$@"
 IDLE=$(size "0 1000 5000" "0 100")
 step "bench/run: select, poll, epoll_lt at idle $IDLE; polltime" 55
 # shellcheck disable=SC2046 # the smoke options are words of their own
-"$ROOT/bench/run" --quick --bin "$BIN" --out "$OUT/bench" --models "select poll epoll_lt" \
+PLOT_TEXT=$(lab_main) "$ROOT/bench/run" --quick --bin "$BIN" --out "$OUT/bench" --models "select poll epoll_lt" \
 	--sweeps "idle polltime" --idle "$IDLE" $(size "" "--rounds 1 --duration 0.1") 2>&1 |
 	sed 's/^/    /'
 for g in idle-cpu idle-throughput idle-events polltime; do

@@ -12,7 +12,7 @@ lab_begin 6 1 40 "$@"
 
 step "bench/run: the sockopt sweep of epoll_lt" 40
 # shellcheck disable=SC2046 # the smoke options are words of their own
-"$ROOT/bench/run" --quick --bin "$BIN" --out "$OUT/bench" --models epoll_lt --sweeps sockopt \
+PLOT_TEXT=$(lab_main) "$ROOT/bench/run" --quick --bin "$BIN" --out "$OUT/bench" --models epoll_lt --sweeps sockopt \
 	$(size "" "--rounds 1 --duration 0.1") 2>&1 | sed 's/^/    /'
 cp "$OUT/bench/sockopt.png" "$OUT/bench/sockopt.svg" "$OUT/bench/sockopt.csv" "$OUT/" ||
 	note "the bench drew no sockopt graph"

@@ -1,7 +1,10 @@
 # plots/common.gp: what every graph shares. bench/plot sets, before loading it:
 #   dir     the results directory (CSV in, images out)
-#   fmt     "png" (pngcairo) or "svg"
+#   fmt     "png" (pngcairo), "svg", or "txt" (the dumb terminal: a graph
+#           in characters, for a shell with no screen)
 #   name    the output's base name, e.g. "idle-throughput"
+#   out     (optional) the output file, instead of dir/name.fmt
+#   cols    (optional, txt) the text graph's width in characters (100)
 #   models  the models to draw, space-separated, in the order of the legend
 #   x0      where idle = 0 is drawn on a log axis (a decade left of the first N)
 #   xt      the x tic labels of the idle sweep, as a gnuplot tic list
@@ -12,9 +15,15 @@
 if (fmt eq "svg") {
     set terminal svg size 960,600 dynamic font "Sans,13" background rgb "white"
 } else {
-    set terminal pngcairo size 960,600 font "Sans,11" background rgb "white"
+    if (fmt eq "txt") {
+        if (!exists("cols")) { cols = 100 }
+        set terminal dumb nofeed size cols, 32
+    } else {
+        set terminal pngcairo size 960,600 font "Sans,11" background rgb "white"
+    }
 }
-set output dir."/".name.".".fmt
+if (!exists("out")) out = dir."/".name.".".fmt
+set output out
 set encoding utf8
 set termoption noenhanced               # model names hold underscores
 set datafile separator ","
@@ -52,3 +61,24 @@ if (cannot ne "") { set label 99 cannot at screen 0.01, 0.03 left font ",10" tc 
 noise_band(lo, hi) = (lo == lo && hi == hi) ? \
     sprintf("set object 90 rect from graph 0, first %g to graph 1, first %g behind fc rgb '#d8d8d8' fs solid 0.6 noborder", lo, hi) : ""
 noise_text(pct) = pct eq "NA" ? "" : sprintf("grey band: the noise floor, min to max of the A/A control (%s), a spread of %s%% of its median", noise_what, pct)
+
+# The text terminal (fmt "txt": a graph for a shell with no screen) cannot
+# turn the y label on its side: it goes above the plot, under the title.
+if (fmt eq "txt") {
+    unset grid
+    set ylabel norotate offset character 30, graph 0.62
+    set title offset character 0, 3
+    set tmargin 6
+    # the key below the graph, not beside it: the plot and its title get
+    # the whole width of a terminal
+    set key outside below center horizontal Left reverse
+}
+# A row of n panels under the title t: eval panels(n, t) after "set multiplot"
+# would go. Side by side in an image; in text one above the other, each the
+# terminal's width (a character cannot be made narrower), on a taller page.
+panels(n, t) = fmt eq "txt" ? \
+    sprintf("set terminal dumb nofeed size %d, %d; set output out; set multiplot layout %d, 1 title \"%s\"", cols, 26 * n, n, t) : \
+    sprintf("set multiplot layout 1, %d title \"%s\"", n, t)
+# In text, a bar's key has no sample: its title names the character the bars
+# are drawn with instead (the dumb terminal's, by line type: * # $ % @ & =).
+bar(t, lt) = fmt eq "txt" ? sprintf("%s [%s]", t, substr("*#$%@&=", (lt - 1) % 7 + 1, (lt - 1) % 7 + 1)) : t

@@ -11,7 +11,7 @@ set xrange [7:14000]
 set ytics ("10 ns" 10, "100 ns" 100, "1 µs" 1e3, "10 µs" 1e4, "100 µs" 1e5, "1 ms" 1e6, "10 ms" 1e7, "100 ms" 1e8)
 set label 1 "select stops at N = 1000: it cannot watch descriptors >= FD_SETSIZE (1024)" at screen 0.01, 0.03 left font ",10" tc rgb "#444444"
 mech = "select poll epoll"
-mc(k) = k == 1 ? 3 : k == 2 ? 4 : 5          # the select, poll and epoll_lt colours
+mc(k) = idx(word("select poll epoll_lt", k))   # the select, poll and epoll_lt colours
 pick(k) = strcol("mechanism") eq word(mech, k)
 # our runs: min, median, max over the repeats, from stats in bench/plot's polltime-summary.csv
 plot for [k = 1:3] dir."/polltime-summary.csv" \

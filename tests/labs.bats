@@ -70,7 +70,7 @@ declare -A SPEC=(
 	server_down
 }
 
-@test "LAB_SMOKE=1 labs/run 3 --out DIR: progress lines with an ETA, every file, the closing list" {
+@test "LAB_SMOKE=1 labs/run 3 --out DIR: progress lines with an ETA, every file, the closing list, the page and the text graph" {
 	local out=$BATS_TEST_TMPDIR/lab3 f
 	run env LAB_SMOKE=1 "$ROOT/labs/run" 3 --out "$out"
 	echo "$output"
@@ -86,6 +86,10 @@ declare -A SPEC=(
 	grep -q 'LAB_SMOKE=1' "$out/summary.txt"
 	grep -qE 'syscalls per request, epoll_et +write +[0-9.]+' "$out/summary.txt"
 	grep -q 'matched' "$out/et_drain.txt"
+	# the page and the text graph (labs/page.bash; tests/page.bats renders pages)
+	grep -q '<img src="syscalls.png"' "$out/index.html"
+	grep -q "^The main graph, syscalls.png, in text" <<< "$output"
+	grep -q 'calls per request' "$out/graph.txt"
 }
 
 # ---- bench/slowdisk (lab 8's slow disk) ----------------------------------------

@@ -3,8 +3,10 @@
 # cpu_us_per_req,cpu_pct); one point per run, the configurations side by side.
 load plots."/common.gp"
 unset key
-set multiplot layout 1, 3 title "One loop, EPOLLONESHOT workers, SO_REUSEPORT loops (lab 4; one point a run; loadgen on CPU 1)"
-set xtics ("epoll_et\nCPU 0" 0, "oneshot -t 1\nCPU 0" 1, "oneshot -t 2\nCPU 0" 2, "reuseport -t 2\nCPUs 0+1" 3) font ",9"
+eval panels(3, "One loop, EPOLLONESHOT workers, SO_REUSEPORT loops (lab 4; one point a run; loadgen on CPU 1)")
+# four names side by side in a third of the width: one line each, slanted
+set xtics ("epoll_et" 0, "oneshot -t 1" 1, "oneshot -t 2" 2, "reuseport -t 2" 3) font ",9" rotate by -30 left
+set xlabel "server on CPU 0 (reuseport: CPUs 0+1)" font ",9"
 set xrange [-0.5:3.5]
 set offsets 0, 0, graph 0.1, 0
 conf(s) = s eq "epoll_et" ? 0 : s eq "epoll_oneshot -t 1" ? 1 : s eq "epoll_oneshot -t 2" ? 2 : 3

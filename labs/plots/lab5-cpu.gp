@@ -1,7 +1,7 @@
 # Lab 5: req/s and server CPU per request, one point per run, io_uring
 # beside epoll_et in alternating runs (cpu.csv: model,round,req_per_s,cpu_us_per_req).
 load plots."/common.gp"
-set multiplot layout 1, 2 title "io_uring against epoll_et, alternating runs (lab 5; server on one CPU, 50 connections)"
+eval panels(2, "io_uring against epoll_et, alternating runs (lab 5; server on one CPU, 50 connections)")
 set xlabel "run (round)"
 set xtics 1
 set xrange [0.5:rounds + 0.5]

@@ -16,7 +16,7 @@ set linetype 101 lc rgb "#9ecae1"
 set linetype 102 lc rgb "#3182bd"
 set linetype 103 lc rgb "#d62728"
 set linetype 104 lc rgb "#7f7f7f"
-plot dir."/loops.csv" using "lat_p50_us":xtic(1) lt 101 title "p50", \
-     ''               using "lat_p99_us" lt 102 title "p99", \
-     ''               using "lat_p999_us" lt 103 title "p99.9", \
-     ''               using "lat_max_us" lt 104 title "max"
+plot dir."/loops.csv" using "lat_p50_us":xtic(1) lt 101 title bar("p50", 101), \
+     ''               using "lat_p99_us" lt 102 title bar("p99", 102), \
+     ''               using "lat_p999_us" lt 103 title bar("p99.9", 103), \
+     ''               using "lat_max_us" lt 104 title bar("max", 104)

@@ -13,7 +13,7 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xtics nomirror
-plot data using "cold_max_ms":xtic(1) lc rgb "#d62728" title "worst, file cold", \
-     data using "cold_p99_ms" lc rgb "#ff9896" title "p99, file cold", \
-     data using "warm_max_ms" lc rgb "#1f77b4" title "worst, file warm", \
-     data using "warm_p99_ms" lc rgb "#aec7e8" title "p99, file warm"
+plot data using "cold_max_ms":xtic(1) lc rgb "#d62728" title bar("worst, file cold", 1), \
+     data using "cold_p99_ms" lc rgb "#ff9896" title bar("p99, file cold", 2), \
+     data using "warm_max_ms" lc rgb "#1f77b4" title bar("worst, file warm", 3), \
+     data using "warm_p99_ms" lc rgb "#aec7e8" title bar("p99, file warm", 4)

@@ -15,4 +15,4 @@ set xtics rotate by -30 nomirror
 set yrange [0:*]
 set offsets 0, 0, graph 0.08, 0
 plot for [i = 1:words(bars)] data using (column(i + 1)):xtic(1) \
-        lt idx(word(bars, i)) title word(bars, i)
+        lt idx(word(bars, i)) title bar(word(bars, i), idx(word(bars, i)))
