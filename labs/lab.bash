@@ -4,7 +4,7 @@
 #   lab_begin K STEPS SECONDS "$@"   options, build, limits, CPUs, results/labK/
 #   step WHAT SECONDS          one progress line: [lab3 2/6] WHAT ... ETA
 #   size FULL SMOKE            FULL, or SMOKE under LAB_SMOKE=1
-#   serve MODEL [ARGS]         server_up MODEL -q ARGS, or the lab ends saying why
+#   server_up_or_die MODEL [ARGS]  server_up MODEL -q ARGS, or the lab ends saying why
 #   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SERVER_PORT
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
@@ -139,11 +139,11 @@ size() {
 
 # ---- servers and load ------------------------------------------------------
 
-# serve MODEL [ARGS]: server_up (harness/server.bash), quiet (-q): a server
+# server_up_or_die MODEL [ARGS]: server_up (harness/server.bash), quiet (-q): a server
 # on a free port, pinned to SERVER_CPU (set SERVER_CPU=0,1 before the call
 # for two CPUs); SERVER_PID and SERVER_PORT. The lab ends if it does not
 # start (server_up said why). server_down stops it and sets SERVER_STATS.
-serve() {
+server_up_or_die() {
 	server_up "$1" -q "${@:2}" || die "$1 did not start"
 }
 
@@ -175,12 +175,12 @@ have_strace() {
 
 # under_strace FILE "STRACE OPTIONS" MODEL [ARGS]: MODEL started as strace's
 # child, strace -f OPTIONS -o FILE -- bin/MODEL ..., on a free port and
-# pinned like any server (serve). SERVER_PID is strace's, SERVED the server's.
+# pinned like any server (server_up_or_die). SERVER_PID is strace's, SERVED the server's.
 # Started, not attached: Yama's ptrace_scope=1 (Ubuntu's default) lets a
 # normal user trace a child, never a process already running.
 under_strace() {
 	local file=$1 opts=$2; shift 2
-	SERVER_WRAP="strace -f $opts -o $file --" serve "$@"
+	SERVER_WRAP="strace -f $opts -o $file --" server_up_or_die "$@"
 	SERVED=$(proc_children "$SERVER_PID")
 	[ -n "$SERVED" ] || die "strace started no server"
 }

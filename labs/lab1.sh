@@ -17,7 +17,7 @@ SECS=$(size 2 0.1)
 : > "$OUT/blocking.txt"
 for model in blocking threads; do
 	step "$model: an idle client connected first, then loadgen -c 2 -d $SECS" $(( ${SECS%.*} + 2 ))
-	serve "$model"
+	server_up_or_die "$model"
 	# the idle client: a connection that sends nothing (bash opens it)
 	exec 3<> "/dev/tcp/127.0.0.1/$SERVER_PORT"
 	load -c 2 -d "$SECS" > "$WORK/load.txt" 2>&1
@@ -44,7 +44,7 @@ step "memory: threads holding $COUNTS idle connections" 5
 for model in threads fork epoll_et; do
 	[ "$model" != threads ] && step "memory: $model holding $COUNTS idle connections" 5
 	for n in $COUNTS; do
-		serve "$model"
+		server_up_or_die "$model"
 		if [ "$n" -gt 0 ] && ! hold_idle "$n"; then
 			note "$model: $HOLD_WHY"
 		fi

@@ -32,7 +32,7 @@ fi
 SECS=$(size 1 0.1)
 for model in epoll_lt epoll_et; do
 	step "$model: loadgen -c 50 -d $SECS, events per wakeup" 2
-	serve "$model"
+	server_up_or_die "$model"
 	load -c 50 -d "$SECS" > /dev/null 2>&1
 	server_down
 	line=$SERVER_STATS

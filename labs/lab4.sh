@@ -34,7 +34,7 @@ for round in $(seq "$ROUNDS"); do
 	for i in $(seq 0 $(( ${#CONFIGS[@]} - 1 )) | shuf); do
 		cpus=${CONFIGS[$i]%%|*} config=${CONFIGS[$i]#*|}
 		# shellcheck disable=SC2086 # the config is a model and its options
-		SERVER_CPU=$cpus serve $config
+		SERVER_CPU=$cpus server_up_or_die $config
 		proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 		load -c 50 -d "$SECS" --format csv --header > "$WORK/load.csv" 2>/dev/null
 		proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS
@@ -61,7 +61,7 @@ plot scaling
 
 CONNS=$(size 100 10)
 step "reuseport -t 2: $CONNS connections, one request each" 2
-SERVER_CPU=$BOTH serve reuseport -t 2
+SERVER_CPU=$BOTH server_up_or_die reuseport -t 2
 load -c 4 -n "$CONNS" --close > /dev/null 2>&1
 server_down
 line=$SERVER_STATS

@@ -57,7 +57,7 @@ echo "model,round,req_per_s,cpu_us_per_req" > "$OUT/cpu.csv"
 for round in $(seq "$ROUNDS"); do
 	step "round $round of $ROUNDS: $MODELS, loadgen -c 50 -d $SECS each" 3
 	for model in $MODELS; do
-		serve "$model"
+		server_up_or_die "$model"
 		proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 		load -c 50 -d "$SECS" --format csv --header > "$WORK/load.csv" 2>/dev/null
 		proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS

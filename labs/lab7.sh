@@ -30,7 +30,7 @@ echo "run,req_per_s,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us" > "
 # loop_run NAME STALL LOADGEN-ARGS...: one run of epoll_et, stalled or not
 loop_run() {
 	local name=$1 stall=$2 spid; shift 2
-	serve epoll_et
+	server_up_or_die epoll_et
 	if [ "$stall" = stall ]; then stall_server & spid=$!; PIDS+=("$spid"); fi
 	load "$@" --format csv --header > "$WORK/load.csv" 2>/dev/null
 	if [ "$stall" = stall ]; then kill "$spid"; wait "$spid" 2>/dev/null; forget_pid "$spid"; kill -CONT "$SERVER_PID"; fi
@@ -65,7 +65,7 @@ RUNS=$(size 5 2) SECS=$(size 0.5 0.1)
 step "the A/A control: epoll_et, loadgen -c 50 -d $SECS, $RUNS times" $((RUNS + 1))
 echo "run,req_per_s,cpu_us_per_req" > "$WORK/noise.csv"
 for run in $(seq "$RUNS"); do
-	serve epoll_et
+	server_up_or_die epoll_et
 	proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 	load -c 50 -d "$SECS" --format csv --header > "$WORK/load.csv" 2>/dev/null
 	proc_tree_cpu "$SERVER_PID"; ns1=$PROC_CPU_NS
@@ -98,7 +98,7 @@ SECS=$(size 2 0.1)
 : > "$OUT/bottleneck.txt"
 for conns in 50 1000; do
 	step "loadgen -t 1 -c $conns -d $SECS on CPU $LOADGEN_CPU: client and server CPU" 3
-	serve epoll_et
+	server_up_or_die epoll_et
 	# both CPU figures over the same wall-clock time: loadgen's whole life,
 	# connecting included
 	proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS t0=$EPOCHREALTIME

@@ -79,7 +79,7 @@ echo "model,round,mb_per_s,cpu_us_per_mb" > "$OUT/cpu.csv"
 for round in $(seq "$ROUNDS"); do
 	step "round $round of $ROUNDS: $MODELS send $URL to 10 clients, $SECS s each" 3
 	for model in $MODELS; do
-		serve "$model" --root "$FILES"
+		server_up_or_die "$model" --root "$FILES"
 		proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS
 		timeout -k 2 60 taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 10 -d "$SECS" --format csv --header \
 			"http://127.0.0.1:$SERVER_PORT$URL" > "$WORK/load.csv" 2>/dev/null
