@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# run: once
+#
 # The suites run on bats 1.2.1 (Ubuntu 22.04's) and every later bats. What
 # bats added since is easy to reach for and fails only on the old one, where
 # few of us run the tests: this suite finds it by reading the code, on any

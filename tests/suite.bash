@@ -22,6 +22,7 @@
 #   expect_eq WANT GOT [WHAT]  equality, printing both when not
 #   expect_closed              tcpkit said the server closed (FIN or RST)
 #   expect_error CODE          an HTTP CODE answer with Connection: close, closed
+#   expect_cheap_refusals      20 connections at EMFILE: 503 each, under 300 ms of server CPU
 #   run_expecting N CMD...     bats' run, failing unless CMD exited N (bats 1.5's run -N)
 #   run_stderr_apart CMD...    bats' run, stderr kept apart (bats 1.5's --separate-stderr)
 #   repeat N TEXT              TEXT N times (pipelines and their answers)
@@ -235,6 +236,22 @@ expect_closed() {
 	(( status == 0 || status == 4 )) && return 0
 	echo "want the connection closed (tcpkit exit 0 or 4), got exit $status" >&2
 	return 1
+}
+
+# expect_cheap_refusals: at the descriptor limit, 20 new connections each get
+# a 503, and the server spends under 300 ms of CPU (scaled) on them and the
+# second after: it refuses at EMFILE without spinning. The second is the
+# window the CPU is measured over, not a wait for something to happen.
+expect_cheap_refusals() {
+	local t0 t1
+	proc_tree_cpu "$SERVER_PID"; t0=$PROC_CPU_NS
+	run tk -C 20 -t "$(ms 1500)" -s "$GET"
+	sleep 1
+	proc_tree_cpu "$SERVER_PID"; t1=$PROC_CPU_NS
+	echo "$output; server CPU over the test: $(( (t1 - t0) / 1000000 )) ms"
+	expect_eq "conns=20 200=0 503=20 other=0 none=0" "$output" "answers at EMFILE" || return 1
+	(( t1 - t0 < 300000000 * TIME_SCALE )) ||
+		expect_eq "under $(( 300 * TIME_SCALE )) ms" "$(( (t1 - t0) / 1000000 )) ms" "server CPU at EMFILE"
 }
 
 # expect_error CODE: output starts with that status line and carries
