@@ -39,10 +39,15 @@ doc_script() {
 		echo 'PORT=$(labs/free-port)'
 		# the line that runs now, for a report after a timeout
 		echo 'trap '\''printf "%s\n" "$LINENO" > "$DOC_CUR"'\'' DEBUG'
+		# A server the file left running is stopped with SIGKILL, which
+		# cannot be lost: a SIGTERM that lands between the fork and the exec
+		# of `bin/MODEL &` is caught by bash's own handler and gone after the
+		# exec, and the server, holding bats' output pipe, hangs the suite.
+		echo 'stop_jobs() { local p; p=$(jobs -rp); [ -z "$p" ] || { kill -KILL $p; wait $p; } 2>/dev/null; }'
 		echo 'set -E'
-		echo 'trap '\''rc=$?; printf "%s %s %s\n" "$LINENO" "$rc" "$BASH_COMMAND" > "$DOC_FAIL"; exit 1'\'' ERR'
+		echo 'trap '\''rc=$?; printf "%s %s %s\n" "$LINENO" "$rc" "$BASH_COMMAND" > "$DOC_FAIL"; stop_jobs; exit 1'\'' ERR'
 	} > "$script"
-	printf '0\n0\n0\n0\n0\n0\n' > "$map"
+	printf '0\n0\n0\n0\n0\n0\n0\n' > "$map"
 	awk -v skip="$SKIP_RE" -v map="$map" '
 		/^```sh[[:space:]]*$/ { inblock = 1; next }
 		/^```/ { inblock = 0; next }
@@ -53,7 +58,7 @@ doc_script() {
 		}' "$doc" >> "$script"
 	# every server a file starts, it stops
 	echo 'trap - DEBUG ERR' >> "$script"
-	echo 'if [ -n "$(jobs -rp)" ]; then echo "still running at the end:"; jobs -r; kill $(jobs -rp); printf "%s\n" "still-running" > "$DOC_FAIL"; exit 1; fi' >> "$script"
+	echo 'if [ -n "$(jobs -rp)" ]; then echo "still running at the end:"; jobs -r; stop_jobs; printf "%s\n" "still-running" > "$DOC_FAIL"; exit 1; fi' >> "$script"
 }
 
 # run_doc DOC: runs DOC's commands; on failure prints what and where.
