@@ -231,3 +231,15 @@ valgrind:
 .PHONY: docs
 docs:
 	$(Q)docs/figures/draw
+
+# ---- the teacher's side: keys, reference runs, the student copy ----------------
+# make keys: docs/teacher/*.md from their templates in docs/teacher/src/, every
+# figure filled from the reference runs (tools/keys). make reference [LABS="3 5"]
+# re-makes those runs in docs/results/labs/ (labs/reference), then the keys.
+.PHONY: keys
+keys:
+	$(Q)tools/keys
+
+.PHONY: reference
+reference:
+	$(Q)labs/reference $(LABS)

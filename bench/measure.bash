@@ -2,7 +2,6 @@
 #
 #   run_once MODEL IDLE CONNS MODE PIPELINE OPTION   fills ROW (bench/schema.bash)
 #   nginx_up [-b N] [--root DIR], nginx_requests     the nginx reference line
-#   host_ticks                 "STEAL TOTAL" ticks of the whole machine
 #   write_manifest FILE        the machine and the run's parameters
 #
 # One run, in order:
@@ -25,7 +24,7 @@
 # (BEFORE comes before loadgen starts, not at the end of its warm-up: on a
 # busy machine a shell's sleep and forks can take longer than a short run.)
 #
-# Uses harness/ (server_up, hold_idle, proc_tree_cpu ...), and from bench/run: WORK WARMUP DURATION
+# Uses harness/ (server_up, hold_idle, proc_tree_cpu, host_ticks ...), and from bench/run: WORK WARMUP DURATION
 # BACKLOG_RUN ACCEPT_RATE PER_CONN_MODELS SOMAXCONN FILES_DIR LOADGEN LOADGEN_CPU
 # and the PIDS array.
 
@@ -283,15 +282,6 @@ nginx_requests() {
 	awk '/server accepts handled requests/ { getline; print $3; exit }' <<< "$reply"
 }
 # ---- the machine -----------------------------------------------------------------
-
-# host_ticks: HOST_STEAL and HOST_TOTAL, ticks of the whole machine from the
-# cpu line of /proc/stat (user nice system idle iowait irq softirq steal ...).
-host_ticks() {
-	local t=() v
-	read -r -a t < /proc/stat       # t[0] is "cpu"
-	HOST_STEAL=${t[8]:-0} HOST_TOTAL=0
-	for v in "${t[@]:1}"; do HOST_TOTAL=$((HOST_TOTAL + v)); done
-}
 
 # write_manifest FILE: the machine and the run's parameters, for report.md.
 write_manifest() {

@@ -12,6 +12,10 @@
 #                    1 if CMD is still missing
 #   build_optimised  builds everything with -O2 into build/bench/; sets BIN to
 #                    build/bench/bin; 1 if the build failed
+#   host_ticks       HOST_STEAL, HOST_IDLE and HOST_TOTAL: ticks of the whole machine
+#                    so far (/proc/stat); two readings make a steal or busy share
+#   machine_facts    prints the machine as "key: value" lines: kernel, pti,
+#                    cpu_model, cpus (the head of a lab's manifest)
 
 raise_limits() {
 	# Each idle connection costs a descriptor in the server, one in the load
@@ -72,4 +76,31 @@ build_optimised() {
 	make -C "$HARNESS_DIR/.." --no-print-directory -j2 all OPT=-O2 BUILD=build/bench BINDIR=build/bench/bin \
 		> /dev/null || return 1
 	BIN=$(cd "$HARNESS_DIR/../build/bench/bin" && pwd)
+}
+
+# host_ticks: HOST_STEAL, HOST_IDLE and HOST_TOTAL, ticks of the whole machine
+# from the cpu line of /proc/stat (user nice system idle iowait irq softirq
+# steal ...). Idle counts iowait too: a CPU waiting for a disk is free to run.
+host_ticks() {
+	local t=() v
+	read -r -a t < /proc/stat       # t[0] is "cpu"
+	HOST_STEAL=${t[8]:-0} HOST_IDLE=$((${t[4]:-0} + ${t[5]:-0})) HOST_TOTAL=0
+	for v in "${t[@]:1}"; do HOST_TOTAL=$((HOST_TOTAL + v)); done
+}
+
+# machine_facts: what makes one machine's figures differ from another's, as
+# "key: value" lines. pti is "on" when the kernel isolates its page tables
+# (Meltdown's mitigation; it makes every syscall dearer), "off" when it
+# does not, "unknown" when the kernel does not say.
+machine_facts() {
+	local meltdown pti=unknown
+	meltdown=$(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null)
+	case "$meltdown" in
+	*PTI*) pti=on ;;
+	?*) pti=off ;;
+	esac
+	echo "kernel: $(uname -r)"
+	echo "pti: $pti"
+	echo "cpu_model: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "cpus: $(getconf _NPROCESSORS_ONLN)"
 }
