@@ -243,3 +243,9 @@ keys:
 .PHONY: reference
 reference:
 	$(Q)labs/reference $(LABS)
+
+# make student-copy DIR=../handout: the tree a teacher hands out (tools/student-copy):
+# HEAD without the keys, the labs' reference runs, and the links to them.
+.PHONY: student-copy
+student-copy:
+	$(Q)tools/student-copy $(if $(DIR),$(DIR),$(error make student-copy needs DIR=, a new directory))
