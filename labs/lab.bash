@@ -6,12 +6,13 @@
 #   size FULL SMOKE            FULL, or SMOKE under LAB_SMOKE=1
 #   server_up_or_die MODEL [ARGS]  server_up MODEL -q ARGS, or the lab ends saying why
 #   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SERVER_PORT
+#   loadgen_status RC          loadgen's exit status RC in words
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
 #   under_strace FILE OPTS MODEL [ARGS]   MODEL started as strace's child
 #   strace_down                the server under strace stopped, FILE written
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
-#   pitfall NAME...            bin/pitfall-NAME into NAME.txt, its verdict in the summary
+#   pitfall NAME...            bin/pitfall-NAME into NAME.txt (facts only), its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
 #   lab_end "FILE questions"...  the list of which file answers which question,
 #                              the lab's page (index.html) and its main graph in text
@@ -154,6 +155,19 @@ load() {
 	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SERVER_PORT${URL_PATH:-/}"
 }
 
+# loadgen_status RC: what loadgen's exit status RC means, in words
+# (docs/loadgen.md, "Exit status"), to print beside the number: a bare
+# legend of codes reads like a count.
+loadgen_status() {
+	case "$1" in
+	0) echo "every connection was answered, no errors" ;;
+	1) echo "errors, or fewer connections than asked" ;;
+	3) echo "an established connection got no answer at all (starved)" ;;
+	124 | 137) echo "loadgen did not finish in time and was stopped" ;;
+	*) echo "loadgen failed (see its output)" ;;
+	esac
+}
+
 # csv COLUMN FILE: the value of COLUMN in loadgen's CSV (a header, then a row).
 csv() {
 	awk -F, -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
@@ -267,10 +281,12 @@ summary() {
 
 # pitfall NAME...: runs each bin/pitfall-NAME (pitfalls/: each judges its own
 # run in its last line) into OUT/NAME.txt, and puts that line in the summary.
+# Facts only (PITFALL_FACTS_ONLY=1): the experiment's "why:" line is what the
+# lab's question asks the student to find.
 pitfall() {
 	local name
 	for name; do
-		"$BIN/pitfall-$name" > "$OUT/$name.txt" 2>&1
+		PITFALL_FACTS_ONLY=1 "$BIN/pitfall-$name" > "$OUT/$name.txt" 2>&1
 		summary "$name: $(tail -1 "$OUT/$name.txt")"
 	done
 }

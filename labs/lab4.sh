@@ -54,7 +54,7 @@ awk -F, 'NR > 1 { n[$1]++; cpus[$1] = $2; r[$1] = r[$1] " " $4; l[$1] = l[$1] " 
 		printf "scaling, %-19s on CPU %-3s %8.0f req/s  p99 %6.0f µs  %6.2f µs server CPU/request  %4.0f%% of one CPU (medians of %d runs; req/s%s)\n",
 			c, cpus[c], med(r[c]), med(l[c]), med(u[c]), med(p[c]), n[c], r[c] } }' "$OUT/scaling.csv" |
 	while read -r line; do summary "$line"; done
-summary "(loadgen -c 50 -d $SECS a run, on CPU $LOADGEN_CPU; reuseport's second loop shares that CPU with loadgen)"
+summary "(loadgen -c 50 -d $SECS a run, on CPU $LOADGEN_CPU; each server on the CPUs its line names)"
 plot scaling
 
 # ---- 2. how reuseport spreads connections over its loops ---------------------------

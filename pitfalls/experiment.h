@@ -12,7 +12,7 @@
  *     did:      what it set up
  *     observed: what happened, with numbers
  *     expected: what the lesson predicts
- *     why:      the kernel's reason
+ *     why:      the kernel's reason (left out under PITFALL_FACTS_ONLY=1)
  *   matched: a one-line summary          (or NOT matched: / skipped:)
  *
  * and exits EXP_MATCHED (0), EXP_NOT_MATCHED (1), EXP_SKIPPED (77, the kernel
@@ -38,7 +38,9 @@ void exp_start(int argc, char **argv, const char *help);
 /* Prints the title line, "pitfall-NAME: title". */
 void exp_title(const char *title);
 
-/* Prints one indented, labelled line: exp_say("observed", "%d wakeups", n). */
+/* Prints one indented, labelled line: exp_say("observed", "%d wakeups", n).
+   A "why" line is left out when PITFALL_FACTS_ONLY is set (not 0): the labs
+   set it, since their questions ask for the reason. */
 void exp_say(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints "matched: ..." or "NOT matched: ..."; returns the exit status. */
