@@ -35,6 +35,7 @@ for model in blocking threads; do
 		echo
 	} >> "$OUT/blocking.txt"
 	reqs=$(stats_value requests "$stats")
+	figure "$model" requests_answered_beside_idle "${reqs:-0}" requests
 	summary "$model, 1 idle client + loadgen -c 2 -d $SECS: $reqs requests answered; loadgen exit status $rc: $(loadgen_status "$rc")"
 done
 
@@ -61,6 +62,12 @@ awk -F, -v max="$max" 'NR > 1 && $2 == 0 { p0[$1] = $4; r0[$1] = $3; t0[$1] = $5
 	NR > 1 && $2 == max { printf "%s: %.1f KiB PSS (%.1f KiB RSS) per idle connection, from 0 to %d held; threads+processes %d -> %d\n",
 		$1, ($4 - p0[$1]) / max, ($3 - r0[$1]) / max, max, t0[$1], $5 }' "$OUT/memory.csv" |
 	while read -r line; do summary "memory, $line"; done
+awk -F, -v max="$max" 'NR > 1 && $2 == 0 { p0[$1] = $4; r0[$1] = $3 }
+	NR > 1 && $2 == max { printf "%s %.1f %.1f\n", $1, ($4 - p0[$1]) / max, ($3 - r0[$1]) / max }' "$OUT/memory.csv" |
+	while read -r model pss rss; do
+		figure "$model" pss_kib_per_idle_conn "$pss" KiB
+		figure "$model" rss_kib_per_idle_conn "$rss" KiB
+	done
 summary "(PSS: proportional set size; RSS: resident set size; both read from /proc, see the handout)"
 plot memory
 

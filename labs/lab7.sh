@@ -82,6 +82,14 @@ done
 		END { spread(2, "req/s", "req/s"); spread(3, "server CPU per request", "µs") }' "$WORK/noise.csv"
 } > "$OUT/noise.txt"
 grep -E '^(req/s|server CPU)' "$OUT/noise.txt" | while read -r line; do summary "noise, A/A control over $RUNS runs: $line"; done
+awk -F, 'NR > 1 { n++; r[n] = $2; u[n] = $3 } END {
+	for (i = 1; i <= n; i++) { if (i == 1 || r[i] < rmin) rmin = r[i]; if (r[i] > rmax) rmax = r[i]; su += u[i] }
+	printf "%.0f %.1f %.2f\n", rmax, rmax ? (rmax - rmin) * 100 / rmax : 0, n ? su / n : 0 }' "$WORK/noise.csv" |
+	while read -r rps spread cpu; do
+		figure epoll_et aa_req_per_s_max "$rps" req/s
+		figure epoll_et aa_req_per_s_spread_pct "$spread" %
+		figure epoll_et aa_cpu_us_per_request "$cpu" us
+	done
 
 # ---- 3. is the client the bottleneck? ----------------------------------------------
 
