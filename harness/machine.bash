@@ -12,8 +12,8 @@
 #                    1 if CMD is still missing
 #   build_optimised  builds everything with -O2 into build/bench/; sets BIN to
 #                    build/bench/bin; 1 if the build failed
-#   host_ticks       HOST_STEAL HOST_IDLE HOST_TOTAL: the whole machine's ticks
-#   machine_pti      on, off or unknown: kernel page-table isolation
+#   host_ticks [FILE]  HOST_STEAL HOST_IDLE HOST_TOTAL: the whole machine's ticks
+#   machine_pti [FILE] on, off or unknown: kernel page-table isolation
 #   cpu_quota        the CPUs this process's cgroup may use (cpu.max), or none
 
 raise_limits() {
@@ -79,23 +79,25 @@ build_optimised() {
 
 # ---- what makes one machine's figures differ from another's ------------------
 
-# host_ticks: HOST_STEAL, HOST_IDLE (idle + iowait) and HOST_TOTAL, ticks of
-# the whole machine so far, from the cpu line of /proc/stat (user nice system
-# idle iowait irq softirq steal ...). Two readings give shares of a span.
+# host_ticks [FILE]: HOST_STEAL, HOST_IDLE (idle + iowait) and HOST_TOTAL,
+# ticks of the whole machine so far, from the cpu line of /proc/stat (or
+# FILE, a copy of it: the doctor's tests) (user nice system idle iowait irq
+# softirq steal ...). Two readings give shares of a span.
 host_ticks() {
 	local t=() v
-	read -r -a t < /proc/stat       # t[0] is "cpu"
+	read -r -a t < "${1:-/proc/stat}"       # t[0] is "cpu"
 	HOST_STEAL=${t[8]:-0} HOST_IDLE=$((${t[4]:-0} + ${t[5]:-0})) HOST_TOTAL=0
 	for v in "${t[@]:1}"; do HOST_TOTAL=$((HOST_TOTAL + v)); done
 }
 
-# machine_pti: "on" when the kernel isolates its page tables from user space
-# (PTI, the Meltdown mitigation: every syscall and interrupt switches page
-# tables, so every request costs more), "off" when it does not, "unknown"
-# when the kernel does not say.
+# machine_pti [FILE]: "on" when the kernel isolates its page tables from
+# user space (PTI, the Meltdown mitigation: every syscall and interrupt
+# switches page tables, so every request costs more), "off" when it does
+# not, "unknown" when the kernel does not say. FILE stands for
+# /sys/devices/system/cpu/vulnerabilities/meltdown (the doctor's tests).
 machine_pti() {
 	local m
-	m=$(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null) || { echo unknown; return; }
+	m=$(cat "${1:-/sys/devices/system/cpu/vulnerabilities/meltdown}" 2>/dev/null) || { echo unknown; return; }
 	case "$m" in
 	*PTI*) echo on ;;
 	*) echo off ;;
