@@ -299,8 +299,8 @@ summary() {
 
 # pitfall NAME...: runs each bin/pitfall-NAME (pitfalls/: each judges its own
 # run in its last line) into OUT/NAME.txt, and puts that line in the summary.
-# Facts only (PITFALL_FACTS_ONLY=1): the experiment's "why:" line is what the
-# lab's question asks the student to find.
+# Facts only (PITFALL_FACTS_ONLY=1): the experiment's "expected:" and "why:"
+# lines are what the lab's questions ask the student to find.
 pitfall() {
 	local name
 	for name; do
