@@ -19,6 +19,8 @@
 #   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make lab N=K       lab K's experiments at classroom size into results/labK/
 #                      (OUT=DIR elsewhere); `make lab` lists the eight labs
+#   make class FILES=  a class's hand-in files (results/labK/handin-*.txt) side by
+#                      side: spread per figure, the odd machines and why (labs/class)
 #   make serve         results/ over HTTP on 127.0.0.1 (port 8000, or any free one),
 #                      and the ssh -L line to see the labs' pages; ADDR=0.0.0.0 opens it
 #   make clean         remove bin/, build/ and results/
@@ -190,6 +192,12 @@ lab:
 # lab's index.html among them; labs/serve says how to reach it over ssh.
 serve: $(BINDIR)/epoll_et
 	$(Q)labs/serve --bin $(BINDIR) $(if $(ADDR),--addr $(ADDR)) $(if $(PORT),--port $(PORT))
+
+# make class FILES='handins/*.txt' [OUT=DIR]: labs/class merges a class's
+# hand-in files into results/class/ (or DIR); the outliers' table on stdout.
+.PHONY: class
+class:
+	$(Q)labs/class $(if $(OUT),-o $(OUT)) $(FILES)
 
 clean:
 	rm -rf bin build results

@@ -2,6 +2,7 @@
 #
 #   run_once MODEL IDLE CONNS MODE PIPELINE OPTION   fills ROW (bench/schema.bash)
 #   nginx_up [-b N] [--root DIR], nginx_requests     the nginx reference line
+#   (host_ticks, the machine's steal and total ticks, is harness/machine.bash's)
 #   write_manifest FILE        the machine and the run's parameters
 #
 # One run, in order:
@@ -24,7 +25,7 @@
 # (BEFORE comes before loadgen starts, not at the end of its warm-up: on a
 # busy machine a shell's sleep and forks can take longer than a short run.)
 #
-# Uses harness/ (server_up, hold_idle, proc_tree_cpu, host_ticks ...), and from bench/run: WORK WARMUP DURATION
+# Uses harness/ (server_up, hold_idle, proc_tree_cpu ...), and from bench/run: WORK WARMUP DURATION
 # BACKLOG_RUN ACCEPT_RATE PER_CONN_MODELS SOMAXCONN FILES_DIR LOADGEN LOADGEN_CPU
 # and the PIDS array.
 
