@@ -230,8 +230,11 @@ expect_true_outputs() {
 # ---- the links --------------------------------------------------------------------
 
 # docs: every doc a student or teacher reads, relative to ROOT.
+# (not the keys' templates, docs/teacher/src/: their links are those of the
+# keys tools/keys makes from them, one directory up, and checked there)
 docs() {
-	cd "$ROOT" && { echo README.md; [ -f labs/README.md ] && echo labs/README.md; find docs -name '*.md' | sort; }
+	cd "$ROOT" && { echo README.md; [ -f labs/README.md ] && echo labs/README.md
+		find docs -name '*.md' -not -path 'docs/teacher/src/*' | sort; }
 }
 
 # TOP: the repository's top-level names (tracked), for telling a path such
