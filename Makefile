@@ -19,6 +19,8 @@
 #   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make lab N=K       lab K's experiments at classroom size into results/labK/
 #                      (OUT=DIR elsewhere); `make lab` lists the eight labs
+#   make class FILES=  a class's hand-in files (results/labK/handin-*.txt) side by
+#                      side: spread per figure, the odd machines and why (labs/class)
 #   make serve         results/ over HTTP on 127.0.0.1 (port 8000, or any free one),
 #                      and the ssh -L line to see the labs' pages; ADDR=0.0.0.0 opens it
 #   make clean         remove bin/, build/ and results/
@@ -191,6 +193,12 @@ lab:
 serve: $(BINDIR)/epoll_et
 	$(Q)labs/serve --bin $(BINDIR) $(if $(ADDR),--addr $(ADDR)) $(if $(PORT),--port $(PORT))
 
+# make class FILES='handins/*.txt' [OUT=DIR]: labs/class merges a class's
+# hand-in files into results/class/ (or DIR); the outliers' table on stdout.
+.PHONY: class
+class:
+	$(Q)labs/class $(if $(OUT),-o $(OUT)) $(FILES)
+
 clean:
 	rm -rf bin build results
 
@@ -231,3 +239,21 @@ valgrind:
 .PHONY: docs
 docs:
 	$(Q)docs/figures/draw
+
+# ---- the teacher's side: keys, reference runs, the student copy ----------------
+# make keys: docs/teacher/*.md from their templates in docs/teacher/src/, every
+# figure filled from the reference runs (tools/keys). make reference [LABS="3 5"]
+# re-makes those runs in docs/results/labs/ (labs/reference), then the keys.
+.PHONY: keys
+keys:
+	$(Q)tools/keys
+
+.PHONY: reference
+reference:
+	$(Q)labs/reference $(LABS)
+
+# make student-copy DIR=../handout: the tree a teacher hands out (tools/student-copy):
+# HEAD without the keys, the labs' reference runs, and the links to them.
+.PHONY: student-copy
+student-copy:
+	$(Q)tools/student-copy $(if $(DIR),$(DIR),$(error make student-copy needs DIR=, a new directory))

@@ -2,7 +2,7 @@
 #
 #   run_once MODEL IDLE CONNS MODE PIPELINE OPTION   fills ROW (bench/schema.bash)
 #   nginx_up [-b N] [--root DIR], nginx_requests     the nginx reference line
-#   host_ticks                 "STEAL TOTAL" ticks of the whole machine
+#   (host_ticks, the machine's steal and total ticks, is harness/machine.bash's)
 #   write_manifest FILE        the machine and the run's parameters
 #
 # One run, in order:
@@ -283,15 +283,6 @@ nginx_requests() {
 	awk '/server accepts handled requests/ { getline; print $3; exit }' <<< "$reply"
 }
 # ---- the machine -----------------------------------------------------------------
-
-# host_ticks: HOST_STEAL and HOST_TOTAL, ticks of the whole machine from the
-# cpu line of /proc/stat (user nice system idle iowait irq softirq steal ...).
-host_ticks() {
-	local t=() v
-	read -r -a t < /proc/stat       # t[0] is "cpu"
-	HOST_STEAL=${t[8]:-0} HOST_TOTAL=0
-	for v in "${t[@]:1}"; do HOST_TOTAL=$((HOST_TOTAL + v)); done
-}
 
 # write_manifest FILE: the machine and the run's parameters, for report.md.
 write_manifest() {

@@ -12,6 +12,9 @@
 #                    1 if CMD is still missing
 #   build_optimised  builds everything with -O2 into build/bench/; sets BIN to
 #                    build/bench/bin; 1 if the build failed
+#   host_ticks [FILE]  HOST_STEAL HOST_IDLE HOST_TOTAL: the whole machine's ticks
+#   machine_pti [FILE] on, off or unknown: kernel page-table isolation
+#   cpu_quota        the CPUs this process's cgroup may use (cpu.max), or none
 
 raise_limits() {
 	# Each idle connection costs a descriptor in the server, one in the load
@@ -72,4 +75,62 @@ build_optimised() {
 	make -C "$HARNESS_DIR/.." --no-print-directory -j2 all OPT=-O2 BUILD=build/bench BINDIR=build/bench/bin \
 		> /dev/null || return 1
 	BIN=$(cd "$HARNESS_DIR/../build/bench/bin" && pwd)
+}
+
+# ---- what makes one machine's figures differ from another's ------------------
+
+# host_ticks [FILE]: HOST_STEAL, HOST_IDLE (idle + iowait) and HOST_TOTAL,
+# ticks of the whole machine so far, from the cpu line of /proc/stat (or
+# FILE, a copy of it: the doctor's tests) (user nice system idle iowait irq
+# softirq steal ...). Two readings give shares of a span.
+host_ticks() {
+	local t=() v
+	read -r -a t < "${1:-/proc/stat}"       # t[0] is "cpu"
+	HOST_STEAL=${t[8]:-0} HOST_IDLE=$((${t[4]:-0} + ${t[5]:-0})) HOST_TOTAL=0
+	for v in "${t[@]:1}"; do HOST_TOTAL=$((HOST_TOTAL + v)); done
+}
+
+# machine_pti [FILE]: "on" when the kernel isolates its page tables from
+# user space (PTI, the Meltdown mitigation: every syscall and interrupt
+# switches page tables, so every request costs more), "off" when it does
+# not, "unknown" when the kernel does not say. FILE stands for
+# /sys/devices/system/cpu/vulnerabilities/meltdown (the doctor's tests).
+machine_pti() {
+	local m
+	m=$(cat "${1:-/sys/devices/system/cpu/vulnerabilities/meltdown}" 2>/dev/null) || { echo unknown; return; }
+	case "$m" in
+	*PTI*) echo on ;;
+	*) echo off ;;
+	esac
+}
+
+# cpu_quota: the CPUs this process may use by its cgroup's CPU bandwidth
+# limit, the smallest on the way up to the root, as "0.50"; "none" when
+# nothing caps it. cgroup v2 (Ubuntu 22.04 and later): cpu.max, "QUOTA
+# PERIOD" or "max PERIOD"; cgroup v1 (older systems, some containers):
+# cpu.cfs_quota_us (-1: none) over cpu.cfs_period_us in the cpu hierarchy.
+cpu_quota() {
+	local cg dir root q p best=""
+	if cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3; exit }' /proc/self/cgroup 2>/dev/null) && [ -n "$cg" ]; then
+		root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ { print $2; exit }' /proc/mounts)
+	else
+		cg=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup 2>/dev/null)
+		root=/sys/fs/cgroup
+	fi
+	[ -n "$cg" ] && [ -n "$root" ] || { echo none; return; }
+	dir=$root${cg%/}
+	while :; do
+		q="" p=""
+		if [ -r "$dir/cpu.max" ]; then
+			read -r q p < "$dir/cpu.max"
+		elif [ -r "$dir/cpu.cfs_quota_us" ]; then
+			q=$(cat "$dir/cpu.cfs_quota_us") p=$(cat "$dir/cpu.cfs_period_us")
+		fi
+		if [ -n "$q" ] && [ "$q" != max ] && [ "$q" != -1 ]; then
+			best=$(awk -v q="$q" -v p="$p" -v b="$best" 'BEGIN { v = q / p; print (b == "" || v < b) ? v : b }')
+		fi
+		[ "$dir" = "$root" ] && break
+		dir=${dir%/*}
+	done
+	if [ -n "$best" ]; then printf '%.2f\n' "$best"; else echo none; fi
 }

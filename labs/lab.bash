@@ -6,15 +6,19 @@
 #   size FULL SMOKE            FULL, or SMOKE under LAB_SMOKE=1
 #   server_up_or_die MODEL [ARGS]  server_up MODEL -q ARGS, or the lab ends saying why
 #   load [LOADGEN ARGS]        loadgen pinned to the client CPU, against SERVER_PORT
+#   loadgen_status RC          loadgen's exit status RC in words
 #   csv COLUMN FILE            a column of loadgen's CSV (header, then a row)
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
 #   under_strace FILE OPTS MODEL [ARGS]   MODEL started as strace's child
 #   strace_down                the server under strace stopped, FILE written
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
-#   pitfall NAME...            bin/pitfall-NAME into NAME.txt, its verdict in the summary
+#   pitfall NAME...            bin/pitfall-NAME into NAME.txt (facts only), its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
-#   lab_end "FILE questions"...  the list of which file answers which question,
-#                              the lab's page (index.html) and its main graph in text
+#   figure MODEL NAME VALUE UNIT   one figure of the run, for the hand-in file
+#   lab_manifest               the machine and the run, "key: value" lines
+#   lab_end "FILE questions"...  the hand-in file, the list of which file answers
+#                              which question, the lab's page (index.html) and
+#                              its main graph in text
 #
 # The rest comes from the harness the bench and the tests use too
 # (harness/harness.bash): server_up, server_down and server_snapshot (the
@@ -89,6 +93,8 @@ lab_begin() {
 	# a new run replaces the old one's files, never mixes with them
 	rm -f "$OUT"/*.txt "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.svg "$OUT"/index.html
 	WORK=$(mktemp -d "$(scratch_dir)/lab$LAB.XXXXXX") || die "no scratch directory"
+	: > "$WORK/figures.csv"
+	machine_before
 	# servers run in sessions of their own (setsid): Ctrl-C reaches this
 	# script only, and its trap stops them
 	trap 'echo; note "interrupted"; exit 130' INT TERM HUP
@@ -100,7 +106,20 @@ lab_begin() {
 		echo "server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU unless a line says otherwise"
 		echo
 	} > "$OUT/summary.txt"
-	START=$SECONDS
+	START=$SECONDS LAB_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+}
+
+# machine_before: how busy the machine is before the lab measures (BUSY_PCT,
+# other users and jobs: half a second of /proc/stat while this lab waits),
+# and the ticks the lab's steal share counts from (STEAL0 TOTAL0).
+machine_before() {
+	local idle0 total0
+	host_ticks; idle0=$HOST_IDLE total0=$HOST_TOTAL
+	nap "$(size 0.5 0.1)"
+	host_ticks
+	BUSY_PCT=$(awk -v i="$((HOST_IDLE - idle0))" -v t="$((HOST_TOTAL - total0))" \
+		'BEGIN { printf "%.1f", (t > 0 ? 100 * (t - i) / t : 0) }')
+	STEAL0=$HOST_STEAL TOTAL0=$HOST_TOTAL
 }
 
 lab_cleanup() {
@@ -152,6 +171,19 @@ server_up_or_die() {
 # bounded by its own -d or -n, and by a timeout should it hang.
 load() {
 	timeout -k 2 120 taskset -c "$LOADGEN_CPU" "$LOADGEN" "$@" "http://127.0.0.1:$SERVER_PORT${URL_PATH:-/}"
+}
+
+# loadgen_status RC: what loadgen's exit status RC means, in words
+# (docs/loadgen.md, "Exit status"), to print beside the number: a bare
+# legend of codes reads like a count.
+loadgen_status() {
+	case "$1" in
+	0) echo "every connection was answered, no errors" ;;
+	1) echo "errors, or fewer connections than asked" ;;
+	3) echo "an established connection got no answer at all (starved)" ;;
+	124 | 137) echo "loadgen did not finish in time and was stopped" ;;
+	*) echo "loadgen failed (see its output)" ;;
+	esac
 }
 
 # csv COLUMN FILE: the value of COLUMN in loadgen's CSV (a header, then a row).
@@ -267,10 +299,12 @@ summary() {
 
 # pitfall NAME...: runs each bin/pitfall-NAME (pitfalls/: each judges its own
 # run in its last line) into OUT/NAME.txt, and puts that line in the summary.
+# Facts only (PITFALL_FACTS_ONLY=1): the experiment's "expected:" and "why:"
+# lines are what the lab's questions ask the student to find.
 pitfall() {
 	local name
 	for name; do
-		"$BIN/pitfall-$name" > "$OUT/$name.txt" 2>&1
+		PITFALL_FACTS_ONLY=1 "$BIN/pitfall-$name" > "$OUT/$name.txt" 2>&1
 		summary "$name: $(tail -1 "$OUT/$name.txt")"
 	done
 }
@@ -311,12 +345,65 @@ lab_linetypes() {
 	done
 }
 
+# figure MODEL NAME VALUE UNIT: one figure the lab measured, a row of the
+# hand-in file (labs/class compares them across a class). VALUE must be a
+# number taken from the run; MODEL names the server (or the run) it is of.
+figure() {
+	printf '%s,%s,%s,%s,%s\n' "$LAB" "$1" "$2" "$3" "$4" >> "$WORK/figures.csv"
+}
+
+# lab_manifest: the machine and the run as "key: value" lines, the head of
+# the hand-in file; what labs/class reads to explain an odd machine.
+lab_manifest() {
+	host_ticks
+	cat <<-EOF
+	lab: $LAB
+	host: $(hostname -s 2>/dev/null || uname -n)
+	user: $(id -un)
+	date: $LAB_DATE
+	commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- servers clients labs harness lib 2>/dev/null || echo -dirty)
+	kernel: $(uname -r)
+	pti: $(machine_pti)
+	cpu_model: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	cpus: $(getconf _NPROCESSORS_ONLN)
+	cpu_quota: $(cpu_quota)
+	steal_pct: $(awk -v s="$((HOST_STEAL - STEAL0))" -v t="$((HOST_TOTAL - TOTAL0))" 'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
+	busy_pct: $BUSY_PCT
+	smoke: $SMOKE
+	took_s: $((SECONDS - START))
+	EOF
+}
+
+# handin_write: OUT/handin-labK-HOST-USER.txt, the one small file a student
+# hands in: the manifest, the figures, and the lab's CSV files; prints its path.
+handin_write() {
+	local who file csv
+	who=$(printf '%s-%s' "$(hostname -s 2>/dev/null || uname -n)" "$(id -un)" | tr -c 'A-Za-z0-9._\n-' _)
+	file=$OUT/handin-lab$LAB-$who.txt
+	{
+		echo "c10k-lab hand-in: lab $LAB, $(lab_title "$LAB")"
+		lab_manifest
+		echo
+		echo "# figures"
+		echo "lab,model,figure,value,unit"
+		cat "$WORK/figures.csv"
+		for csv in "$OUT"/*.csv; do
+			[ -s "$csv" ] || continue
+			echo
+			echo "# ${csv##*/}"
+			cat "$csv"
+		done
+	} > "$file"
+	echo "$file"
+}
+
 # lab_end "FILE|QUESTIONS"...: checks that every file is there and prints
 # which file answers which question, the lab's last lines.
 lab_end() {
-	local entry file what missing=0
+	local entry file what missing=0 handin
 	measure_unlock              # the measuring is over: the next lab may start
 	echo "took $((SECONDS - START)) s" | tee -a "$OUT/summary.txt" > /dev/null
+	handin=$(handin_write) || die "cannot write the hand-in file"
 	echo
 	echo "lab $LAB done in $((SECONDS - START)) s. Which file answers which question (docs/labs/):"
 	for entry in "$@"; do
@@ -325,6 +412,7 @@ lab_end() {
 		printf '  %-40s %s\n' "$(display_path "$OUT/$file")" "$what"
 	done
 	lab_show "$@"
+	echo "To hand in: $(display_path "$handin") (the figures and the machine, for labs/class)."
 	[ "$missing" = 0 ] || die "some files are missing"
 }
 

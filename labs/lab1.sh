@@ -8,6 +8,8 @@
 #   2. memory.csv/png memory (PSS and RSS) and threads or processes of
 #                     threads, fork and epoll_et holding 0 .. 2000 idle
 #                     connections, read from /proc
+#   3. limits.txt     the limits on this user's threads and processes, the
+#                     smallest named
 source "$(dirname "$0")/lab.bash"
 lab_begin 1 5 22 "$@"
 
@@ -27,13 +29,14 @@ for model in blocking threads; do
 	exec 3>&-
 	server_down
 	{
-		echo "== $model, one idle connection held, then: loadgen -c 2 -d $SECS (exit status $rc)"
+		echo "== $model, one idle connection held, then: loadgen -c 2 -d $SECS (exit status $rc: $(loadgen_status "$rc"))"
 		cat "$WORK/load.txt"
 		echo "server, before the idle client left: $stats"
 		echo
 	} >> "$OUT/blocking.txt"
 	reqs=$(stats_value requests "$stats")
-	summary "$model, 1 idle client + loadgen -c 2 -d $SECS: $reqs requests answered, loadgen exit status $rc (0 served, 3 starved)"
+	figure "$model" requests_answered_beside_idle "${reqs:-0}" requests
+	summary "$model, 1 idle client + loadgen -c 2 -d $SECS: $reqs requests answered; loadgen exit status $rc: $(loadgen_status "$rc")"
 done
 
 # ---- 2. memory per connection --------------------------------------------------
@@ -59,8 +62,45 @@ awk -F, -v max="$max" 'NR > 1 && $2 == 0 { p0[$1] = $4; r0[$1] = $3; t0[$1] = $5
 	NR > 1 && $2 == max { printf "%s: %.1f KiB PSS (%.1f KiB RSS) per idle connection, from 0 to %d held; threads+processes %d -> %d\n",
 		$1, ($4 - p0[$1]) / max, ($3 - r0[$1]) / max, max, t0[$1], $5 }' "$OUT/memory.csv" |
 	while read -r line; do summary "memory, $line"; done
-summary "(PSS: proportional set size, shared pages divided among the processes that share them; a thread's kernel stack, 16 KiB, is in neither)"
+awk -F, -v max="$max" 'NR > 1 && $2 == 0 { p0[$1] = $4; r0[$1] = $3 }
+	NR > 1 && $2 == max { printf "%s %.1f %.1f\n", $1, ($4 - p0[$1]) / max, ($3 - r0[$1]) / max }' "$OUT/memory.csv" |
+	while read -r model pss rss; do
+		figure "$model" pss_kib_per_idle_conn "$pss" KiB
+		figure "$model" rss_kib_per_idle_conn "$rss" KiB
+	done
+summary "(PSS: proportional set size; RSS: resident set size; both read from /proc, see the handout)"
 plot memory
 
+# ---- 3. the limits on threads and processes -----------------------------------
+
+# task_limits: "NAME VALUE" lines, every limit on how many threads and
+# processes this user may start here; "unlimited" where there is none.
+# pids.max is the cgroup's (systemd's TasksMax for a login's user slice),
+# the smallest on the way from this process's cgroup up to the root.
+task_limits() {
+	local cg dir v min=""
+	echo "ulimit-u $(ulimit -u)"
+	echo "kernel.threads-max $(cat /proc/sys/kernel/threads-max)"
+	echo "kernel.pid_max $(cat /proc/sys/kernel/pid_max)"
+	cg=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
+	dir=/sys/fs/cgroup$cg
+	while [ -n "$cg" ] && [ "${dir#/sys/fs/cgroup}" != "$dir" ]; do
+		v=$(cat "$dir/pids.max" 2>/dev/null) && [ "$v" != max ] &&
+			{ [ -z "$min" ] || [ "$v" -lt "$min" ]; } && min=$v
+		[ "$dir" = /sys/fs/cgroup ] && break
+		dir=${dir%/*}
+	done
+	echo "cgroup-pids.max ${min:-unlimited}"
+}
+task_limits > "$WORK/limits"
+{
+	echo "The limits on the threads and processes this user may start, read now:"
+	awk '{ printf "  %-20s %s\n", $1, $2 }' "$WORK/limits"
+	awk '$2 != "unlimited" && (min == "" || $2 + 0 < min + 0) { min = $2; name = $1 }
+		END { printf "the smallest: %s, %s\n", name, min }' "$WORK/limits"
+} > "$OUT/limits.txt"
+summary "tasks limit, $(tail -1 "$OUT/limits.txt") (every limit in limits.txt)"
+
 lab_end "blocking.txt|the idle client and the starved ones" "memory.png|memory and threads per connection" \
-	"memory.csv|the figures behind memory.png" "summary.txt|every figure above, with units"
+	"memory.csv|the figures behind memory.png" "limits.txt|the limits on threads and processes here" \
+	"summary.txt|every figure above, with units"

@@ -49,11 +49,6 @@ loop_run "open loop $RATE/s + stalls" stall -c 10 --rate "$RATE" -d "$SECS"
 {
 	echo
 	awk -F, 'NR > 1 { printf "%-26s %8.0f req/s   p50 %8.0f µs   p99 %8.0f µs   p99.9 %8.0f µs   max %8.0f µs\n", $1, $2, $3, $5, $6, $7 }' "$OUT/loops.csv"
-	echo
-	echo "Closed loop: a connection sends its next request only when the last answer came, so during a"
-	echo "stall it sends nothing and only 10 requests (one per connection) record the wait. Open loop:"
-	echo "requests are due on a schedule ($RATE/s) and latency counts from when each was due, so every"
-	echo "request that fell due during a stall records the wait. The max is alike; the p99 is not."
 } >> "$OUT/loops.txt"
 awk -F, 'NR > 1 { printf "loops, %-26s %8.0f req/s, p50 %.0f µs, p99 %.0f µs, max %.0f µs\n", $1, $2, $3, $5, $7 }' "$OUT/loops.csv" |
 	while read -r line; do summary "$line"; done
@@ -85,12 +80,16 @@ done
 			printf "%s: min %.2f, median %.2f, max %.2f %s: a spread of %.1f%% of the median\n", what, a[1], m, a[n], unit, m ? (a[n] - a[1]) * 100 / m : 0 }
 		NR > 1 { n++; v[2, n] = $2; v[3, n] = $3 }
 		END { spread(2, "req/s", "req/s"); spread(3, "server CPU per request", "µs") }' "$WORK/noise.csv"
-	echo
-	echo "Within noise: two servers (or two versions of one) whose figures differ by less than this"
-	echo "spread have not been shown to differ at all on this machine today; measure them side by side,"
-	echo "alternating, several times, and compare the ranges, not two single numbers."
 } > "$OUT/noise.txt"
 grep -E '^(req/s|server CPU)' "$OUT/noise.txt" | while read -r line; do summary "noise, A/A control over $RUNS runs: $line"; done
+awk -F, 'NR > 1 { n++; r[n] = $2; u[n] = $3 } END {
+	for (i = 1; i <= n; i++) { if (i == 1 || r[i] < rmin) rmin = r[i]; if (r[i] > rmax) rmax = r[i]; su += u[i] }
+	printf "%.0f %.1f %.2f\n", rmax, rmax ? (rmax - rmin) * 100 / rmax : 0, n ? su / n : 0 }' "$WORK/noise.csv" |
+	while read -r rps spread cpu; do
+		figure epoll_et aa_req_per_s_max "$rps" req/s
+		figure epoll_et aa_req_per_s_spread_pct "$spread" %
+		figure epoll_et aa_cpu_us_per_request "$cpu" us
+	done
 
 # ---- 3. is the client the bottleneck? ----------------------------------------------
 
@@ -113,12 +112,6 @@ for conns in 50 1000; do
 	echo "$line" >> "$OUT/bottleneck.txt"
 	summary "bottleneck, $line"
 done
-{
-	echo
-	echo "One loadgen thread runs one epoll loop on one CPU. When the client's CPU is near 100% and the"
-	echo "server's is not, the figure measures the client: give loadgen more threads or CPUs (-t), or"
-	echo "compare servers only at loads the client can drive."
-} >> "$OUT/bottleneck.txt"
 
 # ---- 4. error bars: a tiny idle sweep ---------------------------------------------
 
@@ -136,7 +129,7 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $c["metric"] == "
 	printf "idle sweep, the A/A control (%s idle=%s): req/s %.0f to %.0f, a spread of %s%%\n", $c["model"], $c["idle"], $c["min"], $c["max"], $c["spread_pct"] }' \
 	"$OUT/bench/noise.csv" | while read -r line; do summary "$line"; done
 
-lab_end "loops.png|closed vs open loop: coordinated omission" "loops.txt|the three runs, and why they differ" \
-	"loops.csv|the figures behind loops.png" "noise.txt|the A/A control and what within noise means" \
+lab_end "loops.png|closed vs open loop: coordinated omission" "loops.txt|the three runs, side by side" \
+	"loops.csv|the figures behind loops.png" "noise.txt|the A/A control: one point, measured again" \
 	"bottleneck.txt|the client as the bottleneck" "idle-throughput.png|error bars and the noise band" \
 	"summary.txt|every figure above, with units"

@@ -40,11 +40,25 @@ void exp_title(const char *title)
 	printf("%s: %s\n", program_name, title);
 }
 
+/* PITFALL_FACTS_ONLY=1 (set by the labs) keeps what the experiment did and
+   saw and drops its "expected:" and "why:" lines: in a lab the prediction
+   and the reason are what the student's question asks (fd_setsize's
+   "expected" names what happens without glibc's check). make pitfalls, run
+   alone, explains. */
+static bool facts_only(void)
+{
+	const char *v = getenv("PITFALL_FACTS_ONLY");
+
+	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
 void exp_say(const char *label, const char *fmt, ...)
 {
 	char tag[16];
 	va_list ap;
 
+	if ((strcmp(label, "why") == 0 || strcmp(label, "expected") == 0) && facts_only())
+		return;
 	snprintf(tag, sizeof tag, "%s:", label);
 	printf("  %-9s ", tag);
 	va_start(ap, fmt);

@@ -11,8 +11,8 @@
  *   pitfall-NAME: the title
  *     did:      what it set up
  *     observed: what happened, with numbers
- *     expected: what the lesson predicts
- *     why:      the kernel's reason
+ *     expected: what the lesson predicts  (these two lines are left out
+ *     why:      the kernel's reason        under PITFALL_FACTS_ONLY=1)
  *   matched: a one-line summary          (or NOT matched: / skipped:)
  *
  * and exits EXP_MATCHED (0), EXP_NOT_MATCHED (1), EXP_SKIPPED (77, the kernel
@@ -38,7 +38,9 @@ void exp_start(int argc, char **argv, const char *help);
 /* Prints the title line, "pitfall-NAME: title". */
 void exp_title(const char *title);
 
-/* Prints one indented, labelled line: exp_say("observed", "%d wakeups", n). */
+/* Prints one indented, labelled line: exp_say("observed", "%d wakeups", n).
+   "expected" and "why" lines are left out when PITFALL_FACTS_ONLY is set
+   (not 0): the labs set it, since their questions ask for both. */
 void exp_say(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints "matched: ..." or "NOT matched: ..."; returns the exit status. */

@@ -91,6 +91,46 @@ run_doc() {
 
 # ---- the commands ---------------------------------------------------------------
 
+# expect_true_outputs DIR: every file a lab wrote into DIR (its .txt and
+# .csv, the hand-in file included) holds figures, not stand-ins for them.
+# Prints each offence as FILE:LINE: TEXT and fails when there is one:
+#   - an empty CSV field (",," or a comma at either end of a row);
+#   - a "label:" with nothing after it at the end of a paragraph;
+#   - a placeholder (TODO, XXX, {{, [[, nan, inf) where a figure belongs;
+#   - a legend of exit codes beside an exit status ("exit status 3 (0 served,
+#     3 starved)"), which reads like a count;
+#   - in the hand-in file, a manifest key with no value or a figure that is
+#     not a number.
+# Runs on what the handouts' `make lab N=K` leave in results/labK (the labs
+# run once, at their smallest size, in the tests above).
+expect_true_outputs() {
+	local dir=$1 bad
+	[ -d "$dir" ] || { echo "$dir: no lab outputs (did make lab run?)"; return 1; }
+	bad=$(
+		for f in "$dir"/*.csv; do
+			[ -f "$f" ] && awk '/(^|,)(,|$)/ { printf "%s:%d: empty field: %s\n", FILENAME, FNR, $0 }' "$f"
+		done
+		for f in "$dir"/*.txt "$dir"/*.csv; do
+			[ -f "$f" ] || continue
+			awk 'prev != "" && (NF == 0) { printf "%s:%d: a label with no value: %s\n", FILENAME, FNR - 1, prev }
+				{ prev = ($0 ~ /:[[:space:]]*$/ && $0 !~ /^#/) ? $0 : "" }
+				/(^|[^A-Za-z])(TODO|XXX|FIXME|placeholder)([^A-Za-z]|$)|\{\{|\[\[/ { printf "%s:%d: placeholder: %s\n", FILENAME, FNR, $0 }
+				/(^|[ =:,(])-?(nan|inf)([ ,)%]|$)/ { printf "%s:%d: not a number: %s\n", FILENAME, FNR, $0 }
+				/exit status [0-9]+ \([0-9]+ [a-z]+, [0-9]+ [a-z]+\)/ { printf "%s:%d: a legend of exit codes: %s\n", FILENAME, FNR, $0 }
+				END { if (prev != "") printf "%s:%d: a label with no value: %s\n", FILENAME, FNR, prev }' "$f"
+		done
+		for f in "$dir"/handin-*.txt; do
+			[ -f "$f" ] || { echo "$dir: no hand-in file"; continue; }
+			awk -F, 'NR > 1 && !csv && /^[a-z_]+:/ && !/^[a-z_]+: [^ ]/ { printf "%s:%d: manifest key with no value: %s\n", FILENAME, FNR, $0 }
+				/^# figures$/ { csv = 1; next } /^$/ || /^# / { csv = 0 }
+				csv && $1 != "lab" && $4 !~ /^-?[0-9]+(\.[0-9]+)?$/ { printf "%s:%d: a figure that is not a number: %s\n", FILENAME, FNR, $0 }' "$f"
+		done
+	)
+	[ -z "$bad" ] && return 0
+	echo "$bad"
+	return 1
+}
+
 @test "README.md: every sh block runs" {
 	run_doc README.md
 }
@@ -99,36 +139,44 @@ run_doc() {
 	run_doc docs/labs/README.md
 }
 
-@test "docs/labs/1-blocking-threads.md: every sh block runs" {
+@test "docs/labs/1-blocking-threads.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/1-blocking-threads.md
+	expect_true_outputs "$ROOT/results/lab1"
 }
 
-@test "docs/labs/2-select-poll.md: every sh block runs" {
+@test "docs/labs/2-select-poll.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/2-select-poll.md
+	expect_true_outputs "$ROOT/results/lab2"
 }
 
-@test "docs/labs/3-epoll.md: every sh block runs" {
+@test "docs/labs/3-epoll.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/3-epoll.md
+	expect_true_outputs "$ROOT/results/lab3"
 }
 
-@test "docs/labs/4-many-cores.md: every sh block runs" {
+@test "docs/labs/4-many-cores.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/4-many-cores.md
+	expect_true_outputs "$ROOT/results/lab4"
 }
 
-@test "docs/labs/5-io-uring.md: every sh block runs" {
+@test "docs/labs/5-io-uring.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/5-io-uring.md
+	expect_true_outputs "$ROOT/results/lab5"
 }
 
-@test "docs/labs/6-socket-options.md: every sh block runs" {
+@test "docs/labs/6-socket-options.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/6-socket-options.md
+	expect_true_outputs "$ROOT/results/lab6"
 }
 
-@test "docs/labs/7-measuring.md: every sh block runs" {
+@test "docs/labs/7-measuring.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/7-measuring.md
+	expect_true_outputs "$ROOT/results/lab7"
 }
 
-@test "docs/labs/8-files.md: every sh block runs" {
+@test "docs/labs/8-files.md: every sh block runs, and the lab's outputs hold figures" {
 	run_doc docs/labs/8-files.md
+	expect_true_outputs "$ROOT/results/lab8"
 }
 
 @test "every handout in docs/labs/ is one of the above" {
@@ -152,6 +200,30 @@ run_doc() {
 	[[ $output != *never* ]]
 }
 
+@test "expect_true_outputs fails on an empty field, a bare label, a placeholder and an exit-code legend" {
+	local d=$BATS_TEST_TMPDIR/outs kind
+	for kind in csv label todo legend handin; do
+		rm -rf "$d"; mkdir -p "$d"
+		printf 'model,value\nepoll_et,3\n' > "$d/a.csv"
+		printf 'c10k-lab hand-in: lab 1\nlab: 1\nhost: h\n\n# figures\nlab,model,figure,value,unit\n1,epoll_et,x,2.5,us\n' > "$d/handin-lab1-h-u.txt"
+		printf 'requests answered: 12\n' > "$d/summary.txt"
+		case $kind in
+		csv)    printf 'poll,\n' >> "$d/a.csv" ;;
+		label)  printf 'server, before the idle client left: \n\n' >> "$d/summary.txt" ;;
+		todo)   printf 'p99: TODO\n' >> "$d/summary.txt" ;;
+		legend) printf 'loadgen exit status 3 (0 served, 3 starved)\n' >> "$d/summary.txt" ;;
+		handin) printf '1,poll,x,,us\n' >> "$d/handin-lab1-h-u.txt" ;;
+		esac
+		run expect_true_outputs "$d"
+		echo "$kind: $output"
+		[ "$status" -eq 1 ] || { echo "$kind passed"; return 1; }
+	done
+	rm -f "$d/summary.txt" "$d/a.csv" "$d/handin-lab1-h-u.txt"
+	printf 'model,value\nepoll_et,3\n' > "$d/a.csv"
+	run expect_true_outputs "$d"
+	[ "$status" -eq 1 ] && [[ $output == *"no hand-in file"* ]]
+}
+
 @test "the runner fails a file that leaves a server running" {
 	printf '%s\n' '```sh' 'bin/epoll_et -p 0 > /dev/null &' '```' > "$BATS_TEST_TMPDIR/sample.md"
 	run run_doc "$BATS_TEST_TMPDIR/sample.md"
@@ -163,8 +235,11 @@ run_doc() {
 # ---- the links --------------------------------------------------------------------
 
 # docs: every doc a student or teacher reads, relative to ROOT.
+# (not the keys' templates, docs/teacher/src/: their links are those of the
+# keys tools/keys makes from them, one directory up, and checked there)
 docs() {
-	cd "$ROOT" && { echo README.md; [ -f labs/README.md ] && echo labs/README.md; find docs -name '*.md' | sort; }
+	cd "$ROOT" && { echo README.md; [ -f labs/README.md ] && echo labs/README.md
+		find docs -name '*.md' -not -path 'docs/teacher/src/*' | sort; }
 }
 
 # TOP: the repository's top-level names (tracked), for telling a path such

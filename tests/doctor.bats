@@ -60,7 +60,7 @@ fake_sysctl() {
 	# the contract is 30 s; a check takes well under one here
 	[ $((SECONDS - start)) -lt 30 ]
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 15 ]
+	[ "${#lines[@]}" -eq 17 ]
 	# (`! cmd` fails a bats test only as its last command: compare instead)
 	[ -z "$(grep -v -E '^(ok  |warn) +[a-z_]+ +.' <<<"$output" || true)" ]
 }
@@ -140,6 +140,39 @@ fake_sysctl() {
 	run "$ROOT/tools/doctor"
 	echo "$output"
 	line measuring | grep -E "^warn  measuring $(id -un) lab2 $$ since [0-9T:-]+Z: "
+}
+
+# proc_stat USER IDLE STEAL: a /proc/stat whose cpu line has these ticks
+# (nice, system, iowait, irq and softirq 0); prints its path.
+proc_stat() {
+	local f=$SCRATCH/stat.$1.$2.$3
+	printf 'cpu  %s 0 0 %s 0 0 0 %s 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n' "$1" "$2" "$3" > "$f"
+	echo "$f"
+}
+
+@test "noise: steal, a CPU quota and a busy machine are warnings that say which; a quiet one is ok" {
+	local quiet busy stolen
+	quiet="$(proc_stat 0 0 0) $(proc_stat 10 90 0)"
+	busy="$(proc_stat 0 0 0) $(proc_stat 80 20 0)"
+	stolen="$(proc_stat 0 0 0) $(proc_stat 20 70 10)"
+	DOCTOR_STAT=$quiet DOCTOR_CPU_QUOTA=none run "$ROOT/tools/doctor"
+	line noise | grep -E '^ok    noise     10% busy, steal 0%, no CPU quota'
+	DOCTOR_STAT=$busy DOCTOR_CPU_QUOTA=none run "$ROOT/tools/doctor"
+	line noise | grep -E '^warn  noise     the machine is 80% busy before any lab'
+	DOCTOR_STAT=$stolen DOCTOR_CPU_QUOTA=none run "$ROOT/tools/doctor"
+	line noise | grep -E '^warn  noise     steal 10%: the host gives'
+	DOCTOR_STAT=$quiet DOCTOR_CPU_QUOTA=0.50 run "$ROOT/tools/doctor"
+	echo "$output"
+	line noise | grep -E '^warn  noise     this user.s cgroup may use 0.50 CPUs \(cpu.max\)'
+}
+
+@test "pti: the kernel's Meltdown line decides on or off, and either is ok" {
+	echo "Mitigation: PTI" > "$SCRATCH/meltdown"
+	DOCTOR_MELTDOWN=$SCRATCH/meltdown run "$ROOT/tools/doctor"
+	line pti | grep -E '^ok    pti       on \(Meltdown mitigation\)'
+	echo "Not affected" > "$SCRATCH/meltdown"
+	DOCTOR_MELTDOWN=$SCRATCH/meltdown run "$ROOT/tools/doctor"
+	line pti | grep -E '^ok    pti       off'
 }
 
 @test "doctor --brief: one line for the machine, with the first FAIL's name" {
