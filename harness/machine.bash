@@ -12,6 +12,10 @@
 #                    1 if CMD is still missing
 #   build_optimised  builds everything with -O2 into build/bench/; sets BIN to
 #                    build/bench/bin; 1 if the build failed
+#   perf_refusal [calls]  status 0, silent, when perf can sample the kernel's
+#                    frames of our own child (with calls: read the syscall
+#                    tracepoints too); else 1 and one line on stdout saying
+#                    what stops it and the exact fix (make profile, labs, doctor)
 
 raise_limits() {
 	# Each idle connection costs a descriptor in the server, one in the load
@@ -72,4 +76,51 @@ build_optimised() {
 	make -C "$HARNESS_DIR/.." --no-print-directory -j2 all OPT=-O2 BUILD=build/bench BINDIR=build/bench/bin \
 		> /dev/null || return 1
 	BIN=$(cd "$HARNESS_DIR/../build/bench/bin" && pwd)
+}
+
+# perf_refusal [calls]: can this user see the kernel's side of a server it
+# starts? perf_event_open(2) decides by kernel.perf_event_paranoid: at 2 (the
+# kernel's default) a normal user samples only user space, at 1 the kernel
+# too, and Debian's and Ubuntu's kernels add 3 (their default there): no perf
+# at all for a normal user. Root may always, unless a container's seccomp
+# profile refuses the call. The per-call times (calls) read tracepoints,
+# which need root and tracefs (the caller mounts it: we only say so here).
+# Asked of perf itself, each answer a cheap `perf stat` of `true`.
+perf_refusal() {
+	local paranoid err where="" persist
+	paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
+	persist="echo kernel.perf_event_paranoid=1 | sudo tee /etc/sysctl.d/60-perf.conf"
+	if [ -f /.dockerenv ] || [ -f /run/.containerenv ]; then where=" (in a container)"; fi
+	if ! tool_present perf; then
+		echo "perf is not installed$where; fix: $(install_command "$(os_family)" \
+			$(package_of perf "$(os_family)" | tr '\n' ' ') 2>/dev/null || echo "install perf")"
+		return 1
+	fi
+	if [ "$(id -u)" != 0 ] && [ "$paranoid" != "?" ] && [ "$paranoid" -gt 1 ]; then
+		echo "kernel.perf_event_paranoid=$paranoid lets a normal user sample no kernel frames;" \
+			"fix: sudo sysctl kernel.perf_event_paranoid=1 (until reboot; to keep it: $persist)"
+		return 1
+	fi
+	if ! err=$(perf stat -e cpu-clock:k -x, -o /dev/null -- true 2>&1); then
+		err=$(grep -m 1 -v '^$' <<< "$err")
+		if [ -n "$where" ]; then
+			echo "perf cannot sample$where: ${err:-refused}; fix: start the container with" \
+				"--cap-add PERFMON --security-opt seccomp=unconfined, or profile on the host"
+		else
+			echo "perf cannot sample the kernel (kernel.perf_event_paranoid=$paranoid): ${err:-refused};" \
+				"fix: sudo sysctl kernel.perf_event_paranoid=1"
+		fi
+		return 1
+	fi
+	[ "${1:-}" = calls ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "the per-call times read the kernel's syscall tracepoints, which only root may;" \
+			"fix: run it with sudo (the flame graphs need no root)"
+		return 1
+	fi
+	if ! err=$(perf stat -e syscalls:sys_enter_poll -x, -o /dev/null -- true 2>&1); then
+		echo "perf cannot read the syscall tracepoints$where ($(grep -m 1 -v '^$' <<< "$err"));" \
+			"fix: sudo mount -t tracefs nodev /sys/kernel/tracing"
+		return 1
+	fi
 }
