@@ -263,7 +263,8 @@ syscall_plot() {
 
 # kernel_view IDLE "CALLS" MODEL...: bench/profile of each MODEL at IDLE idle
 # and 20 busy connections, into $OUT/profile/ (flame graphs, top functions;
-# and, as root, the time of each call at the idle counts CALLS); each
+# and, as root, the time of each call at the idle counts CALLS), the graphs
+# copied to $OUT (flame-MODEL.png, calls.png) for the lab's page; each
 # model's kernel share and poll-scan share into the summary. Where perf
 # cannot sample the kernel's frames (a normal user at Debian's and Ubuntu's
 # kernel.perf_event_paranoid), one line says why and the fix, and the lab
@@ -281,12 +282,15 @@ kernel_view() {
 		--calls "$calls" --call-seconds "$(size 1 0.2)" --out "$OUT/profile" --bin "$BIN" 2>&1 | sed 's/^/    /'
 	for m in "$@"; do
 		[ -s "$OUT/profile/$m.png" ] || { note "bench/profile drew no flame graph of $m"; continue; }
-		KERNEL_VIEW+=("profile/$m.png|$m's flame graph: where its CPU time goes" "profile/$m.txt|$m's top functions, self and total")
+		# beside the lab's other graphs, so that its page shows them inline
+		cp "$OUT/profile/$m.png" "$OUT/flame-$m.png" && cp "$OUT/profile/$m.svg" "$OUT/flame-$m.svg"
+		KERNEL_VIEW+=("flame-$m.png|$m's flame graph: where its CPU time goes" "profile/$m.txt|$m's top functions, self and total")
 		summary "flame graph, $m, $idle idle + 20 busy: $(sed -n '2s/^# //p' "$OUT/profile/$m.txt")"
 		summary "flame graph, $m, $idle idle + 20 busy: $(sed -n '3s/^# //p' "$OUT/profile/$m.txt")"
 	done
 	if [ -s "$OUT/profile/calls.png" ]; then
-		KERNEL_VIEW+=("profile/calls.png|the time of one call against the descriptors it watches")
+		cp "$OUT/profile/calls.png" "$OUT/profile/calls.svg" "$OUT/"
+		KERNEL_VIEW+=("calls.png|the time of one call against the descriptors it watches")
 		sed 1d "$OUT/profile/slopes.txt" | while read -r line; do summary "call time, $line"; done
 	fi
 	return 0

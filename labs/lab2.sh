@@ -9,8 +9,8 @@
 #      (the bench's own files, CSV and report.md, are in bench/)
 #   2. fd_setsize.txt: bin/pitfall-fd_setsize, FD_SET past FD_SETSIZE
 #   3. where poll's time goes in the kernel, when perf may sample it here:
-#      profile/poll.png (flame graph), profile/poll.txt (top functions) and,
-#      as root, profile/calls.png (the time of each poll() call against its
+#      flame-poll.png (flame graph), profile/poll.txt (top functions) and,
+#      as root, calls.png (the time of each poll() call against its
 #      descriptors; bench/profile)
 source "$(dirname "$0")/lab.bash"
 lab_begin 2 3 50 "$@"

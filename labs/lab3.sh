@@ -8,8 +8,8 @@
 #   2. events per wakeup of each, from the stats line, without strace
 #   3. et_drain.txt, rdhup.txt: the two edge-triggered pitfalls
 #   4. where epoll_et's time goes in the kernel beside poll's, when perf may
-#      sample it here: profile/epoll_et.png, profile/poll.png (flame graphs),
-#      their top functions and, as root, profile/calls.png (bench/profile)
+#      sample it here: flame-epoll_et.png, flame-poll.png (flame graphs),
+#      their top functions in profile/ and, as root, calls.png (bench/profile)
 source "$(dirname "$0")/lab.bash"
 lab_begin 3 6 20 "$@"
 
