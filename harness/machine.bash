@@ -82,23 +82,33 @@ build_optimised() {
 # starts? perf_event_open(2) decides by kernel.perf_event_paranoid: at 2 (the
 # kernel's default) a normal user samples only user space, at 1 the kernel
 # too, and Debian's and Ubuntu's kernels add 3 (their default there): no perf
-# at all for a normal user. Root may always, unless a container's seccomp
+# at all for a normal user; and the kernel's frames have names for a normal
+# user only at kernel.kptr_restrict=0 (Ubuntu sets 1). Root may always, unless a container's seccomp
 # profile refuses the call. The per-call times (calls) read tracepoints,
 # which need root and tracefs (the caller mounts it: we only say so here).
 # Asked of perf itself, each answer a cheap `perf stat` of `true`.
 perf_refusal() {
-	local paranoid err where="" persist
+	local paranoid kptr err where="" persist sysctl=""
 	paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
-	persist="echo kernel.perf_event_paranoid=1 | sudo tee /etc/sysctl.d/60-perf.conf"
+	persist="printf 'kernel.perf_event_paranoid = 1\\nkernel.kptr_restrict = 0\\n' | sudo tee /etc/sysctl.d/60-perf.conf"
 	if [ -f /.dockerenv ] || [ -f /run/.containerenv ]; then where=" (in a container)"; fi
 	if ! tool_present perf; then
 		echo "perf is not installed$where; fix: $(install_command "$(os_family)" \
 			$(package_of perf "$(os_family)" | tr '\n' ' ') 2>/dev/null || echo "install perf")"
 		return 1
 	fi
+	kptr=$(cat /proc/sys/kernel/kptr_restrict 2>/dev/null || echo 0)
 	if [ "$(id -u)" != 0 ] && [ "$paranoid" != "?" ] && [ "$paranoid" -gt 1 ]; then
+		[ "$kptr" = 0 ] || sysctl+=" kernel.kptr_restrict=0"
 		echo "kernel.perf_event_paranoid=$paranoid lets a normal user sample no kernel frames;" \
-			"fix: sudo sysctl kernel.perf_event_paranoid=1 (until reboot; to keep it: $persist)"
+			"fix: sudo sysctl kernel.perf_event_paranoid=1$sysctl (until reboot; to keep it: $persist)"
+		return 1
+	fi
+	# kallsyms shows a normal user zeros for the kernel's addresses unless
+	# kptr_restrict is 0: perf would sample kernel frames it cannot name
+	if [ "$(id -u)" != 0 ] && [ "$kptr" != 0 ]; then
+		echo "kernel.kptr_restrict=$kptr hides the kernel's symbols from a normal user;" \
+			"fix: sudo sysctl kernel.kptr_restrict=0 (until reboot; to keep it: $persist)"
 		return 1
 	fi
 	if ! err=$(perf stat -e cpu-clock:k -x, -o /dev/null -- true 2>&1); then
