@@ -25,9 +25,10 @@ small_run() {
 	OUT=$dir/out
 }
 
-# share FILE: poll's scan, the % of samples on the table's third line.
+# scan_share FILE: poll's scan, the whole % of samples on the table's third
+# line ("# poll's scan (...): 54.3% of samples" -> 54).
 scan_share() {
-	awk '/^# poll.s scan/ { sub(/%.*/, "", $NF); print int($NF) }' "$1"
+	awk '/^# poll.s scan/ && match($0, /[0-9.]+% of samples/) { print int(substr($0, RSTART)) }' "$1"
 }
 
 @test "poll's flame graph is its scan of every descriptor; epoll_et's is not" {
@@ -36,7 +37,8 @@ scan_share() {
 	poll=$(scan_share "$OUT/poll.txt")
 	epoll=$(scan_share "$OUT/epoll_et.txt")
 	echo "poll's scan: $poll%, epoll_et's: $epoll% of samples"
-	# here 70% and 1%; issue 22 asks at least 40% and under 5% at 10,000 idle
+	# here 54 to 70% and 1% at 3,000 idle; issue 22 asks at least 40% and
+	# under 5% at 10,000 idle (78.5% and 1.2% in docs/results/profile)
 	[ "$poll" -ge 30 ]
 	[ "$epoll" -lt 5 ]
 	grep -E '^ +[0-9.]+ +[0-9.]+ +kernel +sock_poll$' "$OUT/poll.txt"
