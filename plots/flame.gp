@@ -5,7 +5,8 @@
 # Each box is a function on a sampled stack, as wide as the samples that had
 # it there; the root (the server's name) at the bottom, what it called above
 # it, the function the CPU was in on top. Colours: kernel warm, user cool,
-# the functions the labs ask about violet.
+# the functions the labs ask about violet. perf walks a user stack by frame
+# pointers: a libc wrapper without one (__poll) sits on main's caller.
 if (fmt eq "svg") {
     set terminal svg size 1600,820 dynamic font "Sans,12" background rgb "white"
 } else {
