@@ -88,13 +88,14 @@ build_optimised() {
 # which need root and tracefs (the caller mounts it: we only say so here).
 # Asked of perf itself, each answer a cheap `perf stat` of `true`.
 perf_refusal() {
-	local paranoid kptr err where="" persist sysctl=""
+	local paranoid kptr err where="" persist sysctl="" pkgs=()
 	paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
 	persist="printf 'kernel.perf_event_paranoid = 1\\nkernel.kptr_restrict = 0\\n' | sudo tee /etc/sysctl.d/60-perf.conf"
 	if [ -f /.dockerenv ] || [ -f /run/.containerenv ]; then where=" (in a container)"; fi
 	if ! tool_present perf; then
-		echo "perf is not installed$where; fix: $(install_command "$(os_family)" \
-			$(package_of perf "$(os_family)" | tr '\n' ' ') 2>/dev/null || echo "install perf")"
+		mapfile -t pkgs < <(package_of perf "$(os_family)")
+		echo "perf is not installed$where; fix: $(install_command "$(os_family)" "${pkgs[@]}" 2>/dev/null ||
+			echo "install perf")"
 		return 1
 	fi
 	kptr=$(cat /proc/sys/kernel/kptr_restrict 2>/dev/null || echo 0)
