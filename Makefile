@@ -185,9 +185,11 @@ bench:
 # [SECONDS=2] [CALLS="0 2000 4000" | CALLS=none]: each model under perf, its
 # flame graph, stacks and top functions, and the time of each waiting call at
 # each idle count of CALLS (root only), into results/profile/ (bench/profile).
+# (MODELS names every model above: here only MODELS given on the command line counts.)
+PROFILE_MODELS = $(if $(filter command line,$(origin MODELS)),$(MODELS),$(MODEL))
 .PHONY: profile
 profile:
-	$(Q)bench/profile $(if $(or $(MODELS),$(MODEL)),--models "$(or $(MODELS),$(MODEL))") \
+	$(Q)bench/profile $(if $(PROFILE_MODELS),--models "$(PROFILE_MODELS)") \
 		$(if $(IDLE),--idle $(IDLE)) $(if $(CONNS),--conns $(CONNS)) \
 		$(if $(SECONDS),--seconds $(SECONDS)) $(if $(CALLS),--calls "$(CALLS)")
 
