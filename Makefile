@@ -183,6 +183,18 @@ tsan:
 bench:
 	$(Q)bench/run $(if $(QUICK),--quick) $(if $(REF),--ref $(REF))
 
+# make profile [MODEL=poll | MODELS="poll epoll_et"] [IDLE=10000] [CONNS=20]
+# [SECONDS=2] [CALLS="0 2000 4000" | CALLS=none]: each model under perf, its
+# flame graph, stacks and top functions, and the time of each waiting call at
+# each idle count of CALLS (root only), into results/profile/ (bench/profile).
+# (MODELS names every model above: here only MODELS given on the command line counts.)
+PROFILE_MODELS = $(if $(filter command line,$(origin MODELS)),$(MODELS),$(MODEL))
+.PHONY: profile
+profile:
+	$(Q)bench/profile $(if $(PROFILE_MODELS),--models "$(PROFILE_MODELS)") \
+		$(if $(IDLE),--idle $(IDLE)) $(if $(CONNS),--conns $(CONNS)) \
+		$(if $(SECONDS),--seconds $(SECONDS)) $(if $(CALLS),--calls "$(CALLS)")
+
 # make lab N=3 [OUT=DIR]: labs/run builds like bench/run and runs lab 3;
 # without N it lists the labs. LAB_SMOKE=1 runs every step at its smallest.
 lab:

@@ -25,6 +25,10 @@
 #   host_ticks [FILE]  HOST_STEAL HOST_IDLE HOST_TOTAL: the whole machine's ticks
 #   machine_pti [FILE] on, off or unknown: kernel page-table isolation
 #   cpu_quota        the CPUs this process's cgroup may use (cpu.max), or none
+#   perf_refusal [calls]  status 0, silent, when perf can sample the kernel's
+#                    frames of our own child (with calls: read the syscall
+#                    tracepoints too); else 1 and one line on stdout saying
+#                    what stops it and the exact fix (make profile, labs, doctor)
 
 sysctl_at_least() {
 	local name=$1 want=$2 file have
@@ -194,4 +198,62 @@ cpu_quota() {
 		dir=${dir%/*}
 	done
 	if [ -n "$best" ]; then printf '%.2f\n' "$best"; else echo none; fi
+}
+
+# perf_refusal [calls]: can this user see the kernel's side of a server it
+# starts? perf_event_open(2) decides by kernel.perf_event_paranoid: at 2 (the
+# kernel's default) a normal user samples only user space, at 1 the kernel
+# too, and Debian's and Ubuntu's kernels add 3 (their default there): no perf
+# at all for a normal user; and the kernel's frames have names for a normal
+# user only at kernel.kptr_restrict=0 (Ubuntu sets 1). Root may always, unless a container's seccomp
+# profile refuses the call. The per-call times (calls) read tracepoints,
+# which need root and tracefs (the caller mounts it: we only say so here).
+# Asked of perf itself, each answer a cheap `perf stat` of `true`.
+perf_refusal() {
+	local paranoid kptr err where="" persist sysctl="" pkgs=()
+	paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
+	persist="printf 'kernel.perf_event_paranoid = 1\\nkernel.kptr_restrict = 0\\n' | sudo tee /etc/sysctl.d/60-perf.conf"
+	if [ -f /.dockerenv ] || [ -f /run/.containerenv ]; then where=" (in a container)"; fi
+	if ! tool_present perf; then
+		mapfile -t pkgs < <(package_of perf "$(os_family)")
+		echo "perf is not installed$where; fix: $(install_command "$(os_family)" "${pkgs[@]}" 2>/dev/null ||
+			echo "install perf")"
+		return 1
+	fi
+	kptr=$(cat /proc/sys/kernel/kptr_restrict 2>/dev/null || echo 0)
+	if [ "$(id -u)" != 0 ] && [ "$paranoid" != "?" ] && [ "$paranoid" -gt 1 ]; then
+		[ "$kptr" = 0 ] || sysctl+=" kernel.kptr_restrict=0"
+		echo "kernel.perf_event_paranoid=$paranoid lets a normal user sample no kernel frames;" \
+			"fix: sudo sysctl kernel.perf_event_paranoid=1$sysctl (until reboot; to keep it: $persist)"
+		return 1
+	fi
+	# kallsyms shows a normal user zeros for the kernel's addresses unless
+	# kptr_restrict is 0: perf would sample kernel frames it cannot name
+	if [ "$(id -u)" != 0 ] && [ "$kptr" != 0 ]; then
+		echo "kernel.kptr_restrict=$kptr hides the kernel's symbols from a normal user;" \
+			"fix: sudo sysctl kernel.kptr_restrict=0 (until reboot; to keep it: $persist)"
+		return 1
+	fi
+	if ! err=$(perf stat -e cpu-clock:k -x, -o /dev/null -- true 2>&1); then
+		err=$(grep -m 1 -v '^$' <<< "$err")
+		if [ -n "$where" ]; then
+			echo "perf cannot sample$where: ${err:-refused}; fix: start the container with" \
+				"--cap-add PERFMON --security-opt seccomp=unconfined, or profile on the host"
+		else
+			echo "perf cannot sample the kernel (kernel.perf_event_paranoid=$paranoid): ${err:-refused};" \
+				"fix: sudo sysctl kernel.perf_event_paranoid=1"
+		fi
+		return 1
+	fi
+	[ "${1:-}" = calls ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "the per-call times read the kernel's syscall tracepoints, which only root may;" \
+			"fix: run it with sudo (the flame graphs need no root)"
+		return 1
+	fi
+	if ! err=$(perf stat -e syscalls:sys_enter_poll -x, -o /dev/null -- true 2>&1); then
+		echo "perf cannot read the syscall tracepoints$where ($(grep -m 1 -v '^$' <<< "$err"));" \
+			"fix: sudo mount -t tracefs nodev /sys/kernel/tracing"
+		return 1
+	fi
 }

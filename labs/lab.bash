@@ -11,6 +11,8 @@
 #   syscall_count MODEL N ...  strace -c -f over N requests: $WORK/strace.MODEL
 #   under_strace FILE OPTS MODEL [ARGS]   MODEL started as strace's child
 #   strace_down                the server under strace stopped, FILE written
+#   kernel_view IDLE CALLS MODEL...  flame graphs (bench/profile) into profile/,
+#                              or one line why not; KERNEL_VIEW: lab_end's entries
 #   summary TEXT               a line of results/labK/summary.txt (and stdout)
 #   pitfall NAME...            bin/pitfall-NAME into NAME.txt (facts only), its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
@@ -287,6 +289,43 @@ syscall_plot() {
 		      for (s in top) if (top[s] >= 0.005) { printf "%s", s; for (i = 1; i <= n; i++) printf ",%s", v[s, m[i]] + 0; print "" } }' \
 		"$OUT/syscalls.csv" | { read -r head; echo "$head"; sort -t, -k2,2gr; } > "$WORK/syscalls-wide.csv"
 	plot syscalls "bars='$1'; what='$2'; data='$WORK/syscalls-wide.csv'"
+}
+
+# ---- the kernel's view -----------------------------------------------------------
+
+# kernel_view IDLE "CALLS" MODEL...: bench/profile of each MODEL at IDLE idle
+# and 20 busy connections, into $OUT/profile/ (flame graphs, top functions;
+# and, as root, the time of each call at the idle counts CALLS), the graphs
+# copied to $OUT (flame-MODEL.png, calls.png) for the lab's page; each
+# model's kernel share and poll-scan share into the summary. Where perf
+# cannot sample the kernel's frames (a normal user at Debian's and Ubuntu's
+# kernel.perf_event_paranoid), one line says why and the fix, and the lab
+# goes on without it. KERNEL_VIEW is the list of its files for lab_end
+# (empty when none was drawn).
+kernel_view() {
+	local idle=$1 calls=$2 why m
+	shift 2
+	KERNEL_VIEW=()
+	if ! why=$(perf_refusal); then
+		summary "no flame graphs: $why"
+		return 0
+	fi
+	"$ROOT/bench/profile" --models "$*" --idle "$idle" --conns 20 --seconds "$(size 2 0.5)" \
+		--calls "$calls" --call-seconds "$(size 1 0.2)" --out "$OUT/profile" --bin "$BIN" 2>&1 | sed 's/^/    /'
+	for m in "$@"; do
+		[ -s "$OUT/profile/$m.png" ] || { note "bench/profile drew no flame graph of $m"; continue; }
+		# beside the lab's other graphs, so that its page shows them inline
+		cp "$OUT/profile/$m.png" "$OUT/flame-$m.png" && cp "$OUT/profile/$m.svg" "$OUT/flame-$m.svg"
+		KERNEL_VIEW+=("flame-$m.png|$m's flame graph: where its CPU time goes" "profile/$m.txt|$m's top functions, self and total")
+		summary "flame graph, $m, $idle idle + 20 busy: $(sed -n '2s/^# //p' "$OUT/profile/$m.txt")"
+		summary "flame graph, $m, $idle idle + 20 busy: $(sed -n '3s/^# //p' "$OUT/profile/$m.txt")"
+	done
+	if [ -s "$OUT/profile/calls.png" ]; then
+		cp "$OUT/profile/calls.png" "$OUT/profile/calls.svg" "$OUT/"
+		KERNEL_VIEW+=("calls.png|the time of one call against the descriptors it watches")
+		sed 1d "$OUT/profile/slopes.txt" | while read -r line; do summary "call time, $line"; done
+	fi
+	return 0
 }
 
 # ---- results -------------------------------------------------------------------

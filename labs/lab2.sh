@@ -8,8 +8,12 @@
 #      -> idle-cpu.png, idle-throughput.png, idle-events.png, polltime.png
 #      (the bench's own files, CSV and report.md, are in bench/)
 #   2. fd_setsize.txt: bin/pitfall-fd_setsize, FD_SET past FD_SETSIZE
+#   3. where poll's time goes in the kernel, when perf may sample it here:
+#      flame-poll.png (flame graph), profile/poll.txt (top functions) and,
+#      as root, calls.png (the time of each poll() call against its
+#      descriptors; bench/profile)
 source "$(dirname "$0")/lab.bash"
-lab_begin 2 2 40 "$@"
+lab_begin 2 3 50 "$@"
 
 # ---- 1. the idle sweep and polltime, by the bench --------------------------------
 
@@ -39,8 +43,14 @@ awk -F, 'NR > 1 { printf "polltime, one %s call watching %5d descriptors (one re
 step "bin/pitfall-fd_setsize: FD_SET past FD_SETSIZE" 1
 pitfall fd_setsize
 
+# ---- 3. the kernel's view ------------------------------------------------------------
+
+step "bench/profile: poll under perf, $(size 5000 500) idle connections" 10
+kernel_view "$(size 5000 500)" "$(size "0 1000 2500 5000" none)" poll
+
 lab_end "idle-cpu.png|server CPU per request vs idle connections" \
 	"idle-throughput.png|requests per second vs idle connections" \
 	"idle-events.png|events per wakeup vs idle connections" \
 	"polltime.png|the cost of one call vs descriptors watched" \
-	"fd_setsize.txt|FD_SET past FD_SETSIZE" "summary.txt|every figure above, with units"
+	"fd_setsize.txt|FD_SET past FD_SETSIZE" "summary.txt|every figure above, with units" \
+	"${KERNEL_VIEW[@]}"

@@ -7,8 +7,11 @@
 #      which starts the server (less a run with no requests: start-up, shutdown) -> syscalls.txt, syscalls.csv, syscalls.png
 #   2. events per wakeup of each, from the stats line, without strace
 #   3. et_drain.txt, rdhup.txt: the two edge-triggered pitfalls
+#   4. where epoll_et's time goes in the kernel beside poll's, when perf may
+#      sample it here: flame-epoll_et.png, flame-poll.png (flame graphs),
+#      their top functions in profile/ and, as root, calls.png (bench/profile)
 source "$(dirname "$0")/lab.bash"
-lab_begin 3 5 10 "$@"
+lab_begin 3 6 20 "$@"
 
 # ---- 1. syscalls per request -----------------------------------------------------
 
@@ -55,6 +58,12 @@ done
 step "bin/pitfall-et_drain and bin/pitfall-rdhup" 1
 pitfall et_drain rdhup
 
+# ---- 4. the kernel's view ------------------------------------------------------------
+
+step "bench/profile: epoll_et and poll under perf, $(size 5000 500) idle connections" 12
+kernel_view "$(size 5000 500)" "$(size "0 2500 5000" none)" epoll_et poll
+
 lab_end "syscalls.png|syscalls per request, by name" "syscalls.txt|strace's tables" \
 	"syscalls.csv|the figures behind syscalls.png" "et_drain.txt|edge-triggered without draining" \
-	"rdhup.txt|EPOLLRDHUP and the short read" "summary.txt|every figure above, events per wakeup"
+	"rdhup.txt|EPOLLRDHUP and the short read" "summary.txt|every figure above, events per wakeup" \
+	"${KERNEL_VIEW[@]}"

@@ -60,7 +60,7 @@ fake_sysctl() {
 	# the contract is 30 s; a check takes well under one here
 	[ $((SECONDS - start)) -lt 30 ]
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 17 ]
+	[ "${#lines[@]}" -eq 18 ]
 	# (`! cmd` fails a bats test only as its last command: compare instead)
 	[ -z "$(grep -v -E '^(ok  |warn) +[a-z_]+ +.' <<<"$output" || true)" ]
 }
@@ -121,6 +121,26 @@ fake_sysctl() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	line io_uring | grep -F 'FAIL  io_uring  bin/io_uring refuses: io_uring: io_uring_setup: Operation not permitted; fix: '
+}
+
+@test "perf that cannot sample the kernel is a profile warning with the fix; as a normal user at paranoid 2, the sysctl" {
+	mkdir -p "$SCRATCH/fake"
+	# what perf says at kernel.perf_event_paranoid=2 when asked for :k
+	printf '#!/bin/sh\n[ "$1" = --version ] && { echo "perf version 6.1"; exit 0; }\necho "Access to performance monitoring and observability operations is limited." >&2\nexit 255\n' \
+		>"$SCRATCH/fake/perf"
+	chmod +x "$SCRATCH/fake/perf"
+	PATH=$SCRATCH/fake:$PATH run "$ROOT/tools/doctor"
+	echo "$output"
+	line profile | grep -E '^warn +profile +perf cannot sample.*Access to performance monitoring.*fix: .*labs 2 and 3 skip'
+	[ "$(id -u)" = 0 ] && id student1 >/dev/null 2>&1 || skip "the normal-user half needs root and the user student1"
+	[ "$(cat /proc/sys/kernel/perf_event_paranoid)" -ge 2 ] || skip "kernel.perf_event_paranoid is below 2 here"
+	local copy
+	copy=$(mktemp -d /tmp/doctor-test.XXXXXX)
+	cp -r "$ROOT/harness" "$ROOT/tools" "$copy" && chmod -R a+rX "$copy"
+	run runuser -u student1 -- "$copy/tools/doctor"
+	rm -rf "$copy"
+	echo "$output"
+	line profile | grep -E '^warn +profile +kernel.perf_event_paranoid=[2-9] .*fix: sudo sysctl kernel.perf_event_paranoid=1 '
 }
 
 @test "a kit not built is a FAIL that says make" {
