@@ -209,10 +209,10 @@ grade:
 		$(if $(FORMAT),-o $(FORMAT)) $(if $(WEIGHTS),-w $(WEIGHTS)) \
 		$(if $(SRC),$(SRC),$(error make grade needs SRC=FILE.c, e.g. SRC=labs/starter/server.c)) $(MODEL)
 
-# make autograder [MODEL=epoll_lt] [WEIGHTS=F] [GRADE_EXTRA=DIR]: tests/autograder.
+# make autograder [MODEL=epoll_lt] [WEIGHTS=F] [GRADE_EXTRA=DIR] [TIER=quick]: tests/autograder.
 .PHONY: autograder
 autograder:
-	$(Q)MODEL=$(MODEL) WEIGHTS=$(WEIGHTS) GRADE_EXTRA=$(GRADE_EXTRA) tests/autograder build/autograder
+	$(Q)MODEL=$(MODEL) WEIGHTS=$(WEIGHTS) GRADE_EXTRA=$(GRADE_EXTRA) TIER=$(TIER) tests/autograder build/autograder
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
