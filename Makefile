@@ -204,7 +204,7 @@ format-check:
 # make grade SRC=mine.c [MODEL=epoll_lt] [TIER=quick] [FORMAT=json] [WEIGHTS=F]:
 # tests/grade -h says what each line means.
 grade:
-	$(Q)tests/deps
+	$(Q)tests/deps >&2 # stdout may be FORMAT's JSON
 	$(Q)GRADE_EXTRA=$(GRADE_EXTRA) tests/grade $(if $(filter quick,$(TIER)),-q) \
 		$(if $(FORMAT),-o $(FORMAT)) $(if $(WEIGHTS),-w $(WEIGHTS)) \
 		$(if $(SRC),$(SRC),$(error make grade needs SRC=FILE.c, e.g. SRC=labs/starter/server.c)) $(MODEL)
