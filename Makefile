@@ -13,6 +13,10 @@
 #                      libFuzzer (clang), FUZZ_SECONDS (60) in all
 #   make valgrind      a short client session per model under valgrind memcheck
 #   make grade SRC=F   grade your own server F.c (labs/starter/) against the suites
+#                      (TIER=quick: a minute, to iterate; FORMAT=json|gradescope|autolab;
+#                      WEIGHTS=FILE points; GRADE_EXTRA=DIR a teacher's hidden tests)
+#   make autograder    Gradescope's autograder zip and a GitHub Classroom config, in
+#                      build/autograder/ (MODEL=, WEIGHTS=, GRADE_EXTRA= built in)
 #   make format-check  is every C file laid out as .clang-format says? (CI runs it)
 #   make format        lay them out so (clang-format -i)
 #   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
@@ -217,10 +221,18 @@ clean:
 format-check:
 	$(Q)tests/format-check
 
-# make grade SRC=mine.c [MODEL=epoll_lt]: tests/grade says what each line means.
+# make grade SRC=mine.c [MODEL=epoll_lt] [TIER=quick] [FORMAT=json] [WEIGHTS=F]:
+# tests/grade -h says what each line means.
 grade:
-	$(Q)tests/deps
-	$(Q)tests/grade $(if $(SRC),$(SRC),$(error make grade needs SRC=FILE.c, e.g. SRC=labs/starter/server.c)) $(MODEL)
+	$(Q)tests/deps >&2 # stdout may be FORMAT's JSON
+	$(Q)GRADE_EXTRA=$(GRADE_EXTRA) tests/grade $(if $(filter quick,$(TIER)),-q) \
+		$(if $(FORMAT),-o $(FORMAT)) $(if $(WEIGHTS),-w $(WEIGHTS)) \
+		$(if $(SRC),$(SRC),$(error make grade needs SRC=FILE.c, e.g. SRC=labs/starter/server.c)) $(MODEL)
+
+# make autograder [MODEL=epoll_lt] [WEIGHTS=F] [GRADE_EXTRA=DIR] [TIER=quick]: tests/autograder.
+.PHONY: autograder
+autograder:
+	$(Q)MODEL=$(MODEL) WEIGHTS=$(WEIGHTS) GRADE_EXTRA=$(GRADE_EXTRA) TIER=$(TIER) tests/autograder build/autograder
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

@@ -12,6 +12,8 @@
 #   proc_tree_mem_kb PID    "RSS PSS" of the whole tree, in KiB
 #   proc_sockets PID        sockets open in PID and its children
 #   proc_fds PID            descriptors open in PID, plus its children's sockets
+#   proc_marked NAME=VALUE  PROC_MARKED: this user's live processes whose
+#                           environment holds NAME=VALUE (a run's own marker)
 #
 # Everything is read from /proc (Linux 3.5 or later for .../children). Safe
 # under `set -e` (bats runs its tests so).
@@ -189,4 +191,26 @@ proc_fds() {
 	local others
 	others=$(find "/proc/$1/fd" -mindepth 1 ! -lname 'socket:*' -printf . 2>/dev/null) || :
 	echo $(( ${#others} + $(proc_sockets "$1") ))
+}
+
+# proc_marked NAME=VALUE: PROC_MARKED, the PIDs of this user's live processes
+# whose environment holds exactly NAME=VALUE. A run exports a marker of its
+# own to what it starts; a process that left its session or its parent (a
+# server under setsid, a child re-parented to PID 1) still carries it, so
+# this finds what a process group or a tree walk would miss. Builtins only:
+# it reads every process's environ, and a fork each would cost seconds.
+proc_marked() {
+	local dir pid var vars
+	PROC_MARKED=()
+	for dir in /proc/[0-9]*; do
+		pid=${dir#/proc/}
+		[ -O "$dir" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ] || continue
+		mapfile -d '' vars 2>/dev/null < "$dir/environ" || continue
+		for var in "${vars[@]}"; do
+			[ "$var" = "$1" ] || continue
+			proc_alive "$pid" && PROC_MARKED+=("$pid")
+			break
+		done
+	done
+	return 0
 }

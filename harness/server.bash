@@ -27,6 +27,8 @@
 #   SERVER_DIR        where SERVER_OUT and SERVER_ERR are written (default $WORK)
 #   SERVER_CPU        CPUs to pin the server to (taskset -c), when set
 #   SERVER_WRAP       a command to run it under, when set ("prlimit --nofile=64")
+#   SERVER_NAME       what messages call the server (default MODEL: the grader
+#                     gives the student's file name, not the model it is held to)
 #   SERVER_LEAKS=1    LeakSanitizer on in the server (the ASan build)
 #   SERVER_STRICT=1   server_down also fails when there is no stats line or a
 #                     sanitizer reported, and shows the server's stderr on failure
@@ -86,7 +88,7 @@ server_up() {
 		nap 0.01
 	done
 	if [ -n "$why" ]; then
-		echo "server_up: $model $why; stderr:" >&2
+		echo "server_up: ${SERVER_NAME:-$model} $why; stderr:" >&2
 		head -c 2000 "$SERVER_ERR" >&2
 		return 1
 	fi
@@ -156,7 +158,7 @@ server_down() {
 		SERVER_WHY="exited 0, but a sanitizer reported" rc=1
 	fi
 	[ "$rc" = 0 ] && return 0
-	echo "server_down: $SERVER_MODEL (pid $pid) $SERVER_WHY; stderr:" >&2
+	echo "server_down: ${SERVER_NAME:-$SERVER_MODEL} (pid $pid) $SERVER_WHY; stderr:" >&2
 	cat "$SERVER_ERR" >&2
 	return 1
 }
