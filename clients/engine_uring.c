@@ -242,13 +242,16 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe)
    is connections / throughput (Little's law) however we reap. In open loop
    latency counts from the schedule, so every answer is taken at once; so
    too after a batched wait came back empty (a stalled server must not make
-   us wake every BATCH_NS). Linux 6.12's min_wait does this in the kernel. */
+   us wake every BATCH_NS). With --think the server is not kept busy:
+   waiting for other answers would only add to this one's latency, so every
+   answer is taken at once there too. Linux 6.12's min_wait does this in the
+   kernel. */
 static unsigned batch(struct worker *w, uint64_t *wait_ns)
 {
 	struct uring_loop *l = w->loop;
 	uint64_t want = w->pending / 4;
 
-	if (cfg.loop != LOOP_CLOSED || l->batch_missed || want < 2)
+	if (cfg.loop != LOOP_CLOSED || cfg.think != THINK_NONE || l->batch_missed || want < 2)
 		return 1;
 	if (*wait_ns > BATCH_NS)
 		*wait_ns = BATCH_NS;

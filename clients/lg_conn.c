@@ -11,6 +11,7 @@
  */
 #include "lg_conn.h"
 #include "lg_net.h"
+#include "think.h"
 
 #include <stdatomic.h>
 
@@ -83,6 +84,7 @@ void ready_drop_head(struct worker *w)
    or a --close ticket would stay owed and a -n run would never end. */
 void lg_conn_close(struct worker *w, struct lg_conn *c)
 {
+	think_cancel(w, c);
 	if (c->fd >= 0) {
 		cfg.engine->close(w, c);
 		c->fd = -1;
@@ -217,14 +219,16 @@ static void count_open(void)
 }
 
 /* The handshake is done: an idle connection just waits; an active one
-   sends its request(s) now, or waits for a ticket in open loop. */
+   sends its request(s) now, thinks first (--think), or waits for a ticket
+   in open loop. */
 static void on_connected(struct worker *w, struct lg_conn *c)
 {
 	uint64_t now = now_ns();
+	bool first = !c->ever;
 	c->state = S_OPEN;
 	if (c->idle)
 		return;
-	if (!c->ever) {
+	if (first) {
 		c->ever = true;
 		w->established++;
 	}
@@ -239,9 +243,17 @@ static void on_connected(struct worker *w, struct lg_conn *c)
 		cfg.engine->send(w, c);
 	} else if (cfg.loop == LOOP_OPEN) {
 		ready_push(w, c);
+	} else if (cfg.think != THINK_NONE) {
+		think_arm(w, c, now, think_draw(w, first), !first);
 	} else {
 		lg_conn_send(w, c, ticket_claim((uint32_t)cfg.pipeline), now);
 	}
+}
+
+void lg_conn_think_over(struct worker *w, struct lg_conn *c, uint64_t now)
+{
+	if (now <= w->deadline)
+		lg_conn_send(w, c, ticket_claim((uint32_t)cfg.pipeline), now);
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -295,9 +307,11 @@ static int parse_responses(struct worker *w, struct lg_conn *c, const char *p, s
 	return done;
 }
 
-/* What a connection does after `done` responses: close, send more, or wait.
-   Past the deadline it sends nothing more, so that the server's count can
-   exceed ours only by the requests in flight at the deadline. */
+/* What a connection does after `done` responses: close, send more, think,
+   or wait. Past the deadline it sends nothing more, so that the server's
+   count can exceed ours only by the requests in flight at the deadline.
+   With --think a connection waits once all its answers are in, then sends
+   as many as --pipeline again. */
 static void after_responses(struct worker *w, struct lg_conn *c, uint32_t done, uint64_t now)
 {
 	if (c->draining) {
@@ -312,10 +326,15 @@ static void after_responses(struct worker *w, struct lg_conn *c, uint32_t done, 
 		}
 		return;
 	}
-	if (cfg.loop == LOOP_CLOSED && now <= w->deadline)
+	if (cfg.loop == LOOP_OPEN) {
+		if (done)
+			ready_push(w, c);
+	} else if (cfg.think != THINK_NONE) {
+		if (done && c->inflight == 0 && now <= w->deadline)
+			think_arm(w, c, now, think_draw(w, false), true);
+	} else if (now <= w->deadline) {
 		lg_conn_send(w, c, ticket_claim(done), now);
-	else if (cfg.loop == LOOP_OPEN && done)
-		ready_push(w, c);
+	}
 }
 
 /* The peer closed its side: expected after a last answer, else early EOF. */

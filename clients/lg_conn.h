@@ -50,6 +50,10 @@ void lg_conn_record_connect(struct worker *w, struct lg_conn *c, uint64_t ns, bo
    counted from t; k == 0 does nothing. */
 void lg_conn_send(struct worker *w, struct lg_conn *c, uint32_t k, uint64_t t);
 
+/* c's think time is over (it has left the heap): sends its next request(s),
+   unless the run's deadline has passed. */
+void lg_conn_think_over(struct worker *w, struct lg_conn *c, uint64_t now);
+
 /* ---- what an engine reports (engine.h) ---- */
 
 /* c's connect ended: err 0, established (the engine watches it for answers

@@ -3,9 +3,10 @@
  * the merge of their results, the exit status.
  *
  *   bin/loadgen [-c CONNS] [-t THREADS] [-d SECONDS | -n REQUESTS] [--idle N]
- *               [--close] [--pipeline DEPTH] [--rate RPS] [--timeout MS]
- *               [--warmup SECONDS] [--format text|csv|json] [--header]
- *               [--tolerate] [--engine epoll|io_uring] URL
+ *               [--close] [--pipeline DEPTH] [--rate RPS] [--think MS|exp:MS]
+ *               [--sources N] [--timeout MS] [--warmup SECONDS]
+ *               [--format text|csv|json] [--header] [--tolerate]
+ *               [--engine epoll|io_uring] URL
  *
  *   bin/loadgen -c 50 -d 10 --idle 5000 http://127.0.0.1:8080/
  *
@@ -15,6 +16,9 @@
  *   - Open loop (--rate): every request has an intended send time on a fixed
  *     schedule; a late request still counts its latency from that time, so a
  *     stalled server cannot hide its stall ("coordinated omission").
+ *   - Think time (--think): in closed loop, each connection waits MS (or an
+ *     exponential time of mean MS) after an answer, as a user would; the
+ *     report puts the rate beside the one Little's law predicts.
  *   - Keep-alive (default) or a new connection per request (--close): a
  *     choice of its own, made with either loop.
  *   - --idle N connections are opened first, send nothing, and are held for
@@ -98,6 +102,16 @@ static void make_room(void)
 			have > SPARE_FDS ? have - SPARE_FDS : 0);
 }
 
+/* How many connections share a source address: as many as its ports hold
+   (lg_net_per_source), or an even share of --sources N. */
+static int per_source(void)
+{
+	int total = cfg.conns + cfg.idle;
+	if (cfg.sources > 0)
+		return (total + cfg.sources - 1) / cfg.sources;
+	return lg_net_per_source();
+}
+
 /* The request, written once: pipeline + 1 copies back to back. */
 static void build_request(void)
 {
@@ -173,6 +187,14 @@ static void usage(void)
 	       "  --rate RPS        open loop: RPS requests per second in total on a fixed\n"
 	       "                    schedule; latency counts from each request's intended send\n"
 	       "                    time, so a stalled server cannot hide (coordinated omission)\n"
+	       "  --think MS        closed loop with think time: after each answer a connection\n"
+	       "                    waits MS milliseconds (decimals allowed), or with exp:MS an\n"
+	       "                    exponentially distributed time of mean MS, before its next\n"
+	       "                    request; the report adds the rate Little's law predicts,\n"
+	       "                    connections / (think + mean latency). Not with --rate, --close\n"
+	       "  --sources N       spread the connections over N loopback source addresses,\n"
+	       "                    127.0.0.1 to 127.0.0.N (default: as many as the local port\n"
+	       "                    range needs, one per %d connections); loopback URLs only\n"
 	       "  --timeout MS      a connect or an answer slower than this is an error (default %d)\n"
 	       "  --warmup SECONDS  run this long before measuring; not with -n\n"
 	       "  --format F        text (default), csv (one row) or json (one object)\n"
@@ -193,9 +215,10 @@ static void usage(void)
 	       "  loadgen -c 50 -d 10 http://127.0.0.1:8080/\n"
 	       "  loadgen -c 100 --idle 10000 -d 10 --warmup 1 --format csv --header http://127.0.0.1:8080/\n"
 	       "  loadgen -c 20 --rate 5000 -d 10 http://127.0.0.1:8080/\n"
+	       "  loadgen -c 2000 --think exp:100 -d 10 http://127.0.0.1:8080/\n"
 	       "  loadgen -c 4 -n 1000 --close http://127.0.0.1:8080/\n"
 	       "  loadgen --engine io_uring -c 50 -d 10 http://127.0.0.1:8080/\n",
-	       DEFAULT_CONNS, DEFAULT_SECONDS, DEFAULT_TIMEOUT);
+	       DEFAULT_CONNS, DEFAULT_SECONDS, lg_net_per_source(), DEFAULT_TIMEOUT);
 }
 
 static long parse_int(const char *opt, const char *s, long min, long max)
@@ -228,8 +251,32 @@ enum {
 	OPT_FORMAT,
 	OPT_HEADER,
 	OPT_TOLERATE,
-	OPT_ENGINE
+	OPT_ENGINE,
+	OPT_THINK,
+	OPT_SOURCES
 };
+
+/* --think MS or exp:MS, in milliseconds; 0 (fixed) is no think time. */
+static void parse_think(const char *arg)
+{
+	const char *ms = arg;
+	char *end;
+	cfg.think = THINK_FIXED;
+	if (strncmp(arg, "exp:", 4) == 0) {
+		cfg.think = THINK_EXP;
+		ms = arg + 4;
+	}
+	errno = 0;
+	double v = strtod(ms, &end);
+	if (errno || end == ms || *end || !(v >= 0) || v > 3600000 ||
+	    (cfg.think == THINK_EXP && v <= 0))
+		usage_error("--think: expected MS or exp:MS, milliseconds from 0 to 3600000 "
+			    "(above 0 after exp:), got '%s'",
+			    arg);
+	cfg.think_ns = (uint64_t)(v * MS);
+	if (cfg.think_ns == 0)
+		cfg.think = THINK_NONE;
+}
 
 static void check_args(bool have_d)
 {
@@ -245,6 +292,11 @@ static void check_args(bool have_d)
 		usage_error("--rate and -n need active connections (-c)");
 	if (cfg.threads > cfg.conns + cfg.idle)
 		usage_error("-t %d: more threads than connections", cfg.threads);
+	if (cfg.think != THINK_NONE && cfg.rate > 0)
+		usage_error("--think waits after each answer (closed loop); --rate sends on a "
+			    "schedule (open loop): one or the other");
+	if (cfg.think != THINK_NONE && cfg.use == USE_CONN_PER_REQUEST)
+		usage_error("--think waits on a kept-alive connection: not with --close");
 	cfg.loop = cfg.rate > 0 ? LOOP_OPEN : LOOP_CLOSED;
 }
 
@@ -261,6 +313,8 @@ static void parse_args(int argc, char **argv)
 		{ "header", no_argument, NULL, OPT_HEADER },
 		{ "tolerate", no_argument, NULL, OPT_TOLERATE },
 		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ "think", required_argument, NULL, OPT_THINK },
+		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -288,6 +342,8 @@ static void parse_args(int argc, char **argv)
 			cfg.pipeline = (int)parse_int("--pipeline", optarg, 1, MAX_PIPELINE);
 			break;
 		case OPT_RATE: cfg.rate = parse_num("--rate", optarg, 0.001); break;
+		case OPT_THINK: parse_think(optarg); break;
+		case OPT_SOURCES: cfg.sources = (int)parse_int("--sources", optarg, 1, 254); break;
 		case OPT_TIMEOUT:
 			cfg.timeout_ms = (int)parse_int("--timeout", optarg, 1, 3600000);
 			break;
@@ -319,6 +375,8 @@ static void parse_args(int argc, char **argv)
 		usage_error(optind == argc ? "no URL given" : "one URL only");
 	check_args(have_d);
 	parse_url(argv[optind]);
+	if (cfg.sources > 0 && !cfg.loopback)
+		usage_error("--sources spreads over 127.0.0.x: only for a loopback URL");
 }
 
 /* ---------------------------------------------------------------- results */
@@ -394,6 +452,26 @@ static void describe(struct totals *t)
 	t->rate = cfg.rate;
 	t->duration_s = cfg.max_requests ? 0 : cfg.seconds;
 	t->warmup_s = cfg.warmup;
+	t->think_ms = (double)cfg.think_ns / MS;
+	t->think_dist = cfg.think == THINK_EXP	   ? "exp"
+			: cfg.think == THINK_FIXED ? "fixed"
+						   : "none";
+	long total = (long)cfg.conns + cfg.idle, per = per_source(), n = (total + per - 1) / per;
+	t->sources = cfg.loopback ? (uint64_t)(n < 254 ? n : 254) : 1;
+}
+
+/* The rate Little's law predicts for a closed loop of kept-alive
+   connections: each one has `pipeline` requests out for the mean latency,
+   then waits the think time, so rate = established * pipeline / (think +
+   mean latency). 0 where it does not apply: open loop (--rate sets the
+   rate), --close (a connect and a close are in every cycle too), or no
+   answer to measure a latency from. */
+static double little_rate(const struct totals *t)
+{
+	if (cfg.loop != LOOP_CLOSED || cfg.use != USE_KEEP_ALIVE || t->lat.count == 0)
+		return 0;
+	double cycle_s = t->think_ms / 1e3 + t->lat.mean / 1e6;
+	return cycle_s > 0 ? (double)t->established * (double)cfg.pipeline / cycle_s : 0;
 }
 
 static void merge(const struct worker *ws, struct totals *t)
@@ -401,6 +479,8 @@ static void merge(const struct worker *ws, struct totals *t)
 	struct hist *lat = hist_new(), *conn_lat = hist_new();
 	if (!lat || !conn_lat)
 		die("hist_new");
+	double think_waited = 0;
+	uint64_t thinks = 0;
 	memset(t, 0, sizeof *t);
 	describe(t);
 	for (int i = 0; i < cfg.threads; i++) {
@@ -414,6 +494,8 @@ static void merge(const struct worker *ws, struct totals *t)
 			t->err[e] += w->err[e];
 		t->idle_held += (uint64_t)w->idle_held;
 		t->idle_closed += (uint64_t)w->idle_closed;
+		think_waited += (double)w->think_waited_ns;
+		thinks += w->thinks;
 		if (w->window_s > t->seconds)
 			t->seconds = w->window_s;
 		hist_merge(lat, w->lat);
@@ -425,6 +507,8 @@ static void merge(const struct worker *ws, struct totals *t)
 	t->req_per_s = t->seconds > 0 ? (double)t->requests / t->seconds : 0.0;
 	summarize(&t->lat, lat);
 	summarize(&t->connect, conn_lat);
+	t->think_waited_ms = thinks ? think_waited / (double)thinks / MS : 0;
+	t->little_req_per_s = little_rate(t);
 	hist_free(lat);
 	hist_free(conn_lat);
 	fairness(ws, t);
@@ -482,7 +566,7 @@ static void install_signals(void)
    and waits for all of them. */
 static void run_workers(struct worker *ws)
 {
-	int first = 0, per_src = lg_net_per_source(), rc;
+	int first = 0, per_src = per_source(), rc;
 	workers_setup(cfg.threads);
 	for (int i = 0; i < cfg.threads; i++) {
 		worker_init(&ws[i], i, first, per_src);

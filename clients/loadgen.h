@@ -12,6 +12,8 @@
  *   engine_uring.c   the same, completion-based (--engine io_uring) (engine.h)
  *   resp.c           the HTTP response parser, fed bytes, no I/O  (resp.h)
  *   lg_net.c         sockets: read, write, connect, errno -> cause (lg_net.h)
+ *   think.c          --think: the waits' random draws, the heap of
+ *                    connections that wait                       (think.h)
  *   report.c         the results as text, CSV or JSON            (report.h)
  *   hist.c           the latency histogram                       (hist.h)
  *
@@ -50,6 +52,12 @@ enum load_use {
 	USE_CONN_PER_REQUEST, /* --close: a new connection for every request */
 };
 enum format { FMT_TEXT, FMT_CSV, FMT_JSON };
+/* How long a connection waits after an answer (--think), closed loop only. */
+enum think {
+	THINK_NONE,  /* not at all: the next request goes with the answer */
+	THINK_FIXED, /* --think MS: always MS */
+	THINK_EXP,   /* --think exp:MS: exponentially distributed, mean MS */
+};
 
 struct config {
 	const char *url;
@@ -58,6 +66,7 @@ struct config {
 	const char *path;
 	struct sockaddr_in dst;
 	bool loopback; /* dst in 127/8: may spread source addresses */
+	int sources;   /* --sources: loopback source addresses; 0: as many as needed */
 
 	int conns, threads, idle, pipeline, timeout_ms;
 	double seconds, warmup, rate;
@@ -66,6 +75,8 @@ struct config {
 	enum load_loop loop;
 	enum load_use use;
 	enum format format;
+	enum think think;
+	uint64_t think_ns; /* the fixed wait, or the mean of exp: */
 
 	const struct engine *engine; /* --engine: epoll or io_uring (engine.h) */
 

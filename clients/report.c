@@ -92,6 +92,11 @@ static const struct field fields[] = {
 	{ "fairness",            "fairness",            K_DBL, "%.4f", T(fairness) },
 	{ "connects_over_1s",    "connects_over_1s",    K_U64, NULL,   T(connects_over_1s) },
 	{ "engine",              "config.engine",       K_STR, NULL,   T(engine) },
+	{ "think_ms",            "config.think_ms",     K_DBL, "%g",   T(think_ms) },
+	{ "think_dist",          "config.think_dist",   K_STR, NULL,   T(think_dist) },
+	{ "think_waited_ms",     "think_waited_ms",     K_DBL, "%.3f", T(think_waited_ms) },
+	{ "little_req_per_s",    "little_req_per_s",    K_DBL, "%.2f", T(little_req_per_s) },
+	{ "sources",             "config.sources",      K_U64, NULL,   T(sources) },
 };
 /* clang-format on */
 
@@ -248,6 +253,19 @@ static void text_errors(const struct totals *t)
 	printf(")\n");
 }
 
+/* --think: the wait, and the rate beside the one Little's law predicts. */
+static void text_think(const struct totals *t)
+{
+	printf("  think:       %s, %g ms%s; waited %.2f ms on average\n", t->think_dist,
+	       t->think_ms, strcmp(t->think_dist, "exp") == 0 ? " mean" : "", t->think_waited_ms);
+	if (t->little_req_per_s <= 0)
+		return;
+	printf("  Little's law: %" PRIu64 " connections x %" PRIu64 " / (%g ms think + %.2f ms "
+	       "latency) = %.0f req/s predicted; achieved %.1f%%\n",
+	       t->established, t->pipeline, t->think_ms, t->lat.mean / 1e3, t->little_req_per_s,
+	       100.0 * t->req_per_s / t->little_req_per_s);
+}
+
 static void print_text(const struct totals *t)
 {
 	printf("Running %.1fs test @ %s\n", t->seconds, t->url);
@@ -261,6 +279,8 @@ static void print_text(const struct totals *t)
 		printf("  idle:        %" PRIu64 " asked, %" PRIu64 " held, %" PRIu64
 		       " closed by the server\n",
 		       t->idle, t->idle_held, t->idle_closed);
+	if (t->sources > 1)
+		printf("  sources:     127.0.0.1 to 127.0.0.%" PRIu64 "\n", t->sources);
 	printf("  fairness:    %" PRIu64 " / %.1f / %" PRIu64 " requests per connection "
 	       "(min / median / max), %" PRIu64 " starved, Jain's index %.4f\n",
 	       t->conn_req_min, t->conn_req_median, t->conn_req_max, t->conns_starved, t->fairness);
@@ -276,6 +296,8 @@ static void print_text(const struct totals *t)
 		printf("  non-2xx responses: %" PRIu64 "\n", t->non2xx);
 	if (t->errors)
 		text_errors(t);
+	if (strcmp(t->think_dist, "none") != 0)
+		text_think(t);
 	printf("Requests/sec: %10.2f\n", t->req_per_s);
 	printf("Transfer/sec: %10.2f MB\n",
 	       t->seconds > 0 ? (double)t->bytes / 1e6 / t->seconds : 0);

@@ -36,6 +36,13 @@ struct totals {
 	uint64_t conn_req_min, conn_req_max, conns_starved;
 	double conn_req_median;
 	double fairness; /* Jain's index: 1 all equal, 1/n one got all */
+
+	/* --think: the mean asked for, its distribution ("none", "fixed",
+	   "exp"), and the mean of the waits that ended in the window */
+	double think_ms, think_waited_ms;
+	const char *think_dist;
+	double little_req_per_s; /* the rate Little's law predicts; 0: n/a */
+	uint64_t sources;	 /* source addresses the connections spread over */
 };
 
 /* Prints t to stdout in cfg.format (with cfg.header for CSV). */

@@ -2,7 +2,10 @@
  * worker.c - one loadgen thread: the event loop and the open-loop schedule;
  * the threads and the states of a connection are drawn in worker.h, the
  * connection itself lives in lg_conn.c, and the waiting and the I/O in the
- * engine chosen with --engine (engine.h: epoll or io_uring).
+ * engine chosen with --engine (engine.h: epoll or io_uring). A turn of the
+ * loop: timeouts (every 20 ms), connections whose think time is over,
+ * tickets due (open loop), connects, then one wait in the engine until the
+ * earliest of those is due again.
  *
  * Syscalls relied on:
  *   prctl(PR_SET_TIMERSLACK)   the kernel may otherwise delay a thread's timed
@@ -11,6 +14,7 @@
  *       the load starts on all of them at once.
  */
 #include "lg_conn.h"
+#include "think.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -93,6 +97,14 @@ static void dispatch(struct worker *w, uint64_t now)
 
 /* ---------------------------------------------------------------- the event loop */
 
+/* --think: every connection whose wait is over sends its next request. */
+static void end_thinks(struct worker *w, uint64_t now)
+{
+	struct lg_conn *c;
+	while ((c = think_pop_due(w, now)) != NULL)
+		lg_conn_think_over(w, c, now);
+}
+
 /* Times out connects and answers, and retries backed-off connects. */
 static void sweep(struct worker *w, uint64_t now)
 {
@@ -134,7 +146,8 @@ static uint64_t next_wake(const struct worker *w)
 	uint64_t t = w->next_sweep < w->deadline ? w->next_sweep : w->deadline;
 	if (!w->ticks_over && w->next_tick < t)
 		t = w->next_tick; /* open loop: the next intended send */
-	return t;
+	uint64_t think = think_next(w);
+	return think < t ? think : t; /* --think: the first wait to end */
 }
 
 /* Runs the loop until idle_phase_over or run_over says so. */
@@ -146,6 +159,8 @@ static void run_loop(struct worker *w, bool idle_phase)
 			sweep(w, now);
 		if (!idle_phase && cfg.loop == LOOP_OPEN)
 			dispatch(w, now);
+		if (!idle_phase)
+			end_thinks(w, now);
 		lg_conn_pump(w);
 		if (idle_phase ? idle_phase_over(w) : run_over(w, now))
 			break;
@@ -236,6 +251,7 @@ void worker_init(struct worker *w, int id, int first, int per_src)
 	w->conn_lat = hist_new();
 	if (!w->lat || !w->conn_lat)
 		die("hist_new");
+	think_init(w);
 	if (cfg.loop == LOOP_OPEN && w->nactive > 0) /* this thread's share of the rate */
 		w->interval = (uint64_t)((double)SEC * cfg.conns / (cfg.rate * w->nactive));
 	else
@@ -250,6 +266,7 @@ void worker_free(struct worker *w)
 	free(w->conns);
 	free(w->queue);
 	free(w->ready);
+	think_free(w);
 	hist_free(w->lat);
 	hist_free(w->conn_lat);
 }

@@ -23,7 +23,9 @@
  *   CONNECTING  the engine: connected (lg_conn_connected 0)  OPEN
  *   CONNECTING  an error, or --timeout passed             BACKOFF, or DONE with -n
  *   OPEN        an answer, the line kept                  OPEN (closed loop: the
- *                                                         next request is written)
+ *                                                         next request is written;
+ *                                                         with --think, it waits
+ *                                                         in the heap first)
  *   OPEN        an answer and the server's FIN (--close,  QUEUED; SPARE in open
  *               or Connection: close)                     loop with --close
  *   OPEN        reset, early EOF, bad answer, timeout     QUEUED (or SPARE), an
@@ -65,6 +67,7 @@ struct lg_conn {
 	bool in_ready;		   /* on the worker's ready queue (open loop) */
 	bool draining;		   /* the last answer is read; only the server's FIN may follow */
 	bool out_armed;		   /* epoll engine: EPOLLOUT armed for a blocked write */
+	bool think_counted;	   /* this wait goes into the measured think mean */
 	uint8_t in_kernel;	   /* io_uring engine: requests the kernel holds (enum op) */
 	uint32_t gen;		   /* io_uring engine: counts closes, so a completion
 				      for an earlier descriptor is told apart */
@@ -78,6 +81,9 @@ struct lg_conn {
 	uint64_t t_connect;	   /* when connect() was called */
 	uint64_t deadline;	   /* timeout of what we wait for */
 	uint64_t retry_at;
+	uint32_t think_slot; /* --think: place in the worker's heap + 1; 0: not waiting */
+	uint64_t think_from; /* when its wait began */
+	uint64_t think_due;  /* when it sends its next request */
 };
 
 struct worker {
@@ -102,6 +108,11 @@ struct worker {
 	uint64_t next_tick;		 /* intended time of the next ticket */
 	uint64_t backlog, backlog_first; /* tickets due but not sent, oldest time */
 	bool ticks_over;		 /* -n reached: no more tickets */
+
+	struct lg_conn **think_heap; /* --think: connections waiting, think.h */
+	int nthink;
+	uint64_t rng;			  /* xorshift64* state, never 0 */
+	uint64_t think_waited_ns, thinks; /* waits that ended in the window */
 
 	uint64_t *stamps; /* every connection's sent[] ring */
 	struct hist *lat, *conn_lat;

@@ -170,3 +170,32 @@ no_children() { [ -z "$(proc_children "$1")" ]; }
 	server_up epoll_et -p "$port"       # the last -p counts
 	expect_eq "$port" "$SERVER_PORT" "the port the server listens on"
 }
+
+# ---- the machine's limits ----------------------------------------------------
+
+@test "raise_limits as a normal user: a line for each limit that stops the run, status 1, no sysctl changed" {
+	[ "$(id -u)" = 0 ] || skip "runs raise_limits as student1, which needs root to switch to"
+	id student1 >/dev/null 2>&1 || skip "no user student1 to run it as"
+	local dir before after sysctls="fs.nr_open kernel.threads-max kernel.pid_max vm.max_map_count"
+	dir=$(mktemp -d /tmp/c10k-raise.XXXXXX)
+	cp -r "$HARNESS_DIR" "$dir/"
+	chmod -R a+rX "$dir"
+	before=$(sysctl -n $sysctls)
+	# 2,000,000 connections in a server of 10,000,000 threads: more than any
+	# of these limits allows, and a normal user may raise none of them
+	run runuser -u student1 -- bash -c 'source "$1/harness/harness.bash"
+		note() { echo "note: $*"; }
+		ACTIVE=50 raise_limits 2000000 10000000; echo "status $?"' _ "$dir"
+	after=$(sysctl -n $sysctls)
+	rm -rf "$dir"
+	expect_eq "$before" "$after" "the sysctls after raise_limits as student1"
+	local want
+	for want in "fs.nr_open is "*", the run needs 2000896: as root, sysctl -w fs.nr_open=2000896" \
+		"RLIMIT_NOFILE is "*", 2000000 connections need 2000114: "*"ulimit -n 2000114" \
+		"kernel.threads-max is "*"sysctl -w kernel.threads-max=10010000" \
+		"kernel.pid_max is "*"sysctl -w kernel.pid_max=4194304" \
+		"vm.max_map_count is "*"sysctl -w vm.max_map_count=20065530"; do
+		[[ $output == *"note: "$want* ]] || { echo "no line '$want' in: $output" >&2; return 1; }
+	done
+	[[ $output == *"status 1" ]] || { echo "want status 1: $output" >&2; return 1; }
+}

@@ -66,7 +66,7 @@ print(v)' "$1" "$2"
 	fi
 }
 
-CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s,engine"
+CSV_COLUMNS="url,threads,conns_asked,conns_established,conns_peak,idle_asked,idle_held,idle_closed,mode,pipeline,rate,seconds,requests,non2xx,bytes,req_per_s,err_refused,err_connect_timeout,err_addr_unavailable,err_emfile,err_reset,err_eof,err_timeout,err_status,err_parse,lat_p50_us,lat_p90_us,lat_p99_us,lat_p999_us,lat_max_us,lat_mean_us,connect_p50_us,connect_p99_us,connect_max_us,cpu_user_s,cpu_sys_s,err_other,conn_req_min,conn_req_median,conn_req_max,conns_starved,fairness,connects_over_1s,engine,think_ms,think_dist,think_waited_ms,little_req_per_s,sources"
 
 ERRORS="refused connect_timeout addr_unavailable emfile reset eof timeout status parse other"
 
@@ -89,8 +89,8 @@ expect_only_error() {
 @test "-h explains every option with an example; usage errors exit 2" {
 	run "$LG" -h
 	(( status == 0 ))
-	for opt in -c -t -d -n --idle --close --pipeline --rate --timeout --warmup \
-		   --format --header --tolerate --engine; do
+	for opt in -c -t -d -n --idle --close --pipeline --rate --think --sources --timeout \
+		   --warmup --format --header --tolerate --engine; do
 		[[ $output == *" $opt "* ]] || { echo "-h does not explain $opt" >&2; return 1; }
 	done
 	[[ $output == *"loadgen -c "*"http://127.0.0.1"* ]]
@@ -255,6 +255,110 @@ bad_server() {
 	expect_eq open "$(jget "$output" .config.mode)" mode
 }
 
+# ---- think time -------------------------------------------------------------------
+
+@test "--think takes MS or exp:MS; a bad value, or with --rate or --close, exits 2 naming it" {
+	local bad
+	for bad in abc -5 exp:0 exp: exp:-1 10ms nan 1e9; do
+		run_stderr_apart "$LG" --think "$bad" http://127.0.0.1:1/
+		expect_eq 2 "$status" "exit status for --think '$bad'"
+		[[ ${stderr_lines[0]} == *"--think"*"'$bad'"* ]] ||
+			{ echo "--think '$bad': the first line does not name it: $stderr" >&2; return 1; }
+	done
+	run_stderr_apart "$LG" --think 10 --rate 100 http://127.0.0.1:1/
+	expect_eq 2 "$status" "exit status for --think with --rate"
+	[[ $stderr == *"--think"*"--rate"* ]] || { echo "$stderr" >&2; return 1; }
+	run_stderr_apart "$LG" --think exp:10 --close http://127.0.0.1:1/
+	expect_eq 2 "$status" "exit status for --think with --close"
+	[[ $stderr == *"--think"*"--close"* ]] || { echo "$stderr" >&2; return 1; }
+}
+
+@test "--think 200, -c 4 -d 1: each connection asks at most 1/0.2 + 1 times, and waited 200 ms" {
+	need_epoll_et
+	# a count, not a timing: a connection that thinks 200 ms after each
+	# answer cannot send more than 1 + 1 s / 200 ms requests in a second,
+	# however fast the server; a slow machine only makes it fewer
+	run lg -c 4 --think 200 -d 1 --format json "$URL"
+	(( status == 0 )) || { echo "$output" >&2; return 1; }
+	local got max waited
+	got=$(jget "$output" .requests)
+	max=$(jget "$output" .conn_req_max)
+	waited=$(jget "$output" .think_waited_ms)
+	(( got >= 4 && got <= 4 * 6 )) || expect_eq "4 to 24" "$got" requests
+	(( max <= 6 )) || expect_eq "at most 6" "$max" conn_req_max
+	# a wait ends early by at most its slack (think.c: a 200th of it)
+	awk -v w="$waited" 'BEGIN { exit !(w >= 199) }' || expect_eq ">= 199" "$waited" think_waited_ms
+	expect_eq fixed "$(jget "$output" .config.think_dist)" think_dist
+	server_down
+	local served; served=$(stat_field requests)
+	(( served >= got && served <= got + 4 )) ||
+		{ echo "server answered $served, loadgen counted $got" >&2; return 1; }
+}
+
+# little_ok CSV: little_req_per_s is conns_established * pipeline / (think +
+# mean latency), to the rounding of the printed fields (0.5%).
+little_ok() {
+	local csv=$1 c
+	declare -A v
+	for c in conns_established pipeline think_ms lat_mean_us little_req_per_s; do
+		v[$c]=$(csv_field "$c" "$csv")
+	done
+	awk -v n="${v[conns_established]}" -v d="${v[pipeline]}" -v z="${v[think_ms]}" \
+		-v r="${v[lat_mean_us]}" -v got="${v[little_req_per_s]}" 'BEGIN {
+		want = n * d / (z / 1e3 + r / 1e6)
+		exit !(got > 0 && got >= want * 0.995 && got <= want * 1.005) }' ||
+		{ echo "little_req_per_s ${v[little_req_per_s]} is not ${v[conns_established]} x" \
+			"${v[pipeline]} / (${v[think_ms]} ms + ${v[lat_mean_us]} us)" >&2; return 1; }
+}
+
+@test "--think exp:20 in every format: the think time, the rate, and Little's law's rate from them" {
+	need_epoll_et
+	run lg -c 4 --pipeline 2 --think exp:20 -n 80 --format csv --header "$URL"
+	(( status == 0 )) || { echo "$output" >&2; return 1; }
+	expect_eq 20 "$(csv_field think_ms "$output")" think_ms
+	expect_eq exp "$(csv_field think_dist "$output")" think_dist
+	little_ok "$output"
+	run lg -c 4 --think exp:20 -n 40 --format json "$URL"
+	(( status == 0 )) || { echo "$output" >&2; return 1; }
+	expect_eq 20 "$(jget "$output" .config.think_ms)" "config.think_ms"
+	expect_eq exp "$(jget "$output" .config.think_dist)" "config.think_dist"
+	jget "$output" .think_waited_ms >/dev/null
+	jget "$output" .little_req_per_s >/dev/null
+	run lg -c 4 --think 20 -n 40 "$URL"
+	(( status == 0 )) || { echo "$output" >&2; return 1; }
+	[[ $output == *"think:       fixed, 20 ms; waited "*" ms on average"* ]] ||
+		{ echo "text: no think line: $output" >&2; return 1; }
+	[[ $output == *"Little's law: 4 connections x 1 / (20 ms think + "*" req/s predicted; achieved "*"%"* ]] ||
+		{ echo "text: no Little's law line: $output" >&2; return 1; }
+	# without think time: 0 ms, "none", and still the closed loop's prediction
+	run lg -c 2 -n 100 --format csv --header "$URL"
+	expect_eq 0 "$(csv_field think_ms "$output")" "think_ms without --think"
+	expect_eq none "$(csv_field think_dist "$output")" "think_dist without --think"
+	little_ok "$output"
+}
+
+# ---- source addresses ----------------------------------------------------------------
+
+@test "--sources 2: the connections come from 127.0.0.1 and 127.0.0.2" {
+	need_epoll_et
+	local base; base=$(proc_fds "$SERVER_PID")
+	"$LG" --engine "$ENGINE" -c 2 --idle 4 --sources 2 -d "$(secs 3)" --format json "$URL" \
+		>"$BATS_TEST_TMPDIR/lg.json" &
+	local lg_pid=$!
+	wait_fd_count "$SERVER_PID" $(( base + 6 )) 3 >/dev/null ||
+		{ kill "$lg_pid"; echo "server never held $base + 6 descriptors" >&2; return 1; }
+	local sources
+	sources=$(ss -Htn state established "( dport = :$SERVER_PORT )" |
+		awk '{ sub(/:[0-9]+$/, "", $3); print $3 }' | sort | uniq -c | awk '{ print $2 "=" $1 }' | xargs)
+	kill "$lg_pid"
+	wait "$lg_pid" || true
+	expect_eq "127.0.0.1=3 127.0.0.2=3" "$sources" "established connections by source address"
+	run "$LG" --sources 2 -n 1 http://192.0.2.1:1/
+	expect_eq 2 "$status" "exit status for --sources to a remote address"
+	run "$LG" --sources 0 -n 1 "$URL"
+	expect_eq 2 "$status" "exit status for --sources 0"
+}
+
 # ---- output formats ---------------------------------------------------------------
 
 @test "CSV: the fixed columns in order, one row carrying every field" {
@@ -274,7 +378,7 @@ bad_server() {
 	for i in "${!names[@]}"; do
 		v[${names[$i]}]=${values[$i]}
 		[ -n "${values[$i]}" ] || { echo "empty ${names[$i]}" >&2; return 1; }
-		[[ ${names[$i]} == url || ${names[$i]} == mode || ${names[$i]} == engine ]] && continue
+		case ${names[$i]} in url | mode | engine | think_dist) continue ;; esac
 		[[ ${values[$i]} =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
 			{ echo "${names[$i]} is not a number: ${values[$i]}" >&2; return 1; }
 	done
@@ -300,7 +404,8 @@ bad_server() {
 		 latency_us.p50 latency_us.p90 latency_us.p99 latency_us.p999 latency_us.max \
 		 latency_us.mean connect_us.p50 connect_us.p99 connect_us.max \
 		 cpu.user_s cpu.sys_s conn_req_min conn_req_median conn_req_max conns_starved \
-		 fairness connects_over_1s config.engine; do
+		 fairness connects_over_1s config.engine config.think_ms config.think_dist \
+		 config.sources think_waited_ms little_req_per_s; do
 		jget "$output" ".$f" >/dev/null || { echo "no $f in $output" >&2; return 1; }
 	done
 	for f in $ERRORS; do
