@@ -52,8 +52,8 @@ model_hint() {
 	case "$1" in
 	blocking) echo "blocking serves one connection at a time; the others wait for it to close" ;;
 	select)   echo "select refuses descriptors >= FD_SETSIZE (1024) with 503" ;;
-	threads)  echo "one thread per connection: creating them failed or fell behind" ;;
-	fork)     echo "one process per connection, up to its limit of children" ;;
+	threads)  echo "one thread per connection: creating them failed or fell behind; this machine allows ${MAX_TASKS:-?} tasks (the least of kernel.threads-max, pid_max, vm.max_map_count / 2, ulimit -u)" ;;
+	fork)     echo "one process per connection, forked at accept; this machine allows ${MAX_TASKS:-?} tasks (the least of kernel.threads-max, pid_max, ulimit -u)" ;;
 	esac
 }
 
