@@ -22,6 +22,8 @@ if (fmt ne "txt") { set output out; set termoption noenhanced }
 if (fmt eq "txt") { eval panels(6, ttl) } else {
     set multiplot layout 2, 3 title ttl margins 0.06, 0.84, 0.12, 0.92 spacing 0.085, 0.13 }
 eval "set ytics ".TICS125
+# six models' reasons make a long line: smaller than common.gp's
+if (cannot ne "") { set label 99 cannot at screen 0.01, 0.02 left font ",8" tc rgb "#444444" }
 unset key
 set logscale y
 set ylabel "server CPU per request, µs"
