@@ -120,7 +120,8 @@ run_once() {
 # talk_duration THINK_MS CONNS TASKS: duration, at least DURATION, 0.5 s and
 # five mean think times, and with TASKS (a model of a thread or a process
 # per connection: mid_run reads every one of them, 1.3 s for 10,000, on a
-# CPU loadgen keeps busy) 1 s, and 1 s per 2,000 connections; starve_ok,
+# CPU loadgen keeps busy: 3 s or more for 10,000) 1 s per 1,000
+# connections, 1 s at least; starve_ok,
 # how many of CONNS may go unanswered by chance. A client whose waits are
 # exponential with mean Z sends nothing for D seconds with probability
 # e^(-D/Z) (0.7% at D = 5 Z): of 10,000 such clients about 67 are not
@@ -132,7 +133,7 @@ talk_duration() {
 		ms = d * 1000 > 5 * t ? d * 1000 : 5 * t
 		if (ms < 500) ms = 500
 		if (tasks && ms < 1000) ms = 1000
-		if (tasks && ms < n / 2) ms = n / 2
+		if (tasks && ms < n) ms = n
 		printf "%d %d\n", ms, 2 * n * exp(-ms / t) + 3 }')"
 	printf -v duration '%d.%03d' $((ms / 1000)) $((ms % 1000))
 }

@@ -42,8 +42,10 @@ plot for [m in models] f using (x(m)):"lat_p99_us_med":"lat_p99_us_min":"lat_p99
 set ylabel "server memory under load (PSS), MiB"
 set format y "%g"
 eval "set ytics ".TICS125
+set yrange [0.5:*]      # at one N every model's is alike: a range that narrow has no tic
 plot for [m in models] f using (x(m)):(column("pss_load_kb_med") / 1024.0) with linespoints lt idx(m) title m
 set ylabel "requests per second"
+set yrange [*:*]
 set ytics autofreq
 set format y "%.0s%c"
 if (fmt ne "txt") { set key at screen 0.86, 0.6 left top vertical Left reverse samplen 2.5 spacing 1.4 }
