@@ -22,7 +22,7 @@
 #   make docs          redraw the figures of docs/ from docs/figures/*.gp (SVG and PNG)
 #   make pitfalls      build and run the ten pitfall experiments (pitfalls/run)
 #   make lab N=K       lab K's experiments at classroom size into results/labK/
-#                      (OUT=DIR elsewhere); `make lab` lists the eight labs
+#                      (OUT=DIR elsewhere); `make lab` lists the nine labs
 #   make class FILES=  a class's hand-in files (results/labK/handin-*.txt) side by
 #                      side: spread per figure, the odd machines and why (labs/class)
 #   make serve         results/ over HTTP on 127.0.0.1 (port 8000, or any free one),

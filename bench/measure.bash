@@ -52,8 +52,8 @@ model_hint() {
 	case "$1" in
 	blocking) echo "blocking serves one connection at a time; the others wait for it to close" ;;
 	select)   echo "select refuses descriptors >= FD_SETSIZE (1024) with 503" ;;
-	threads)  echo "one thread per connection: creating them failed or fell behind" ;;
-	fork)     echo "one process per connection, up to its limit of children" ;;
+	threads)  echo "one thread per connection: creating them failed or fell behind; this machine allows ${MAX_TASKS:-?} tasks (the least of kernel.threads-max, pid_max, vm.max_map_count / 2, ulimit -u)" ;;
+	fork)     echo "one process per connection, forked at accept; this machine allows ${MAX_TASKS:-?} tasks (the least of kernel.threads-max, pid_max, ulimit -u)" ;;
 	esac
 }
 
@@ -67,7 +67,7 @@ fail() {
 
 run_once() {
 	local model=$1 idle=$2 conns=$3 mode=$4 pipeline=$5 option=$6
-	local sargs=() largs=() duration=$DURATION path=/ warmup limit load _
+	local sargs=() largs=() duration=$DURATION path=/ warmup limit load starve_ok=0 _
 	HPID=""
 	case "$option" in
 	backlog=*) sargs+=(-b "${option#backlog=}")
@@ -78,6 +78,10 @@ run_once() {
 	file=*)    sargs+=(--root "$FILES_DIR") path="/f${option#file=}.bin"
 		   file_bytes "${option#file=}"
 		   row_set file_bytes "$BYTES" ;;
+	think=*)   # exponential waits, as independent users make: their
+		   # requests arrive spread out, not in waves of N at once
+		   largs+=(--think "exp:${option#think=}")
+		   talk_duration "${option#think=}" "$conns" "$([[ " $PER_CONN_MODELS " == *" $model "* ]] && echo 1)" ;;
 	esac
 	[ "$mode" = close ] && largs+=(--close)
 	[ "$pipeline" -gt 1 ] && largs+=(--pipeline "$pipeline")
@@ -86,9 +90,12 @@ run_once() {
 	# second at worst); when the burst of connects is bigger than the accept
 	# queue can hold (net.core.somaxconn), the dropped SYNs are sent again
 	# after 1 s, and the warm-up waits for them too.
-	local ms=$((WARMUP_MS + (conns > SOMAXCONN ? 1200 : 0)))
+	# More than twice the queue's worth, and some SYNs are dropped twice:
+	# their second try comes 3 s after the first (10,000 talking clients).
+	local ms=$((WARMUP_MS + (conns > SOMAXCONN ? 1200 : 0) + (conns > 2 * SOMAXCONN ? 3000 : 0)))
 	[[ " $PER_CONN_MODELS " == *" $model "* ]] && ms=$((ms + conns * 1000 / ACCEPT_RATE))
 	printf -v warmup '%d.%03d' $((ms / 1000)) $((ms % 1000))
+	WARMUP_RUN_MS=$ms
 	limit=$(( (ms + ${duration%.*} * 1000) / 1000 + 16 ))
 	row_set status ok
 	row_set reason ""
@@ -110,11 +117,32 @@ run_once() {
 	[ "${ROW[status]}" = ok ] && judge "$model" "$idle" "$conns" "$mode" "$option"
 }
 
+# talk_duration THINK_MS CONNS TASKS: duration, at least DURATION, 0.5 s and
+# five mean think times, and with TASKS (a model of a thread or a process
+# per connection: mid_run reads every one of them, 1.3 s for 10,000, on a
+# CPU loadgen keeps busy: 3 s or more for 10,000) 1 s per 1,000
+# connections, 1 s at least; starve_ok,
+# how many of CONNS may go unanswered by chance. A client whose waits are
+# exponential with mean Z sends nothing for D seconds with probability
+# e^(-D/Z) (0.7% at D = 5 Z): of 10,000 such clients about 67 are not
+# served in the measured seconds, and that is no fault of the server. Twice that, and 3 more, are allowed; a server that
+# leaves more unanswered did not keep up with them.
+talk_duration() {
+	local ms
+	read -r ms starve_ok <<< "$(awk -v d="$duration" -v t="$1" -v n="$2" -v tasks="$3" 'BEGIN {
+		ms = d * 1000 > 5 * t ? d * 1000 : 5 * t
+		if (ms < 500) ms = 500
+		if (tasks && ms < 1000) ms = 1000
+		if (tasks && ms < n) ms = n
+		printf "%d %d\n", ms, 2 * n * exp(-ms / t) + 3 }')"
+	printf -v duration '%d.%03d' $((ms / 1000)) $((ms % 1000))
+}
+
 # measure MODEL IDLE CONNS DURATION WARMUP LIMIT URL LOADGEN_ARGS...: the
 # measured loadgen run, between the BEFORE and AFTER samples of the server.
 measure() {
 	local model=$1 idle=$2 conns=$3 duration=$4 warmup=$5 limit=$6 url=$7; shift 7
-	local lpid rc ns0=0 snap0="" steal0 total0 peak=0 usr1=0 ng0="" ng1 sampler pss _
+	local lpid rc ns0=0 snap0="" steal0 total0 peak=0 usr1=0 ng0="" ng1 sampler mid pss _
 	# Memory while the server holds the idle connections and nothing else:
 	# PSS of its whole tree (harness/proc.bash), so a process per connection and
 	# a thread per connection are measured alike.
@@ -133,13 +161,17 @@ measure() {
 	PIDS+=("$lpid")
 	# Threads and children end with their connections: a sampler counts them
 	# meanwhile, every 0.1 s, appending each new peak to a file, so that this
-	# shell waits for loadgen itself and goes on the moment it exits.
+	# shell waits for loadgen itself and goes on the moment it exits. It also
+	# takes what must be read while the connections are open (mid_run).
 	: > "$WORK/tasks"
+	: > "$WORK/mid"
 	( while :; do count_tasks && echo "$peak" >> "$WORK/tasks"; nap 0.1; done ) &
 	sampler=$!
+	mid_run "$duration" &
+	mid=$!
 	wait "$lpid"; rc=$?
 	forget_pid "$lpid"
-	kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+	kill "$sampler" "$mid" 2>/dev/null; wait "$sampler" "$mid" 2>/dev/null
 	while read -r ng1; do [ "${ng1:-0}" -gt "$peak" ] && peak=$ng1; done < "$WORK/tasks"
 	if ! proc_alive "$SERVER_PID"; then
 		fail "the server exited during the run: $(tail -c 200 "$SERVER_ERR")" "$model"
@@ -167,13 +199,57 @@ measure() {
 	row_set srv_tasks "$peak"
 	[ "$idle" -gt 0 ] && row_set idle_open $(( $(proc_sockets "$SERVER_PID") - HOLD_BASE ))
 	read_loadgen "$WORK/loadgen.csv"
+	mid_read
 	if [ $rc -ge 124 ]; then
 		fail "time limit of ${limit}s exceeded"
-	elif [ $rc = 3 ] || [ "${ROW[conns_starved]:-NA}" != NA -a "${ROW[conns_starved]}" != 0 ]; then
+	elif { [ $rc = 3 ] || [ "${ROW[conns_starved]:-NA}" != NA -a "${ROW[conns_starved]}" != 0 ]; } &&
+		! [ "${ROW[conns_starved]}" -le "$starve_ok" ] 2>/dev/null; then
 		fail "${ROW[conns_starved]} of ${ROW[conns_established]} established connections were never answered (starved)" "$model"
 	elif [ "${ROW[requests]}" = NA ]; then
 		fail "loadgen exit $rc: $(head -c 200 "$WORK/loadgen.err")"
 	fi
+}
+
+# mid_run DURATION: from the start of the measuring loadgen, what is read
+# while its connections are open, into $WORK/mid: the server's context
+# switches at 5% and at 50% of the measured seconds, each with the middle
+# of the time its reading took ("switches S USEC"), and its memory after
+# them ("pss KB"). Read at the end instead, the threads and the processes of
+# a connection would have ended with it, and their counts with them; the
+# second half of the seconds leaves time for a slow reading to end before
+# loadgen does (and with it, the connections).
+mid_run() {
+	local start=${EPOCHREALTIME/./} dur_us at left dt pss t0 _
+	dur_us=$(awk -v d="$1" 'BEGIN { printf "%d", d * 1e6 }')
+	for at in 5 50 51; do
+		left=$(( start + WARMUP_RUN_MS * 1000 + dur_us * at / 100 - ${EPOCHREALTIME/./} ))
+		printf -v dt '%d.%06d' $((left / 1000000)) $((left % 1000000))
+		((left > 0)) && nap "$dt"
+		if [ $at = 51 ]; then
+			read -r _ pss <<< "$(proc_tree_mem_kb "$SERVER_PID")"
+			echo "pss ${pss:-NA}" >> "$WORK/mid"
+		else
+			t0=${EPOCHREALTIME/./}
+			proc_tree_switches "$SERVER_PID"
+			echo "switches $PROC_SWITCHES $(( (t0 + ${EPOCHREALTIME/./}) / 2 ))" >> "$WORK/mid"
+		fi
+	done
+}
+
+# mid_read: srv_switches and srv_pss_load_kb from mid_run's readings: the
+# switches a second between its two readings, times the measured seconds
+# (NA when the run ended before the second reading).
+mid_read() {
+	local what a b s0="" t0 s1="" t1
+	while read -r what a b; do
+		case "$what" in
+		pss) row_set srv_pss_load_kb "$a" ;;
+		switches) if [ -z "$s0" ]; then s0=$a t0=$b; else s1=$a t1=$b; fi ;;
+		esac
+	done < "$WORK/mid"
+	[ -n "$s1" ] && [ "$t1" -gt "$t0" ] &&
+		row_set srv_switches "$(awk -v n=$((s1 - s0)) -v us=$((t1 - t0)) -v s="${ROW[seconds]}" 'BEGIN { printf "%.0f", n / us * 1e6 * s }')"
+	return 0
 }
 
 # count_tasks: raises peak to the server's threads + live children now;

@@ -18,7 +18,7 @@ idle                 idle connections held by a second loadgen
 conns                active connections of the measuring loadgen
 mode                 keepalive, or close (a new connection per request)
 pipeline             requests in flight per connection
-option               default, nodelay, cork, backlog=N, or file=SIZE (the files sweep)
+option               default, nodelay, cork, backlog=N, file=SIZE (files), think=MS (talk: mean wait after an answer)
 status               ok, errors (a result: sockopt only), failed, not_run
 reason               why not ok, in words
 steal_pct            [/proc/stat] host CPU stolen from this VM during the run, % of all CPU time
@@ -38,6 +38,7 @@ lat_p50_us           [loadgen]
 lat_p99_us           [loadgen]
 lat_p999_us          [loadgen]
 lat_max_us           [loadgen]
+lat_mean_us          [loadgen] the mean response time: R in N = X (Z + R), the law of Little
 connect_p99_us       [loadgen]
 connect_max_us       [loadgen]
 connects_over_1s     [loadgen] connects that took over 1 s or timed out (a SYN retried)
@@ -57,6 +58,8 @@ srv_errors           [stats]
 srv_peak             [stats] most connections open at once since start
 srv_pss_kb           [/proc] PSS of the server and its children, holding the idle connections only
 srv_tasks            [/proc] most threads + child processes seen during the run
+srv_switches         [/proc] context switches of every thread and process of the server in the interval
+srv_pss_load_kb      [/proc] PSS of the server and its children midway through the measured seconds
 '
 RUN_COLUMNS=$(awk 'NF { printf "%s%s", sep, $1; sep = " " }' <<< "$RUN_SCHEMA")
 # the columns copied, by name, from loadgen's CSV
@@ -67,9 +70,11 @@ POINT_KEY="model idle conns mode pipeline option"
 # Each metric becomes NAME_min, NAME_med, NAME_max over the point's runs.
 # bench/aggregate derives the per-request ones (docs/bench.md: the formulas).
 POINT_METRICS="req_per_s lat_p50_us lat_p99_us lat_p999_us connect_p99_us connect_max_us connects_over_1s
-cpu_us_per_req wakeups_per_req events_per_wakeup fairness pss_kb tasks steal_pct mb_per_s cpu_us_per_mb"
+cpu_us_per_req wakeups_per_req events_per_wakeup fairness pss_kb tasks steal_pct mb_per_s cpu_us_per_mb
+switches_per_req pss_load_kb lat_mean_us offered_rps little_rps little_ratio"
 POINT_METRICS=$(echo $POINT_METRICS)
-# (mb_per_s and cpu_us_per_mb: the files sweep only, NA elsewhere.)
+# (mb_per_s and cpu_us_per_mb: the files sweep only, NA elsewhere; offered_rps,
+# little_rps and little_ratio: the talk sweep only, where there is a think time.)
 # The metrics the A/A control's spread is given for (noise.csv).
 NOISE_METRICS="req_per_s cpu_us_per_req lat_p99_us"
 

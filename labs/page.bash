@@ -107,7 +107,7 @@ page_root() {
 		page_head "c10k-lab results"
 		echo '<h1>c10k-lab results</h1>'
 		echo '<ul>'
-		for lab in "$dir"/lab[1-8]; do
+		for lab in "$dir"/lab[1-9]; do
 			[ -s "$lab/index.html" ] || continue
 			k=${lab##*/}
 			printf '<li><a href="%s/index.html">%s</a> <span class="run">%s</span></li>\n' "$k" \

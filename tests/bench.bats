@@ -3,7 +3,8 @@
 # run: alone
 #
 # make bench in its smallest form: bench/run with four models, two idle
-# counts, one round (each point once, the A/A control twice) and 0.3 s runs,
+# counts, two counts of talking clients (think time 100 ms), one round
+# (each point once, the A/A control twice) and 0.3 s runs,
 # into a temporary directory. Its binaries are ours, but for select, which
 # is wrapped to refuse --root as a model without file support does (exit 2,
 # a reason on stderr): the files sweep must record it and go on. The
@@ -34,7 +35,7 @@ setup_file() {
 	# Its own session, so the test can look for anything it left running.
 	timeout "$(secs 110)" setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$BATS_FILE_TMPDIR/sid" \
 		"$BATS_TEST_DIRNAME/../bench/run" --bin "$bin" --out "$OUT" --quick --rounds 1 --duration 0.3 \
-		--models "$MODELS" --idle "0 1000" > "$BATS_FILE_TMPDIR/bench.log" 2>&1
+		--models "$MODELS" --idle "0 1000" --talk "20 100" --thinks "" > "$BATS_FILE_TMPDIR/bench.log" 2>&1
 	echo $? > "$BATS_FILE_TMPDIR/status"
 }
 
@@ -63,11 +64,12 @@ col() {
 }
 
 @test "every sweep CSV has its header, with min, median and max of each metric" {
-	for sweep in idle active close sockopt files; do
+	for sweep in idle active close sockopt files talk; do
 		h=$(header "$OUT/$sweep.csv")
 		[[ $h == model,idle,conns,mode,pipeline,option,status,reason,runs,req_per_s_min,req_per_s_med,req_per_s_max,* ]] ||
 			{ echo "$sweep.csv: $h"; false; }
-		for m in lat_p50_us lat_p99_us lat_p999_us connects_over_1s cpu_us_per_req wakeups_per_req events_per_wakeup fairness pss_kb tasks steal_pct; do
+		for m in lat_p50_us lat_p99_us lat_p999_us connects_over_1s cpu_us_per_req wakeups_per_req events_per_wakeup fairness pss_kb tasks steal_pct \
+			switches_per_req pss_load_kb lat_mean_us offered_rps little_rps little_ratio; do
 			[[ ,$h, == *,${m}_min,${m}_med,${m}_max,* ]] || { echo "$sweep.csv lacks $m: $h"; false; }
 		done
 	done
@@ -121,8 +123,33 @@ col() {
 	done
 }
 
+@test "talk: a row per model and N; Little's law holds where the server keeps up; switches and memory under load" {
+	expect_eq 8 "$(tail -n +2 "$OUT/talk.csv" | wc -l)" "talk rows: 4 models x 2 counts"
+	# blocking answers one connection of 20 and starves the rest
+	expect_eq failed "$(col "$OUT/talk.csv" status 'v["model"] == "blocking" && v["conns"] == 20')"
+	[[ $(col "$OUT/talk.csv" reason 'v["model"] == "blocking" && v["conns"] == 20') == *starved* ]]
+	for m in poll epoll_lt; do
+		for n in 20 100; do
+			w="v[\"model\"] == \"$m\" && v[\"conns\"] == $n"
+			expect_eq ok "$(col "$OUT/talk.csv" status "$w")" "$m at N=$n"
+			# 20 or 100 clients thinking 100 ms ask 200 or 1,000 a second: far below
+			# what one core serves, so X = N / (Z + R) within 15%, on a busy machine too
+			r=$(col "$OUT/talk.csv" little_ratio_med "$w")
+			awk -v r="$r" 'BEGIN { exit !(r > 0.85 && r < 1.15) }' || { echo "$m N=$n: achieved / N/(Z+R) = $r"; false; }
+			# each request costs a wakeup, so at least some switches; and the connections hold memory
+			for c in switches_per_req_med pss_load_kb_med offered_rps_med; do
+				v=$(col "$OUT/talk.csv" "$c" "$w")
+				awk -v x="$v" 'BEGIN { exit !(x + 0 > 0) }' || { echo "$m N=$n: $c = '$v'"; false; }
+			done
+		done
+	done
+	grep -q '^## 7. Talking clients' "$OUT/report.md"
+	grep -qE '^\| epoll_lt \| 100 \| 100 \| [0-9]+ \| 1000 \| [0-9]+ \| [0-9.]+ \| [0-9]+ \| holds' "$OUT/report.md"
+	grep -q '^\*\*Which models held 100 talking connections' "$OUT/report.md"
+}
+
 @test "gnuplot produced real PNG files, and SVG beside them" {
-	for g in idle idle-throughput idle-p99 idle-cpu idle-events memory polltime active keepalive sockopt files; do
+	for g in idle idle-throughput idle-p99 idle-cpu idle-events memory polltime active keepalive sockopt files talk talk-think; do
 		[ -s "$OUT/$g.png" ] || { echo "no $g.png"; false; }
 		expect_eq "89504e470d0a1a0a" "$(head -c 8 "$OUT/$g.png" | od -An -tx1 | tr -d ' \n')" "$g.png magic"
 		[ "$(stat -c %s "$OUT/$g.png")" -gt 10000 ] || { echo "$g.png is suspiciously small"; false; }
@@ -243,6 +270,25 @@ fake_run() {
 	expect_eq "4 20.0" "$(col "$d/noise.csv" runs 'v["metric"] == "req_per_s"') $(col "$d/noise.csv" spread_pct 'v["metric"] == "req_per_s"')"
 }
 
+@test "bench/aggregate: the talk sweep's Little's-law columns and context switches per request" {
+	d=$BATS_TEST_TMPDIR/little
+	mkdir -p "$d"
+	printf '%s\n' "sweep,role,model,idle,conns,mode,pipeline,option" "talk,point,epoll_et,0,100,keepalive,1,think=100" > "$d/plan.csv"
+	{
+		echo "round,role,model,idle,conns,mode,pipeline,option,status,reason,requests,req_per_s,lat_mean_us,srv_requests,srv_cpu_s,srv_switches,srv_pss_load_kb"
+		# 100 clients thinking 100 ms, answered in 1 ms: Little says 100 / 0.101 = 990.1 a second
+		echo "1,point,epoll_et,0,100,keepalive,1,think=100,ok,,990,990,1000,1500,0.03,495,2048"
+	} > "$d/runs.csv"
+	run "$BATS_TEST_DIRNAME/../bench/aggregate" "$d"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	expect_eq 1000 "$(col "$d/talk.csv" offered_rps_med 'NR == 2')" "N / Z"
+	expect_eq 990.099 "$(col "$d/talk.csv" little_rps_med 'NR == 2')" "N / (Z + R)"
+	expect_eq 0.9999 "$(col "$d/talk.csv" little_ratio_med 'NR == 2')" "achieved / N/(Z+R)"
+	# switches are of the measured seconds, so per request of loadgen's count (990), not the server's (1500)
+	expect_eq 0.5 "$(col "$d/talk.csv" switches_per_req_med 'NR == 2')" "switches per request"
+	expect_eq 20 "$(col "$d/talk.csv" cpu_us_per_req_med 'NR == 2')" "CPU per request, µs"
+}
+
 @test "bench/publish refuses a run whose noise floor is over 10%" {
 	d=$BATS_TEST_TMPDIR/pub
 	fake_run "$d"
@@ -263,7 +309,7 @@ fake_run() {
 	for m in $(sed -n 's/^\([a-z_0-9]*\)[[:space:]].*/\1/p' "$BATS_TEST_DIRNAME/../servers/MODELS"); do
 		[[ $output == *"point      idle point $m 0 50 keepalive"* ]] || { echo "no idle point for $m"; false; }
 	done
-	for s in idle active close sockopt files; do
+	for s in idle active close sockopt files talk; do
 		[[ $output == *"point      $s control "* ]] || { echo "no control for $s"; false; }
 	done
 	[[ $output == *"estimate   "*" runs, up to "* ]]

@@ -179,9 +179,13 @@ expect_true_outputs() {
 	expect_true_outputs "$ROOT/results/lab8"
 }
 
+@test "docs/labs/9-talking-clients.md: every sh block runs" {
+	run_doc docs/labs/9-talking-clients.md
+}
+
 @test "every handout in docs/labs/ is one of the above" {
 	[ -d "$ROOT/docs/labs" ] || skip "docs/labs/ does not exist yet"
-	local f known="README.md 1-blocking-threads.md 2-select-poll.md 3-epoll.md 4-many-cores.md 5-io-uring.md 6-socket-options.md 7-measuring.md 8-files.md"
+	local f known="README.md 1-blocking-threads.md 2-select-poll.md 3-epoll.md 4-many-cores.md 5-io-uring.md 6-socket-options.md 7-measuring.md 8-files.md 9-talking-clients.md"
 	for f in "$ROOT"/docs/labs/*.md; do
 		[[ " $known " == *" ${f##*/} "* ]] || { echo "docs/labs/${f##*/}: add a test for it to tests/doccmds.bats"; return 1; }
 	done

@@ -83,6 +83,29 @@ no_children() { [ -z "$(proc_children "$1")" ]; }
 	(( pss > 0 && rss >= 5 * one && pss < rss )) || expect_eq "0 < PSS < RSS, RSS >= 5 x $one" "$rss $pss" "RSS PSS"
 }
 
+@test "proc_tree_switches: every thread's and every child's switches, not only the first thread's" {
+	local own sum
+	# 4 worker threads, each blocked in epoll_wait, and a tree of 3 sleeping children
+	server_up epoll_oneshot -t 4
+	wait_for "5 threads" eval '[ "$(proc_tasks "$SERVER_PID")" -ge 5 ]'
+	run_expecting 3 tk -x -n 1 -s "$GET"
+	own=$(awk '/ctxt_switches:/ { n += $2 } END { print n }' "/proc/$SERVER_PID/status")
+	proc_tree_switches "$SERVER_PID"
+	sum=$(cat /proc/"$SERVER_PID"/task/*/status | awk '/ctxt_switches:/ { n += $2 } END { print n }')
+	echo "first thread $own, proc_tree_switches $PROC_SWITCHES, every thread (read after) $sum"
+	# counts only grow: between the first thread's alone before, plus a
+	# switch at least for each worker that blocked, and every thread's after
+	(( PROC_SWITCHES >= own + 4 && PROC_SWITCHES <= sum )) ||
+		expect_eq "between $own + 4 and $sum" "$PROC_SWITCHES" "switches of every thread"
+	server_down
+	bash -c 'for i in 1 2 3; do sleep 60 & done; wait' &
+	TREE_PID=$!
+	wait_for "3 children asleep" eval '[ "$(proc_children "$TREE_PID" | wc -l)" = 3 ] && [ "$(for p in $(proc_children "$TREE_PID"); do comm "$p"; done | sort -u)" = sleep ]'
+	proc_tree_switches "$TREE_PID"
+	own=$(awk '/ctxt_switches:/ { n += $2 } END { print n }' "/proc/$TREE_PID/status")
+	(( PROC_SWITCHES >= own + 3 )) || expect_eq "at least $own + 3 (a switch a sleeping child)" "$PROC_SWITCHES" switches
+}
+
 @test "proc_tree_cpu: a child reaped during a reading is counted once, not twice or never" {
 	plain_build_only "it measures CPU time over 3 s"
 	local n=0 last=0 drop=0 worst=0

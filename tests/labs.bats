@@ -24,27 +24,28 @@ declare -A SPEC=(
 	[6]="sockopt.png sockopt.csv summary.txt"
 	[7]="loops.txt loops.png noise.txt bottleneck.txt idle-throughput.png summary.txt"
 	[8]="filewatch.txt trace.txt syscalls.txt cpu.csv coldserve.txt summary.txt"
+	[9]="little.png little.csv talk.png cost.csv summary.txt"
 )
 
-@test "labs/run -h and make lab list the eight labs, with their handouts and times" {
+@test "labs/run -h and make lab list the nine labs, with their handouts and times" {
 	local k
 	for cmd in "labs/run -h" "make --no-print-directory -s lab"; do
 		run bash -c "cd '$ROOT' && $cmd"
 		echo "$output"
 		[ "$status" -eq 0 ]
-		for k in 1 2 3 4 5 6 7 8; do
+		for k in 1 2 3 4 5 6 7 8 9; do
 			grep -qE "^  $k  .*(about|min|s)" <<< "$output" || { echo "lab $k is not listed by $cmd"; return 1; }
 		done
-		[[ $output == *docs/labs/1-blocking-threads.md* && $output == *docs/labs/8-files.md* ]]
+		[[ $output == *docs/labs/1-blocking-threads.md* && $output == *docs/labs/9-talking-clients.md* ]]
 	done
 }
 
 @test "a lab that does not exist, or an unknown option, exits 2 with the list" {
 	local n
-	for n in 0 9 x; do
+	for n in 0 10 x; do
 		run "$ROOT/labs/run" "$n"
 		[ "$status" -eq 2 ] || { echo "labs/run $n: exit $status"; return 1; }
-		[[ $output == *"the labs are 1 to 8"* && $output == *"1-blocking-threads"* ]]
+		[[ $output == *"the labs are 1 to 9"* && $output == *"1-blocking-threads"* ]]
 	done
 	run "$ROOT/labs/run" 3 --no-such-option
 	[ "$status" -eq 2 ]
@@ -53,7 +54,7 @@ declare -A SPEC=(
 
 @test "each lab's closing list names every file the spec promises" {
 	local k f
-	for k in 1 2 3 4 5 6 7 8; do
+	for k in 1 2 3 4 5 6 7 8 9; do
 		for f in ${SPEC[$k]}; do
 			grep -q "\"$f|" "$ROOT/labs/lab$k.sh" ||
 				{ echo "labs/lab$k.sh: lab_end does not list $f"; return 1; }
@@ -90,6 +91,30 @@ declare -A SPEC=(
 	grep -q '<img src="syscalls.png"' "$out/index.html"
 	grep -q "^The main graph, syscalls.png, in text" <<< "$output"
 	grep -q 'calls per request' "$out/graph.txt"
+}
+
+@test "LAB_SMOKE=1 labs/run 9: Little's law per N, each model's costs, no empty field in its tables" {
+	local out=$BATS_TEST_TMPDIR/lab9 f
+	run env LAB_SMOKE=1 "$ROOT/labs/run" 9 --out "$out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for f in ${SPEC[9]} little.svg talk.svg graph.txt; do
+		[ -s "$out/$f" ] || { echo "missing: $f"; return 1; }
+	done
+	head -c 8 "$out/little.png" | od -An -c | grep -q 'P   N   G'
+	# a row per N, each with every figure: an empty field or NA is a step that measured nothing
+	[ "$(grep -c . "$out/little.csv")" -eq 3 ]
+	run awk -F, 'NR > 1 && ($3 != "ok" || /,,|,$|NA/)' "$out/little.csv"
+	expect_eq "" "$output" "rows of little.csv with an empty field"
+	# three models at two N, each with its switches and memory; no field left empty
+	[ "$(grep -c ',think=10,' "$out/cost.csv")" -eq 6 ]
+	run awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["status"] != "ok" || $c["switches_per_req_med"] == "NA" || $c["pss_load_kb_med"] == "NA" || $c["cpu_us_per_req_med"] == "NA" { print }
+		/,,,/ { print "empty fields: " $0 }' "$out/cost.csv"
+	expect_eq "" "$output" "rows of cost.csv without a figure"
+	grep -qE '^little, epoll_et, N=10 +Z=10 ms: +[0-9]+ req/s achieved' "$out/summary.txt"
+	grep -qE '^cost, threads +N=200 +Z=10: [0-9]+ req/s, [0-9.]+ µs CPU/request, [0-9.]+ context switches/request' "$out/summary.txt"
+	grep -q 'N / Z' "$out/graph.txt"
 }
 
 # ---- bench/slowdisk (lab 8's slow disk) ----------------------------------------
