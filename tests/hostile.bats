@@ -167,9 +167,9 @@ needs_concurrency() {
 		echo "sent: 1,000 pipelined GETs in one write (37 KB), then a half-close (FIN)"
 		echo "came back: $output (want responses=1000 closed=yes)"
 		echo "the peer half-closed and your loop never read to EOF: an edge-triggered" \
-			"loop must read until 0 after EPOLLRDHUP (set c->peer_hup), and read" \
-			"until EAGAIN, not once per event (CONN_DRAIN, not CONN_READ_ONCE):" \
-			"no new edge comes for bytes already waiting"
+			"loop must read until 0 after EPOLLRDHUP (set c->peer_hup)"
+		echo "or it stopped reading with bytes waiting: read until EAGAIN, not once" \
+			"per event (CONN_DRAIN, not CONN_READ_ONCE)"
 		return 1
 	fi
 	(( status == 0 )) || expect_eq "tcpkit exit 0 (closed)" "exit $status" "tcpkit"
