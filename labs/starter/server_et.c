@@ -6,8 +6,9 @@
  *   make grade SRC=mine_et.c                held to bin/epoll_et's lessons
  *
  * Do server.c (level-triggered) first: this file is the same server with
- * the four places where edge-triggered differs left for you, TODO 1 to 4
- * in the order the server reaches them. Each still holds a call like
+ * four TODOs, 1 to 4 in the order the server reaches them: the wait, as in
+ * server.c, and the three places where edge-triggered differs (accepting,
+ * registering, reading). Each still holds a call like
  * todo(1, "..."), which stops the server with one line, "starter: TODO 1
  * is not done: ...". Delete the call when you write the code.
  * `diff labs/starter/server.c labs/starter/server_et.c` shows what changes.
