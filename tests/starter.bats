@@ -53,7 +53,10 @@ quoted_code() {
 		cc_server "$BATS_TEST_TMPDIR/$name" "$ROOT/labs/starter/$name.c"
 		cc_server "$BATS_TEST_TMPDIR/mine_$name" "$BATS_FILE_TMPDIR/mine_$name.c"
 		# the finished file has no todo() call left
-		! grep -n '^[[:space:]]*todo(' "$BATS_FILE_TMPDIR/mine_$name.c"
+		if grep -n '^[[:space:]]*todo(' "$BATS_FILE_TMPDIR/mine_$name.c"; then
+			echo "$name.c: a todo() call is left after every TODO was done" >&2
+			return 1
+		fi
 	done
 }
 

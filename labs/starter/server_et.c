@@ -10,7 +10,8 @@
  * server.c, and the three places where edge-triggered differs (accepting,
  * registering, reading). Each still holds a call like
  * todo(1, "..."), which stops the server with one line, "starter: TODO 1
- * is not done: ...". Delete the call when you write the code.
+ * is not done: ...". Delete the call when you write the code, and the
+ * line of (void) casts above it, if any.
  * `diff labs/starter/server.c labs/starter/server_et.c` shows what changes.
  *
  * Edge-triggered: epoll_wait() reports a descriptor when it BECOMES ready
@@ -131,7 +132,7 @@ static void on_accept(int listen_fd, int64_t now)
 	   returns NET_AGAIN: a client left in the queue raises no edge of its
 	   own; only the next client to arrive would. A descriptor >= 0:
 	   `add(fd, now);`. NET_REFUSED or NET_LOST: take the next. */
-	(void)listen_fd, (void)now;
+	(void)listen_fd, (void)now, (void)add;
 	todo(2, "on_accept(): accept until NET_AGAIN");
 }
 
