@@ -433,13 +433,15 @@ tool() {
 	fi
 }
 
-# big_root: a --root directory with big.bin, 4 MiB: more than a socket's
-# send buffer takes at once, so its answer is written in parts; and
-# hello.txt, whose answer is hello world's very bytes.
+# big_root: a --root directory with big.bin, 16 MiB of zeros (sparse: no
+# disk, no time to write), more than a loopback socket takes in one call
+# (its send buffer grows to net.ipv4.tcp_wmem's 4 MiB), so its answer is
+# written in parts; and hello.txt, whose answer is hello world's very bytes.
+BIG=$((16 << 20))
 big_root() {
 	WWW=$BATS_TEST_TMPDIR/www
 	mkdir -p "$WWW"
-	head -c $((4 << 20)) /dev/urandom >"$WWW/big.bin"
+	truncate -s "$BIG" "$WWW/big.bin"
 	printf '%s' "$HELLO" >"$WWW/hello.txt"
 }
 
@@ -449,8 +451,8 @@ fetch_big() {
 	local got=$BATS_TEST_TMPDIR/big.got
 	run timeout "$(secs 30)" "$(tool slowread)" -t "$(ms 10000)" -o "$got" "$@" /big.bin "$SERVER_PORT"
 	echo "slowread: $output"
-	if ! tail -c $((4 << 20)) "$got" | cmp -s - "$WWW/big.bin" || [[ $output != *"closed=yes"* ]]; then
-		echo "sent: GET /big.bin (4194304 bytes, Connection: close); came back: $output" >&2
+	if ! tail -c "$BIG" "$got" | cmp -s - "$WWW/big.bin" || [[ $output != *"closed=yes"* ]]; then
+		echo "sent: GET /big.bin ($BIG bytes, Connection: close); came back: $output" >&2
 		echo "the answer stopped part way: a write that took only part of it was" \
 			"never resumed. When conn_run() says CONN_WRITE the loop must wait for" \
 			"room to write (EPOLLOUT, POLLOUT, the write set) and call it again" >&2
@@ -461,8 +463,8 @@ fetch_big() {
 @test "a large answer to a slow reader is written in parts: every byte arrives" {
 	big_root
 	server_up "$MODEL" --root "$WWW"
-	# a 16 KiB receive window read at 8 MiB/s: hundreds of partial writes
-	fetch_big -b 16384 -r $((8 << 20))
+	# a 64 KiB receive window read at 64 MiB/s: a quarter of a second
+	fetch_big -b 65536 -r $((64 << 20))
 }
 
 @test "a descriptor number reused after close: the new connection is served afresh" {
@@ -475,7 +477,7 @@ fetch_big() {
 	run timeout "$(secs 10)" "$(tool slowread)" -b 4096 -r 65536 -t "$(ms 300)" /big.bin "$SERVER_PORT"
 	run wait_fd_count "$SERVER_PID" "$before"
 	expect_eq "$before" "$output" "server descriptors after the first client left"
-	fetch_big -b 16384 -r $((64 << 20)) || {
+	fetch_big -b 65536 -r $((64 << 20)) || {
 		echo "the first connection on this descriptor number ended while waiting to" \
 			"write; state kept by descriptor (watched[fd], want[fd]) must be" \
 			"written afresh for every new connection, not only when it changes" >&2
@@ -488,7 +490,7 @@ fetch_big() {
 	local i slow hello='GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	big_root
 	server_up "$MODEL" --root "$WWW"
-	# 4 MiB at 64 KiB/s: still reading for the whole test
+	# 16 MiB at 64 KiB/s: still reading for the whole test
 	(
 		close_inherited_fds
 		exec timeout "$(secs 20)" "$(tool slowread)" -b 4096 -r 65536 /big.bin "$SERVER_PORT" >/dev/null 2>&1
@@ -498,7 +500,7 @@ fetch_big() {
 	for i in 1 2 3; do
 		run_expecting 3 tk -x -n 1 -t "$(ms 2000)" -s "$hello"
 		[ "$output" = "$RESP" ] || {
-			echo "sent: $hello beside a client reading a 4 MiB answer slowly; came back: '$output'" >&2
+			echo "sent: $hello beside a client reading a 16 MiB answer slowly; came back: '$output'" >&2
 			echo "a slow reader stalled the others: the loop blocked in a write," \
 				"or went on writing to one socket until it was all sent" >&2
 			return 1
