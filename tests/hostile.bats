@@ -481,6 +481,9 @@ fetch_big() {
 		echo "the first connection on this descriptor number ended while waiting to" \
 			"write; state kept by descriptor (watched[fd], want[fd]) must be" \
 			"written afresh for every new connection, not only when it changes" >&2
+		echo "or a connection was freed while still registered: the kernel still" \
+			"held a request or registration for it, and its event reached the next" \
+			"connection on that number" >&2
 		return 1
 	}
 }

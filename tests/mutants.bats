@@ -77,3 +77,10 @@ expect_get_passed() {
 	# every connection leaks, so every behaviour fails at exit: GET's too
 	expect_failed "conformance: GET: exact response bytes" "usually a struct conn ended without conn_close()"
 }
+
+@test "io_uring freeing a connection while the kernel still holds its requests: fails a descriptor number reused" {
+	mutant uring_early io_uring 's/if (l->state != L_ENDING || l->in_kernel)/if (l->state != L_ENDING)/'
+	grade_mutant uring_early io_uring 'descriptor number reused'
+	expect_failed "hostile: a descriptor number reused after close" "the first connection on this descriptor number"
+	expect_get_passed
+}
