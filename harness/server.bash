@@ -157,6 +157,14 @@ server_down() {
 	elif [ "$rc" = 0 ] && grep -qE 'runtime error:|Sanitizer' "$SERVER_ERR"; then
 		SERVER_WHY="exited 0, but a sanitizer reported" rc=1
 	fi
+	# LeakSanitizer's report is long and its first lines say little: say what
+	# it usually means in a student's loop first
+	if [ "$rc" != 0 ] && grep -q 'LeakSanitizer: detected memory leaks' "$SERVER_ERR"; then
+		SERVER_WHY="leaked memory at exit (LeakSanitizer): a block it allocated was reachable"
+		SERVER_WHY+=" from nothing; usually a struct conn ended without conn_close(), or one"
+		SERVER_WHY+=" known only to epoll's data.ptr, a copy in the kernel that LeakSanitizer"
+		SERVER_WHY+=" cannot see: keep every open connection on a list (by_activity)"
+	fi
 	[ "$rc" = 0 ] && return 0
 	echo "server_down: ${SERVER_NAME:-$SERVER_MODEL} (pid $pid) $SERVER_WHY; stderr:" >&2
 	cat "$SERVER_ERR" >&2

@@ -360,7 +360,7 @@ post_with_body() {
 	run_expecting 0 tk -x -s "$(repeat 4 "$GET")$GET_CLOSE"
 	run_expecting 0 tk -x -s 'GET / HTTP/1.0\r\n\r\n'
 	server_down
-	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$SERVER_STATS")" model=
+	expect_model_name "$SERVER_STATS"
 	expect_eq 3 "$(stat_field accepted)" accepted=
 	expect_eq 9 "$(stat_field requests)" requests=
 	expect_eq 0 "$(stat_field errors)" errors=
@@ -370,7 +370,7 @@ post_with_body() {
 	run_expecting 3 tk -x -n 3 -s "$GET" -s "$GET" -s "$GET"
 	expect_eq "$RESP$RESP$RESP" "$output" responses
 	server_snapshot
-	expect_eq "$MODEL" "$(sed -n 's/^stats model=\([^ ]*\).*/\1/p' <<<"$SERVER_SNAPSHOT")" model=
+	expect_model_name "$SERVER_SNAPSHOT"
 	# every answer was counted before it was written, so before tk saw it
 	expect_eq 1 "$(field accepted "$SERVER_SNAPSHOT")" "accepted= at SIGUSR1"
 	expect_eq 3 "$(field requests "$SERVER_SNAPSHOT")" "requests= at SIGUSR1"
@@ -409,7 +409,7 @@ post_with_body() {
 	kill -INT "$pid"
 	wait_exit "$pid" && rc=0 || rc=$?
 	expect_eq 0 "$rc" "exit status after SIGINT"
-	grep -q "^stats model=$MODEL " "$SERVER_ERR"
+	expect_model_name "$(grep -m 1 '^stats model=' "$SERVER_ERR")"
 }
 
 # pinned_threads ARGS...: restarts the server on CPU 0 alone with ARGS, has

@@ -163,8 +163,15 @@ needs_concurrency() {
 	# 37 KB: more than one read takes, all of it waiting before the FIN. A
 	# loop that reads once per edge never sees the rest (no new edge comes).
 	run tk -c -w -t "$(ms 10000)" -s "$(repeat 1000 "$GET")"
-	[[ $output == "responses=1000 closed=yes "* ]] ||
-		expect_eq "responses=1000 closed=yes ..." "$output" "answers (tcpkit)"
+	if [[ $output != "responses=1000 closed=yes "* ]]; then
+		echo "sent: 1,000 pipelined GETs in one write (37 KB), then a half-close (FIN)"
+		echo "came back: ${output%% status=*} (want responses=1000 closed=yes)"
+		echo "the peer half-closed and your loop never read to EOF: an edge-triggered" \
+			"loop must read until 0 after EPOLLRDHUP (set c->peer_hup)"
+		echo "or it stopped reading with bytes waiting: read until EAGAIN, not once" \
+			"per event (CONN_DRAIN, not CONN_READ_ONCE)"
+		return 1
+	fi
 	(( status == 0 )) || expect_eq "tcpkit exit 0 (closed)" "exit $status" "tcpkit"
 	server_down
 	expect_eq 1000 "$(stat_field requests)" requests=
@@ -408,4 +415,133 @@ needs_concurrency() {
 	expect_eq "$base" "$output" "server descriptors afterwards"
 	server_down
 	(( $(stat_field peak) >= 10000 )) || expect_eq ">= 10000" "$(stat_field peak)" peak=
+}
+
+# ---- the bugs students make ------------------------------------------------------
+#
+# Each behaviour here is named after a bug written in students' own servers
+# that every behaviour above let pass; tests/mutants.bats puts each bug, one
+# line long, into a shipped model and checks that its behaviour fails.
+
+# tool NAME: a test tool from $BIN, or from the plain build when $BIN holds
+# only the server and the tools the grader links (tests/grade).
+tool() {
+	if [ -x "$BIN/$1" ]; then
+		echo "$BIN/$1"
+	else
+		echo "$BATS_TEST_DIRNAME/../bin/$1"
+	fi
+}
+
+# big_root: a --root directory with big.bin, 16 MiB of zeros (sparse: no
+# disk, no time to write), more than a loopback socket takes in one call
+# (its send buffer grows to net.ipv4.tcp_wmem's 4 MiB), so its answer is
+# written in parts; and hello.txt, whose answer is hello world's very bytes.
+BIG=$((16 << 20))
+big_root() {
+	WWW=$BATS_TEST_TMPDIR/www
+	mkdir -p "$WWW"
+	truncate -s "$BIG" "$WWW/big.bin"
+	printf '%s' "$HELLO" >"$WWW/hello.txt"
+}
+
+# fetch_big [SLOWREAD ARGS]: big.bin through slowread; fails unless every
+# byte arrived and the server closed, saying what that usually means.
+fetch_big() {
+	local got=$BATS_TEST_TMPDIR/big.got
+	run timeout "$(secs 30)" "$(tool slowread)" -t "$(ms 10000)" -o "$got" "$@" /big.bin "$SERVER_PORT"
+	echo "slowread: $output"
+	if ! tail -c "$BIG" "$got" | cmp -s - "$WWW/big.bin" || [[ $output != *"closed=yes"* ]]; then
+		echo "sent: GET /big.bin ($BIG bytes, Connection: close); came back: $output" >&2
+		echo "the answer stopped part way: a write that took only part of it was" \
+			"never resumed. When conn_run() says CONN_WRITE the loop must wait for" \
+			"room to write (EPOLLOUT, POLLOUT, the write set) and call it again" >&2
+		return 1
+	fi
+}
+
+@test "a large answer to a slow reader is written in parts: every byte arrives" {
+	big_root
+	server_up "$MODEL" --root "$WWW"
+	# a 64 KiB receive window read at 64 MiB/s: a quarter of a second
+	fetch_big -b 65536 -r $((64 << 20))
+}
+
+@test "a descriptor number reused after close: the new connection is served afresh" {
+	local before
+	big_root
+	server_up "$MODEL" --root "$WWW"
+	before=$(proc_fds "$SERVER_PID")
+	# the first client leaves mid-answer, while the server waits for room
+	# to write; its descriptor number is closed, then the next accept's
+	run timeout "$(secs 10)" "$(tool slowread)" -b 4096 -r 65536 -t "$(ms 300)" /big.bin "$SERVER_PORT"
+	run wait_fd_count "$SERVER_PID" "$before"
+	expect_eq "$before" "$output" "server descriptors after the first client left"
+	fetch_big -b 65536 -r $((64 << 20)) || {
+		echo "the first connection on this descriptor number ended while waiting to" \
+			"write; state kept by descriptor (watched[fd], want[fd]) must be" \
+			"written afresh for every new connection, not only when it changes" >&2
+		echo "or a connection was freed while still registered: the kernel still" \
+			"held a request or registration for it, and its event reached the next" \
+			"connection on that number" >&2
+		return 1
+	}
+}
+
+@test "a slow reader beside fast ones: the fast ones are still served" {
+	needs_concurrency "a slow reader holds the one connection it serves"
+	local i slow hello='GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	big_root
+	server_up "$MODEL" --root "$WWW"
+	# 16 MiB at 64 KiB/s: still reading for the whole test
+	(
+		close_inherited_fds
+		exec timeout "$(secs 20)" "$(tool slowread)" -b 4096 -r 65536 /big.bin "$SERVER_PORT" >/dev/null 2>&1
+	) &
+	slow=$!
+	BG_PIDS="${BG_PIDS:-} $slow"
+	for i in 1 2 3; do
+		run_expecting 3 tk -x -n 1 -t "$(ms 2000)" -s "$hello"
+		[ "$output" = "$RESP" ] || {
+			echo "sent: $hello beside a client reading a 16 MiB answer slowly; came back: '$output'" >&2
+			echo "a slow reader stalled the others: the loop blocked in a write," \
+				"or went on writing to one socket until it was all sent" >&2
+			return 1
+		}
+	done
+}
+
+# resources SERVER_PID: "FDS TASKS PSS_KB" of the server's process tree.
+resources() {
+	local rss pss
+	read -r rss pss <<<"$(proc_tree_mem_kb "$1")"
+	echo "$(proc_fds "$1") $(proc_tasks "$1") $pss"
+}
+
+@test "resources do not grow with connections served: descriptors, threads, processes, memory" {
+	local fds0 tasks0 mem0 fds tasks mem tries limit
+	# freed memory goes back to the allocator at once (AddressSanitizer
+	# otherwise holds it in quarantine, and PSS would grow without a leak)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0 server_up "$MODEL"
+	# the first connections grow the allocator's pools: measure after them
+	run_expecting 0 timeout "$(secs 60)" "$BIN/loadgen" -c 4 -n 200 --close "http://127.0.0.1:$SERVER_PORT/"
+	read -r fds0 tasks0 mem0 <<<"$(resources "$SERVER_PID")"
+	run_expecting 0 timeout "$(secs 60)" "$BIN/loadgen" -c 4 -n 600 --close "http://127.0.0.1:$SERVER_PORT/"
+	# threads and processes end a moment after their client: wait for it
+	tries=$(( $(secs 5) * 50 ))
+	while read -r fds tasks mem <<<"$(resources "$SERVER_PID")"; (( (fds > fds0 || tasks > tasks0) && tries-- > 0 )); do
+		sleep 0.02
+	done
+	echo "after 200 connections: $fds0 descriptors, $tasks0 threads and processes, $mem0 KiB (PSS)"
+	echo "after 600 more:        $fds descriptors, $tasks threads and processes, $mem KiB (PSS)"
+	# 600 connections' state (32 KiB each) is over 18 MiB: a leak is far past this
+	limit=$(( 4096 * TIME_SCALE ))
+	if (( fds > fds0 || tasks > tasks0 || mem - mem0 > limit )); then
+		echo "600 connections opened and closed left the server bigger:" \
+			"something is made per connection and never ended: a descriptor" \
+			"not closed, a thread not joined or detached, a child not reaped, or" \
+			"a struct conn never freed (every path that ends a connection must" \
+			"call conn_close)" >&2
+		return 1
+	fi
 }
