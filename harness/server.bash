@@ -131,7 +131,7 @@ close_inherited_fds() {
 # that; then up to 10 s more until its children are gone too: fork's follow
 # their parent (PR_SET_PDEATHSIG), and 5,000 of them exiting on the server's
 # CPU would otherwise be part of the next run's measurement. They are in the
-# server's process group (setsid made it the leader), which kill -0 asks
+# server's process group (server_up made it the leader), which kill -0 asks
 # about. SERVER_STATS is then the last stats line of its stderr. Status 1,
 # SERVER_WHY saying why, when it was gone before the SIGTERM (it crashed),
 # hung, or exited non-zero; 0 when there was no server.
