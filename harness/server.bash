@@ -3,7 +3,7 @@
 # open to it. Sourced by harness/harness.bash (after harness/proc.bash).
 #
 #   nap SECONDS             sleeps without starting a process
-#   server_up MODEL [ARGS]  "$BIN/MODEL" -p 0 ARGS in a session of its own; sets
+#   server_up MODEL [ARGS]  "$BIN/MODEL" -p 0 ARGS in a process group of its own; sets
 #                           SERVER_PID SERVER_PORT SERVER_OUT SERVER_ERR; status 1,
 #                           the reason on stderr, when it prints no "listening on"
 #   server_down             SIGTERM, wait, SIGKILL after a bound; sets SERVER_STATS
@@ -69,8 +69,11 @@ server_up() {
 		echo "server_up: $BIN/$model is not built" >&2
 		return 1
 	fi
+	# job control on for one job: bash gives it a process group of its own
+	set -m
 	server_exec "$model" "$@" &
 	SERVER_PID=$!
+	set +m
 	PIDS+=("$SERVER_PID")
 	usec_now
 	deadline=$(( USEC_NOW + 5000000 * ${TIME_SCALE:-1} ))
@@ -95,11 +98,16 @@ server_up() {
 	SERVER_PORT=${line##*:}
 }
 
-# server_exec MODEL ARGS: run in the background (a subshell), it becomes the
-# server, in a session of its own, so a Ctrl-C reaches the harness, whose
-# trap stops the server, and the server's children are its process group.
+# server_exec MODEL ARGS: run in the background (a subshell, in a process
+# group of its own: server_up), it becomes the server. So a Ctrl-C reaches
+# the harness, whose trap stops the server, and the server's children are
+# its process group. Not setsid: with kernel.sched_autogroup_enabled (the
+# default of Debian and Ubuntu) a new session is also a new scheduling
+# group, and on a busy machine the kernel left such a group waiting for over
+# a second while the caller's session ran; a test's answers stopped for as
+# long. In the caller's session the server competes as its load generator does.
 server_exec() {
-	local cmd=(setsid) wrap=()
+	local cmd=() wrap=()
 	close_inherited_fds
 	[ "${SERVER_LEAKS:-0}" = 1 ] && export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1
 	[ -n "${SERVER_CPU:-}" ] && cmd+=(taskset -c "$SERVER_CPU")
@@ -125,7 +133,7 @@ close_inherited_fds() {
 # that; then up to 10 s more until its children are gone too: fork's follow
 # their parent (PR_SET_PDEATHSIG), and 5,000 of them exiting on the server's
 # CPU would otherwise be part of the next run's measurement. They are in the
-# server's process group (setsid made it the leader), which kill -0 asks
+# server's process group (server_up made it the leader), which kill -0 asks
 # about. SERVER_STATS is then the last stats line of its stderr. Status 1,
 # SERVER_WHY saying why, when it was gone before the SIGTERM (it crashed),
 # hung, or exited non-zero; 0 when there was no server.

@@ -97,8 +97,8 @@ lab_begin() {
 	WORK=$(mktemp -d "$(scratch_dir)/lab$LAB.XXXXXX") || die "no scratch directory"
 	: > "$WORK/figures.csv"
 	machine_before
-	# servers run in sessions of their own (setsid): Ctrl-C reaches this
-	# script only, and its trap stops them
+	# servers run in process groups of their own (server_up): Ctrl-C
+	# reaches this script only, and its trap stops them
 	trap 'echo; note "interrupted"; exit 130' INT TERM HUP
 	echo "  results    $OUT"
 	echo "  pinning    server on CPU $SERVER_CPU, loadgen on CPU $LOADGEN_CPU"

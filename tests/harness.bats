@@ -183,6 +183,17 @@ no_children() { [ -z "$(proc_children "$1")" ]; }
 	expect_eq "" "$(find /proc/"$SERVER_PID"/fd -lname 'pipe:*' -printf '%f ')" "pipes the server inherited"
 }
 
+@test "server_up: the server leads a process group of its own, in the caller's session" {
+	server_up epoll_et
+	# /proc/PID/stat after "(comm)": state ppid pgrp session
+	local -a own ours
+	read -r -a own <<<"$(sed 's/.*) //' "/proc/$SERVER_PID/stat")"
+	read -r -a ours <<<"$(sed 's/.*) //' "/proc/$BASHPID/stat")"
+	expect_eq "$SERVER_PID" "${own[2]}" "the server's process group"
+	# a session of its own would be a scheduling group of its own (autogroup)
+	expect_eq "${ours[3]}" "${own[3]}" "the server's session"
+}
+
 @test "free_port: a port nothing listens on, that a server can take" {
 	local port
 	port=$(free_port)

@@ -251,7 +251,7 @@ bad_server() {
 	(( status == 0 )) || { echo "$output" >&2; return 1; }
 	local rps; rps=$(jget "$output" .req_per_s)
 	rps=${rps%.*}
-	(( rps >= 1900 && rps <= 2100 )) || { echo "asked 2000/s, got $rps/s" >&2; return 1; }
+	(( rps >= 1900 && rps <= 2100 )) || { echo "asked 2000/s, got $rps/s: $output" >&2; return 1; }
 	expect_eq open "$(jget "$output" .config.mode)" mode
 }
 

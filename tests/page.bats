@@ -133,12 +133,15 @@ window.addEventListener("load", function () {\
 	fake_lab 1 "$results/lab1"
 	"$ROOT/labs/serve" --port 0 --bin "$BIN" --results "$results" > "$BATS_TEST_TMPDIR/serve.out" 2>&1 &
 	SERVE_PID=$!
+	# the banner is whole once its last line, lab 1's address, is there: on
+	# a busy machine the ssh line can come well after the "Serving" line
 	for _ in $(seq 200); do
-		line=$(grep -m1 '^Serving ' "$BATS_TEST_TMPDIR/serve.out") && break
+		grep -q '^  http://localhost:8080/lab1/ ' "$BATS_TEST_TMPDIR/serve.out" && break
 		kill -0 "$SERVE_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	cat "$BATS_TEST_TMPDIR/serve.out"
+	line=$(grep -m1 '^Serving ' "$BATS_TEST_TMPDIR/serve.out")
 	[[ $line =~ at\ http://127\.0\.0\.1:([0-9]+)/ ]]
 	port=${BASH_REMATCH[1]}
 	grep -qE "^  ssh -L 8080:127\.0\.0\.1:$port [^ ]+@[^ ]+$" "$BATS_TEST_TMPDIR/serve.out"
