@@ -148,3 +148,36 @@ declare -A SPEC=(
 	done
 	return 0
 }
+
+# ---- labs/class (make class) ---------------------------------------------------
+
+# The fixtures in tests/class/ are real lab 4 hand-in files made on one
+# 2-CPU VM under different conditions (tests/class/README.md says how):
+# two quiet runs, one in a cgroup capped at half a CPU, one beside a niced
+# CPU hog, and the committed reference run of docs/results/labs/lab4.
+
+@test "labs/class names the capped machine an outlier, with its CPU quota as the cause" {
+	local out=$BATS_TEST_TMPDIR/class
+	run "$ROOT/labs/class" -o "$out" "$ROOT"/tests/class/handin-lab4-*.txt
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the odd one out, and why
+	grep -E '^OUTLIER +vm-student2 ' "$out/outliers.txt"
+	grep -A1 -E '^OUTLIER +vm-student2 ' "$out/outliers.txt" | grep -q 'cause: CPU quota 0.50 CPUs (cgroup)'
+	# the quiet machines are not named
+	grep -E '^ok +vm-root ' "$out/outliers.txt"
+	grep -E '^ok +vm-student1 ' "$out/outliers.txt"
+	# every machine and figure merged; a graph per figure, the outlier named in it
+	[ "$(cut -d, -f1 "$out/class.csv" | sort -u | grep -vc machine)" -eq 5 ]
+	grep -qE '^4 +epoll_et +req_per_s +5 ' "$out/spread.txt"
+	head -c 8 "$out/lab4-lat_p99_us.png" | od -An -c | grep -q 'P   N   G'
+	grep -q 'vm-student2' "$out/lab4-lat_p99_us.svg"
+}
+
+@test "labs/class refuses a file that is not a hand-in file, and needs one" {
+	run "$ROOT/labs/class" -o "$BATS_TEST_TMPDIR/class" "$ROOT/README.md"
+	[ "$status" -eq 2 ]
+	[[ $output == *"is not a hand-in file"* ]]
+	run "$ROOT/labs/class"
+	[ "$status" -eq 2 ]
+}
