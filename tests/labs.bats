@@ -16,7 +16,7 @@ teardown() {
 
 # The files each lab writes, as the shared spec of the lab kit names them.
 declare -A SPEC=(
-	[1]="blocking.txt memory.png memory.svg memory.csv summary.txt"
+	[1]="blocking.txt memory.png memory.svg memory.csv limits.txt summary.txt"
 	[2]="polltime.png idle-cpu.png idle-throughput.png idle-events.png fd_setsize.txt summary.txt"
 	[3]="syscalls.txt syscalls.csv syscalls.png et_drain.txt rdhup.txt summary.txt"
 	[4]="scaling.csv scaling.png spread.txt syscalls.txt thundering_herd.txt accept_lifo.txt summary.txt"
