@@ -17,6 +17,7 @@
 #   pitfall NAME...            bin/pitfall-NAME into NAME.txt (facts only), its verdict in the summary
 #   plot NAME                  labs/plots/labK-NAME.gp -> NAME.png and NAME.svg
 #   figure MODEL NAME VALUE UNIT   one figure of the run, for the hand-in file
+#   figures_from_csv FILE UNIT VALUE KEY [KEY2]  figures: medians of a CSV's column
 #   lab_manifest               the machine and the run, "key: value" lines
 #   lab_end "FILE questions"...  the hand-in file, the list of which file answers
 #                              which question, the lab's page (index.html) and
@@ -389,6 +390,23 @@ lab_linetypes() {
 # number taken from the run; MODEL names the server (or the run) it is of.
 figure() {
 	printf '%s,%s,%s,%s,%s\n' "$LAB" "$1" "$2" "$3" "$4" >> "$WORK/figures.csv"
+}
+
+# figures_from_csv FILE UNIT VALUE KEY [KEY2]: a figure per distinct KEY (and
+# KEY2) of the CSV FILE: the median of its column VALUE over the rows (the
+# rounds) that share them; figure KEY's value (spaces dropped), named VALUE,
+# or VALUE.KEY2=its value. Rows whose VALUE is not a number are left out.
+figures_from_csv() {
+	local file=$1 unit=$2 value=$3 key=$4 key2=${5:-}
+	[ -s "$file" ] || return 0
+	awk -F, -v val="$value" -v k1="$key" -v k2="$key2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		(val in c) && $c[val] ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/ {
+			k = $c[k1] SUBSEP (k2 == "" ? "" : $c[k2]); n[k]++; v[k, n[k]] = $c[val] + 0 }
+		END { for (k in n) { m = n[k]; for (i = 1; i <= m; i++) a[i] = v[k, i]
+			for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			split(k, p, SUBSEP); gsub(/[ ,]/, "", p[1]); gsub(/[ ,]/, "", p[2])
+			printf "%s %s%s %g\n", p[1], val, p[2] == "" ? "" : "." k2 "=" p[2], m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 } }' "$file" |
+		sort | while read -r model name v; do figure "$model" "$name" "$v" "$unit"; done
 }
 
 # lab_manifest: the machine and the run as "key: value" lines, the head of

@@ -33,6 +33,10 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		$c["model"], $c["idle"], $c["req_per_s_med"], $c["cpu_us_per_req_med"], $c["events_per_wakeup_med"] }
 	$c["status"] != "ok" { printf "idle sweep, %-8s idle=%-5s cannot serve: %s\n", $c["model"], $c["idle"], $c["reason"] }' \
 	"$OUT/bench/idle.csv" | while read -r line; do summary "$line"; done
+for col in req_per_s_med cpu_us_per_req_med events_per_wakeup_med; do
+	figures_from_csv "$OUT/bench/idle.csv" "$([ $col = req_per_s_med ] && echo req/s || { [ $col = cpu_us_per_req_med ] && echo us || echo events; })" "$col" model idle
+done
+figures_from_csv "$OUT/bench/polltime-summary.csv" ns ns_med mechanism nfds
 summary "(50 active keep-alive connections; medians of $(size 2 1) rounds of $(size 0.25 0.1) s; server on CPU $SERVER_CPU)"
 awk -F, 'NR > 1 { printf "polltime, one %s call watching %5d descriptors (one ready): %9.0f ns (median of %d)\n",
 	$1 == "epoll" ? "epoll_wait" : $1, $2, $5, $3 }' "$OUT/bench/polltime-summary.csv" |

@@ -54,17 +54,10 @@ awk -F, 'NR > 1 { n[$1]++; cpus[$1] = $2; r[$1] = r[$1] " " $4; l[$1] = l[$1] " 
 		printf "scaling, %-19s on CPU %-3s %8.0f req/s  p99 %6.0f µs  %6.2f µs server CPU/request  %4.0f%% of one CPU (medians of %d runs; req/s%s)\n",
 			c, cpus[c], med(r[c]), med(l[c]), med(u[c]), med(p[c]), n[c], r[c] } }' "$OUT/scaling.csv" |
 	while read -r line; do summary "$line"; done
-# the hand-in's figures: each configuration's medians, its name without spaces
-awk -F, 'NR > 1 { r[$1] = r[$1] " " $4; l[$1] = l[$1] " " $5; u[$1] = u[$1] " " $6 }
-	function med(list,   a, m, i, j, t) { m = split(list, a, " ")
-		for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-	END { for (c in r) { n = c; gsub(/ /, "", n); printf "%s %.0f %.0f %.2f\n", n, med(r[c]), med(l[c]), med(u[c]) } }' "$OUT/scaling.csv" |
-	while read -r config rps p99 cpu; do
-		figure "$config" req_per_s "$rps" req/s
-		figure "$config" lat_p99_us "$p99" us
-		figure "$config" cpu_us_per_request "$cpu" us
-	done
+# the hand-in's figures: each configuration's medians over the rounds
+figures_from_csv "$OUT/scaling.csv" req/s req_per_s config
+figures_from_csv "$OUT/scaling.csv" us lat_p99_us config
+figures_from_csv "$OUT/scaling.csv" us cpu_us_per_req config
 summary "(loadgen -c 50 -d $SECS a run, on CPU $LOADGEN_CPU; each server on the CPUs its line names)"
 plot scaling
 

@@ -72,6 +72,10 @@ awk -F, 'NR > 1 { r[$1] = r[$1] " " $3; u[$1] = u[$1] " " $4; n[$1]++ }
 	"$OUT/cpu.csv" | sort | while read -r line; do summary "$line"; done
 plot cpu "bars='$MODELS'; rounds=$ROUNDS"
 
+figures_from_csv "$OUT/cpu.csv" req/s req_per_s model
+figures_from_csv "$OUT/cpu.csv" us cpu_us_per_req model
+figures_from_csv "$OUT/syscalls.csv" calls per_request model syscall
+
 lab_end "syscalls.png|syscalls per request, by name" "syscalls.txt|strace's tables" "syscalls.csv|the figures behind syscalls.png" \
 	"cpu.png|server CPU per request and req/s, run by run" "cpu.csv|the runs behind cpu.png" \
 	"summary.txt|every figure above, with units"

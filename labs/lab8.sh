@@ -100,6 +100,9 @@ COLD_MODELS="poll epoll_et threads"
 [ "$have_uring" = 1 ] && COLD_MODELS="$COLD_MODELS io_uring"
 MIB=$(size 32 4) HELLO_SECS=$(size 3 0.3)
 step "a cold $MIB MiB file from a disk throttled to 8 MiB/s: $COLD_MODELS" 40
+figures_from_csv "$OUT/cpu.csv" MB/s mb_per_s model
+figures_from_csv "$OUT/cpu.csv" us cpu_us_per_mb model
+figures_from_csv "$OUT/syscalls.csv" calls per_request model syscall
 ends=("filewatch.txt|question 1" "trace.txt|question 2: one 1 MiB file, call by call" "syscalls.txt|questions 2 and 3" "cpu.csv|question 4")
 if "$ROOT/bench/coldserve" -m "$COLD_MODELS" -s "$MIB" -t "$HELLO_SECS" --bin "$BIN" -o "$OUT/coldserve.csv" \
 	> "$OUT/coldserve.txt" 2> "$WORK/coldserve.err"; then

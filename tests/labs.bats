@@ -16,7 +16,7 @@ teardown() {
 
 # The files each lab writes, as the shared spec of the lab kit names them.
 declare -A SPEC=(
-	[1]="blocking.txt memory.png memory.svg memory.csv summary.txt"
+	[1]="blocking.txt memory.png memory.svg memory.csv limits.txt summary.txt"
 	[2]="polltime.png idle-cpu.png idle-throughput.png idle-events.png fd_setsize.txt summary.txt"
 	[3]="syscalls.txt syscalls.csv syscalls.png et_drain.txt rdhup.txt summary.txt"
 	[4]="scaling.csv scaling.png spread.txt syscalls.txt thundering_herd.txt accept_lifo.txt summary.txt"
@@ -172,4 +172,37 @@ declare -A SPEC=(
 		[ -e "$cg" ] && { echo "left behind: $cg"; return 1; }
 	done
 	return 0
+}
+
+# ---- labs/class (make class) ---------------------------------------------------
+
+# The fixtures in tests/class/ are real lab 4 hand-in files made on one
+# 2-CPU VM under different conditions (tests/class/README.md says how):
+# two quiet runs, one in a cgroup capped at half a CPU, one beside a niced
+# CPU hog, and the committed reference run of docs/results/labs/lab4.
+
+@test "labs/class names the capped machine an outlier, with its CPU quota as the cause" {
+	local out=$BATS_TEST_TMPDIR/class
+	run "$ROOT/labs/class" -o "$out" "$ROOT"/tests/class/handin-lab4-*.txt
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the odd one out, and why
+	grep -E '^OUTLIER +vm-student2 ' "$out/outliers.txt"
+	grep -A1 -E '^OUTLIER +vm-student2 ' "$out/outliers.txt" | grep -q 'cause: CPU quota 0.50 CPUs (cgroup)'
+	# the quiet machines are not named
+	grep -E '^ok +vm-root ' "$out/outliers.txt"
+	grep -E '^ok +vm-student1 ' "$out/outliers.txt"
+	# every machine and figure merged; a graph per figure, the outlier named in it
+	[ "$(cut -d, -f1 "$out/class.csv" | sort -u | grep -vc machine)" -eq 5 ]
+	grep -qE '^4 +epoll_et +req_per_s +5 ' "$out/spread.txt"
+	head -c 8 "$out/lab4-lat_p99_us.png" | od -An -c | grep -q 'P   N   G'
+	grep -q 'vm-student2' "$out/lab4-lat_p99_us.svg"
+}
+
+@test "labs/class refuses a file that is not a hand-in file, and needs one" {
+	run "$ROOT/labs/class" -o "$BATS_TEST_TMPDIR/class" "$ROOT/README.md"
+	[ "$status" -eq 2 ]
+	[[ $output == *"is not a hand-in file"* ]]
+	run "$ROOT/labs/class"
+	[ "$status" -eq 2 ]
 }
