@@ -81,6 +81,12 @@ expect_get_passed() {
 @test "io_uring freeing a connection while the kernel still holds its requests: fails a descriptor number reused" {
 	mutant uring_early io_uring 's/if (l->state != L_ENDING || l->in_kernel)/if (l->state != L_ENDING)/'
 	grade_mutant uring_early io_uring 'descriptor number reused'
-	expect_failed "hostile: a descriptor number reused after close" "the first connection on this descriptor number"
+	# which shows first depends on when the freed connection's completion
+	# arrives: the old connection's answer on the new one, or the
+	# sanitizer catching the server reading the freed memory
+	expect_failed "hostile: a descriptor number reused after close" ""
+	[[ $output == *"the first connection on this descriptor number"* || $output == *"heap-use-after-free"* ||
+		$output == *"runtime error: member access within null pointer"* ]] ||
+		{ echo "want the reused descriptor's words, or the sanitizer's report of the freed connection" >&2; return 1; }
 	expect_get_passed
 }
