@@ -74,21 +74,22 @@ figures_in() {
 	[ -z "$missing" ] || { echo "unpaired:$missing"; return 1; }
 }
 
-@test "make keys fails, naming the line, on a missing line, a missing row or a false check" {
+@test "make keys fails, naming the line, on a missing line, a missing row, a false check or a name used before it is defined" {
 	local src=$BATS_TEST_TMPDIR/src out=$BATS_TEST_TMPDIR/out
 	mkdir -p "$src" "$out"
 	printf '%s\n' 'good: {{n = lab3/summary.txt | epoll_lt, 50 connections | before events per wakeup}}' \
 		'{{lab3/summary.txt | no such line in the file | field 1}}' \
 		'{{lab3/syscalls.csv | model=no_such_model | calls}}' \
-		'{{? n > 1000}}' > "$src/9-test.md"
+		'{{? n > 1000}}' '{{= later / 2}}' '{{later := lab3/summary.txt | epoll_lt, 50 connections | field 1}}' > "$src/9-test.md"
 	KEYS_SRC=$src KEYS_OUT=$out run_expecting 1 "$ROOT/tools/keys"
 	echo "$output"
 	[[ $output == *"9-test.md:2: lab3/summary.txt: no line holds 'no such line in the file'"* ]]
 	[[ $output == *"9-test.md:3: lab3/syscalls.csv: no row model=no_such_model"* ]]
 	[[ $output == *"9-test.md:4: check false"* ]]
+	[[ $output == *"9-test.md:5: 'later' in"*"is not named before it is used"* ]]
 	[ ! -e "$out/9-test.md" ]
 	# the same template, its broken lines gone, makes a key with the figure in it
-	sed -i '2,4d' "$src/9-test.md"
+	sed -i '2,6d' "$src/9-test.md"
 	KEYS_SRC=$src KEYS_OUT=$out run_expecting 0 "$ROOT/tools/keys"
 	grep -q "^good: $(awk '/^epoll_lt, 50 connections/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "events") { print $i; exit } }' "$REFS/lab3/summary.txt")\$" "$out/9-test.md"
 }
