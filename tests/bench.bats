@@ -133,9 +133,13 @@ col() {
 			w="v[\"model\"] == \"$m\" && v[\"conns\"] == $n"
 			expect_eq ok "$(col "$OUT/talk.csv" status "$w")" "$m at N=$n"
 			# 20 or 100 clients thinking 100 ms ask 200 or 1,000 a second: far below
-			# what one core serves, so X = N / (Z + R) within 15%, on a busy machine too
+			# what one core serves, so X = N / (Z + R), on a busy machine too. Within
+			# chance only: the waits are random (exponential), and a run of five mean
+			# think times holds about 5 N of them, so the rate is off by about
+			# 1 / sqrt(5 N) by luck alone (10% at N = 20): allow three times that, 15% at least
 			r=$(col "$OUT/talk.csv" little_ratio_med "$w")
-			awk -v r="$r" 'BEGIN { exit !(r > 0.85 && r < 1.15) }' || { echo "$m N=$n: achieved / N/(Z+R) = $r"; false; }
+			awk -v r="$r" -v n="$n" 'BEGIN { d = 3 / sqrt(5 * n); if (d < 0.15) d = 0.15
+				exit !(r > 1 - d && r < 1 + d) }' || { echo "$m N=$n: achieved / N/(Z+R) = $r"; false; }
 			# each request costs a wakeup, so at least some switches; and the connections hold memory
 			for c in switches_per_req_med pss_load_kb_med offered_rps_med; do
 				v=$(col "$OUT/talk.csv" "$c" "$w")
