@@ -104,7 +104,8 @@ static void usage(FILE *to)
 		"  -f FILE   send the contents of FILE (- is stdin) instead of -s\n"
 		"  -k BYTES  send in writes of BYTES bytes (1 = one byte per write)\n"
 		"  -d MS     pause MS milliseconds between those writes\n"
-		"  -w        half-close (shutdown SHUT_WR) after sending\n"
+		"  -w        half-close (shutdown SHUT_WR) after sending; without -k the\n"
+		"            last DATA and the FIN leave in one segment (TCP_CORK)\n"
 		"  -r BYTES  send only the first BYTES bytes, then reset (RST), read nothing\n"
 		"  -n COUNT  stop reading after COUNT complete responses, then wait -g\n"
 		"  -g MS     after -n, how long to watch for the server closing (100)\n"
@@ -428,6 +429,21 @@ static void print_single(const struct options *o, const struct reading *r, enum 
 		die("fwrite");
 }
 
+/*
+ * Holds what is written until the FIN (-w without -k): shutdown() then sends
+ * the data and the FIN in one segment, so the server's one report finds
+ * both, every time. That is the case an edge-triggered loop must read past
+ * its short read for, to the end of file (EPOLLRDHUP); sent apart, the FIN
+ * would raise an edge of its own whenever the server read in between.
+ */
+static void cork(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one) < 0)
+		die("setsockopt TCP_CORK");
+}
+
 static int run_single(const struct options *o)
 {
 	struct reading r = { 0 };
@@ -453,6 +469,8 @@ static int run_single(const struct options *o)
 			if (end != END_OPEN || r.responses < i)
 				break;
 		}
+		if (last && o->half_close && !o->chunk)
+			cork(fd);
 		if (!send_all(fd, o->steps[i].data, o->steps[i].len, o->chunk, o->delay_ms))
 			last = true; /* closed on us: read what it said */
 		if (!last)
