@@ -215,7 +215,8 @@ proc_fds() {
 # proc_marked NAME=VALUE: PROC_MARKED, the PIDs of this user's live processes
 # whose environment holds exactly NAME=VALUE. A run exports a marker of its
 # own to what it starts; a process that left its session or its parent (a
-# server under setsid, a child re-parented to PID 1) still carries it, so
+# program started under setsid, such as hold_idle's loadgen, or a child
+# re-parented to PID 1) still carries it, so
 # this finds what a process group or a tree walk would miss. Builtins only:
 # it reads every process's environ, and a fork each would cost seconds.
 proc_marked() {
