@@ -154,10 +154,10 @@ measure() {
 	if [ -n "$snap0" ] || [ -n "$ng0" ]; then proc_tree_cpu "$SERVER_PID"; ns0=$PROC_CPU_NS; fi
 	host_ticks
 	steal0=$HOST_STEAL total0=$HOST_TOTAL
-	setsid taskset -c "$LOADGEN_CPU" timeout -k 2 "$limit" "$LOADGEN" -c "$conns" -t 1 -d "$duration" \
+	start_group taskset -c "$LOADGEN_CPU" timeout -k 2 "$limit" "$LOADGEN" -c "$conns" -t 1 -d "$duration" \
 		--warmup "$warmup" --timeout 2000 --format csv --header \
-		"$@" "$url" > "$WORK/loadgen.csv" 2> "$WORK/loadgen.err" &
-	lpid=$!
+		"$@" "$url" > "$WORK/loadgen.csv" 2> "$WORK/loadgen.err"
+	lpid=$GROUP_PID
 	PIDS+=("$lpid")
 	# Threads and children end with their connections: a sampler counts them
 	# meanwhile, every 0.1 s, appending each new peak to a file, so that this
@@ -337,8 +337,8 @@ nginx_up() {
 	SERVER_OUT=$WORK/nginx.out SERVER_ERR=$WORK/nginx.err
 	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$SERVER_PORT|" -e "s|@NOFILE@|$NOFILE|g" \
 		-e "s|@BACKLOG@|$backlog|" -e "s|@FILES@|$FILES_DIR|" "$ROOT/bench/nginx.conf.in" > "$dir/nginx.conf"
-	setsid taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" > "$SERVER_OUT" 2> "$SERVER_ERR" &
-	SERVER_PID=$!
+	start_group taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" > "$SERVER_OUT" 2> "$SERVER_ERR"
+	SERVER_PID=$GROUP_PID
 	PIDS+=("$SERVER_PID")
 	# ready when it takes a connection (bash's /dev/tcp: nothing forked)
 	usec_now

@@ -214,10 +214,10 @@ proc_fds() {
 
 # proc_marked NAME=VALUE: PROC_MARKED, the PIDs of this user's live processes
 # whose environment holds exactly NAME=VALUE. A run exports a marker of its
-# own to what it starts; a process that left its session or its parent (a
-# program started under setsid, such as hold_idle's loadgen, or a child
-# re-parented to PID 1) still carries it, so
-# this finds what a process group or a tree walk would miss. Builtins only:
+# own to what it starts; a process that left its process group or its
+# parent (a program in a group of its own, such as a server, or a child
+# re-parented to PID 1) still carries it, so this finds what a process
+# group or a tree walk would miss. Builtins only:
 # it reads every process's environ, and a fork each would cost seconds.
 proc_marked() {
 	local dir pid var vars

@@ -12,6 +12,8 @@
 #   server_snapshot         SIGUSR1; sets SERVER_SNAPSHOT to the new stats line
 #   catches_usr1            true if the server has a SIGUSR1 handler
 #   wait_exit PID [SECONDS] waits for a signalled child; its exit status
+#   start_group CMD [ARGS]  CMD in the background, leading a process group of its
+#                           own in the caller's session (not setsid); sets GROUP_PID
 #   close_inherited_fds     closes descriptors above 2 (in a child, before exec)
 #   free_port               prints a TCP port of 127.0.0.1 that is free now
 #   hold_idle N             a second loadgen holds N idle connections; release_idle
@@ -69,11 +71,8 @@ server_up() {
 		echo "server_up: $BIN/$model is not built" >&2
 		return 1
 	fi
-	# job control on for one job: bash gives it a process group of its own
-	set -m
-	server_exec "$model" "$@" &
-	SERVER_PID=$!
-	set +m
+	start_group server_exec "$model" "$@"
+	SERVER_PID=$GROUP_PID
 	PIDS+=("$SERVER_PID")
 	usec_now
 	deadline=$(( USEC_NOW + 5000000 * ${TIME_SCALE:-1} ))
@@ -98,14 +97,26 @@ server_up() {
 	SERVER_PORT=${line##*:}
 }
 
-# server_exec MODEL ARGS: run in the background (a subshell, in a process
-# group of its own: server_up), it becomes the server. So a Ctrl-C reaches
-# the harness, whose trap stops the server, and the server's children are
-# its process group. Not setsid: with kernel.sched_autogroup_enabled (the
-# default of Debian and Ubuntu) a new session is also a new scheduling
-# group, and on a busy machine the kernel left such a group waiting for over
-# a second while the caller's session ran; a test's answers stopped for as
-# long. In the caller's session the server competes as its load generator does.
+# start_group CMD [ARGS...]: runs CMD in the background as the leader of a
+# process group of its own, in the caller's session; GROUP_PID is its PID
+# (and the group's ID). A Ctrl-C at the terminal then reaches only the
+# caller, whose trap stops the group, and what CMD forks stays in the group.
+# Not setsid: with kernel.sched_autogroup_enabled (the default of Debian
+# and Ubuntu) a new session is also a new scheduling group, and on a busy
+# machine the kernel left such a group waiting for over a second while the
+# caller's session ran; a test's answers stopped for as long. In the
+# caller's session a server competes as its load generator does.
+start_group() {
+	# job control on for one job: bash gives it a process group of its own
+	set -m
+	"$@" &
+	GROUP_PID=$!
+	set +m
+}
+
+# server_exec MODEL ARGS: run in the background (start_group), it becomes
+# the server, leading its process group: the server's children are that
+# group.
 server_exec() {
 	local cmd=() wrap=()
 	close_inherited_fds
@@ -288,9 +299,9 @@ hold_idle() {
 	local n=$1 base have last t0 us dt step=50000 stalled=0 waited=0 limit=$((2000000 + $1 * 1000))
 	base=$(proc_sockets "$SERVER_PID")
 	HOLD_BASE=$base
-	setsid taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 0 --idle "$n" -d 86400 --timeout 3000 --format csv \
-		--tolerate "http://127.0.0.1:$SERVER_PORT/" > /dev/null 2> "${SERVER_DIR:-$WORK}/holder.err" &
-	HPID=$!
+	start_group taskset -c "$LOADGEN_CPU" "$LOADGEN" -c 0 --idle "$n" -d 86400 --timeout 3000 --format csv \
+		--tolerate "http://127.0.0.1:$SERVER_PORT/" > /dev/null 2> "${SERVER_DIR:-$WORK}/holder.err"
+	HPID=$GROUP_PID
 	PIDS+=("$HPID")
 	last=$base
 	# Counted every 50 ms, or less often when one count takes longer: with

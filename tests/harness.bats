@@ -192,6 +192,22 @@ no_children() { [ -z "$(proc_children "$1")" ]; }
 	expect_eq "$SERVER_PID" "${own[2]}" "the server's process group"
 	# a session of its own would be a scheduling group of its own (autogroup)
 	expect_eq "${ours[3]}" "${own[3]}" "the server's session"
+	# the idle connections' loadgen likewise
+	LOADGEN=$BIN/loadgen LOADGEN_CPU=$(taskset -pc $$ | sed 's/.*: //')
+	hold_idle 3
+	read -r -a own <<<"$(sed 's/.*) //' "/proc/$HPID/stat")"
+	expect_eq "$HPID" "${own[2]}" "hold_idle's loadgen's process group"
+	expect_eq "${ours[3]}" "${own[3]}" "hold_idle's loadgen's session"
+	release_idle
+}
+
+@test "nothing the harness, bench, labs or grader start runs under setsid" {
+	local r=$BATS_TEST_DIRNAME/..
+	# the code, not its comments: start_group (harness/server.bash) instead
+	run grep -nE --exclude=harness.bats '^[^#]*\bsetsid\b' "$r"/harness/*.bash "$r"/bench/run "$r"/bench/*.bash \
+		"$r"/bench/profile "$r"/bench/vs-* "$r"/labs/*.sh "$r"/labs/*.bash "$r"/labs/serve "$r"/labs/run \
+		"$r"/labs/reference "$r"/tests/grade "$r"/tests/run "$r"/tests/*.bats "$r"/tests/*.bash
+	expect_eq "" "$output" "setsid in"
 }
 
 @test "free_port: a port nothing listens on, that a server can take" {
