@@ -94,6 +94,16 @@ figures_in() {
 	grep -q "^good: $(awk '/^epoll_lt, 50 connections/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "events") { print $i; exit } }' "$REFS/lab3/summary.txt")\$" "$out/9-test.md"
 }
 
+@test "make keys finds a line's text as whole words: 'poll' is not in 'epoll_et'" {
+	local src=$BATS_TEST_TMPDIR/src out=$BATS_TEST_TMPDIR/out file
+	mkdir -p "$src" "$out"
+	printf '%s\n' 'epoll_et 0.35 ns' 'poll 582 ns' 'tcp_sendmsg_locked 67' 'x tcp_sendmsg 69' > "$BATS_TEST_TMPDIR/figures.txt"
+	file=$(realpath --relative-to="$ROOT" "$BATS_TEST_TMPDIR/figures.txt")
+	printf '%s\n' "{{$file | poll | field 2}} {{$file | tcp_sendmsg | field 3}}" > "$src/9-test.md"
+	KEYS_SRC=$src KEYS_OUT=$out run_expecting 0 "$ROOT/tools/keys"
+	expect_eq "582 69" "$(tail -n 1 "$out/9-test.md")" "the figures"
+}
+
 @test "every lab's reference run has its manifest, and all come from one commit" {
 	local k key commits="" bad=""
 	for k in $(labs); do
