@@ -102,7 +102,16 @@ teardown() {
 }
 
 @test "half-close after a full request: still answered, then closed" {
-	run_expecting 0 tk -x -w -s "$GET"
+	# tcpkit -w sends the request and the FIN in one segment: one report
+	# holds both, and a loop that stops at the short read never sees the FIN
+	run tk -x -w -s "$GET"
+	if ((status != 0)); then
+		echo "sent: one GET and the FIN (a half-close) in one segment"
+		echo "came back: '$output', then tcpkit exit $status (3: still open, 4: reset)"
+		((status == 3)) && echo "the peer half-closed and your loop never read to EOF: an edge-triggered" \
+			"loop must read until 0 after EPOLLRDHUP (set c->peer_hup)"
+		return 1
+	fi
 	# the server may or may not have seen the FIN when it wrote the answer
 	[[ $output == "$RESP" || $output == "$RESP_CLOSE" ]] ||
 		expect_eq "$RESP" "$output" response

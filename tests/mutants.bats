@@ -48,10 +48,14 @@ expect_get_passed() {
 		{ echo "the mutant should still pass GET's exact bytes" >&2; return 1; }
 }
 
-@test "epoll_et without EPOLLRDHUP: fails 1,000 pipelined requests and a half-close, naming the missed FIN" {
+# The request and the FIN in one segment: the mutant's one short read holds
+# the last bytes and the FIN is never read. (Its 1,000-pipelined-requests
+# test is no sure catch: when its last read happens to fill the buffer
+# exactly, the next read finds the EOF; a busy machine made it pass once.)
+@test "epoll_et without EPOLLRDHUP: fails a request and a half-close in one segment, naming the missed FIN" {
 	mutant et_no_rdhup epoll_et 's/EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET/EPOLLIN | EPOLLOUT | EPOLLET/'
-	grade_mutant et_no_rdhup epoll_et '1,000 pipelined requests, then'
-	expect_failed "hostile: 1,000 pipelined requests, then a half-close" \
+	grade_mutant et_no_rdhup epoll_et 'half-close after a full request'
+	expect_failed "conformance: half-close after a full request: still answered, then closed" \
 		"the peer half-closed and your loop never read to EOF: an edge-triggered loop must read until 0 after EPOLLRDHUP"
 	expect_get_passed
 }
